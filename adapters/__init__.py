@@ -1,0 +1,3 @@
+"""adapters package."""
+
+__all__: list[str] = []

@@ -1,0 +1,336 @@
+"""The event store: an eventsourcing application over SQLite (default) or PostgreSQL.
+
+* SQLite: one file in ``$SYNAPSE_HOME``; WAL with ``synchronous=FULL`` is checked at open and
+  the store refuses to run without it.
+* PostgreSQL: the library's own ``eventsourcing.postgres`` module, DB functions off (they let
+  followers skip events), table creation only where ``create_table`` is set.
+* Optional AES-GCM cipher for event bodies; the key lives in a 0600 file and a wrong key fails
+  closed at open.
+
+Commands go through :meth:`EventStore.execute`, which loads the aggregate, skips the command
+when its id was already applied (Ray retries are at-least-once), checks the expected version,
+and saves; an optimistic-concurrency clash re-reads once to tell a duplicate from a conflict.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import os
+import stat
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError, Notification, PersistenceError
+from eventsourcing.utils import get_topic
+
+from events._mapper import OrjsonTranscoder, PydanticMapper
+from events.domain import Aggregate
+from events.errors import (
+    CipherKeyError,
+    ConcurrencyError,
+    DurabilityError,
+    StoreUnavailableError,
+)
+
+__all__ = [
+    "EventStore",
+    "PostgresConfig",
+    "StoreConfig",
+    "aggregate_id",
+    "load_cipher_key",
+]
+
+TAgg = TypeVar("TAgg", bound=Aggregate)
+_NAMESPACE = uuid5(NAMESPACE_URL, "https://synapse.invalid/aggregates")
+
+
+def aggregate_id(kind: str, name: str) -> UUID:
+    """Return the deterministic aggregate id for ``kind``/``name`` (uuid5)."""
+    return uuid5(_NAMESPACE, f"{kind}:{name}")
+
+
+@dataclass(frozen=True)
+class PostgresConfig:
+    """Connection settings for the PostgreSQL event store."""
+
+    host: str = "127.0.0.1"
+    port: int = 5432
+    user: str = "postgres"
+    password: str = field(default="", repr=False)
+    dbname: str = "synapse"
+    schema: str = ""
+    pool_size: int = 5
+
+
+@dataclass(frozen=True)
+class StoreConfig:
+    """Which event store to open and how."""
+
+    backend: Literal["sqlite", "postgres", "memory"] = "sqlite"
+    sqlite_path: Path | None = None
+    postgres: PostgresConfig | None = None
+    cipher_key: str | None = field(default=None, repr=False)
+    create_table: bool = True
+
+
+def load_cipher_key(path: Path, *, create: bool) -> str:
+    """Read (or create) the base64 AES key in ``path``, which must be mode 0600.
+
+    Raises:
+        CipherKeyError: the file is missing (and ``create`` is false), readable by others,
+            or does not hold a 16/24/32-byte base64 key.
+    """
+    if not path.exists():
+        if not create:
+            msg = f"cipher key file {path} does not exist"
+            raise CipherKeyError(msg, hint="unset SYNAPSE_ENCRYPT or restore the key file")
+        key = base64.b64encode(os.urandom(32)).decode()
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(key + "\n")
+        return key
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        msg = f"cipher key file {path} has mode {mode:o}; it must be 0600"
+        raise CipherKeyError(msg, hint=f"chmod 600 {path}")
+    key = path.read_text().strip()
+    try:
+        raw = base64.b64decode(key, validate=True)
+    except ValueError as exc:
+        msg = f"cipher key file {path} is not base64"
+        raise CipherKeyError(msg) from exc
+    if len(raw) not in (16, 24, 32):
+        msg = f"cipher key in {path} is {len(raw)} bytes; expected 16, 24 or 32"
+        raise CipherKeyError(msg)
+    return key
+
+
+def _env_for(config: StoreConfig) -> dict[str, str]:
+    env: dict[str, str] = {
+        "TRANSCODER_TOPIC": get_topic(OrjsonTranscoder),
+        "MAPPER_TOPIC": get_topic(PydanticMapper),
+        "CREATE_TABLE": "y" if config.create_table else "n",
+        "AGGREGATE_CACHE_MAXSIZE": "1000",
+    }
+    if config.backend == "sqlite":
+        if config.sqlite_path is None:
+            msg = "the sqlite backend needs sqlite_path"
+            raise StoreUnavailableError(msg)
+        env["PERSISTENCE_MODULE"] = "eventsourcing.sqlite"
+        env["SQLITE_DBNAME"] = str(config.sqlite_path)
+        env["SQLITE_LOCK_TIMEOUT"] = "10"
+    elif config.backend == "postgres":
+        pg = config.postgres or PostgresConfig()
+        env |= {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_HOST": pg.host,
+            "POSTGRES_PORT": str(pg.port),
+            "POSTGRES_USER": pg.user,
+            "POSTGRES_PASSWORD": pg.password,
+            "POSTGRES_DBNAME": pg.dbname,
+            "POSTGRES_POOL_SIZE": str(pg.pool_size),
+            # DB functions let followers skip events under concurrent writers.
+            "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
+        }
+        if pg.schema:
+            env["POSTGRES_SCHEMA"] = pg.schema
+    else:
+        env["PERSISTENCE_MODULE"] = "eventsourcing.popo"
+    if config.cipher_key:
+        env["CIPHER_TOPIC"] = "eventsourcing.cryptography:AESCipher"
+        env["CIPHER_KEY"] = config.cipher_key
+    return env
+
+
+class EventStore(Application[UUID]):
+    """The Synapse event log: commands in, domain events appended, notifications out."""
+
+    name = "synapse"
+    log_section_size = 1000
+
+    def __init__(self, config: StoreConfig) -> None:
+        self.config = config
+        if config.backend == "sqlite" and config.sqlite_path is not None:
+            _check_writable_dir(config.sqlite_path.parent)
+        try:
+            super().__init__(env=_env_for(config))
+        except PersistenceError as exc:
+            msg = f"event store could not be opened: {exc}"
+            raise StoreUnavailableError(msg, hint="check SYNAPSE_HOME and free disk") from exc
+        self._listeners: list[Callable[[int], None]] = []
+        self._listeners_lock = threading.Lock()
+        if config.backend == "sqlite":
+            self._check_durability()
+        self._check_cipher()
+
+    # -- setup checks -------------------------------------------------------------------
+
+    def _check_durability(self) -> None:
+        datastore = self.recorder.datastore  # type: ignore[attr-defined]
+        with datastore.transaction(commit=False) as curs:
+            curs.execute("PRAGMA journal_mode")
+            journal = str(curs.fetchone()[0]).lower()
+            curs.execute("PRAGMA synchronous")
+            synchronous = int(curs.fetchone()[0])
+        if journal != "wal" or synchronous < 2:  # 2 is FULL
+            msg = f"SQLite store is journal_mode={journal}, synchronous={synchronous}"
+            raise DurabilityError(msg, hint="Synapse needs WAL with synchronous=FULL")
+
+    def _check_cipher(self) -> None:
+        """Decode the newest event so a wrong key fails at open, not mid-projection."""
+        head = self.head()
+        if head == 0:
+            return
+        notes = self.recorder.select_notifications(start=head, limit=1)
+        if notes:
+            self.decode_body(notes[0])
+
+    # -- writing --------------------------------------------------------------------------
+
+    def add_listener(self, callback: Callable[[int], None]) -> None:
+        """Call ``callback(head_position)`` after every successful append (push hints)."""
+        with self._listeners_lock:
+            self._listeners.append(callback)
+
+    def save_all(self, *aggregates: Aggregate) -> int:
+        """Save pending events of ``aggregates`` atomically; return the new head position.
+
+        Raises:
+            ConcurrencyError: another writer appended to one of the aggregates first.
+            StoreUnavailableError: the store cannot be written (disk full, read-only, down).
+        """
+        try:
+            recordings = self.save(*aggregates)
+        except IntegrityError as exc:
+            msg = "an aggregate was changed concurrently"
+            raise ConcurrencyError(msg) from exc
+        except (PersistenceError, OSError) as exc:
+            msg = f"event store write failed: {exc}"
+            raise StoreUnavailableError(msg, hint="free disk space or fix permissions") from exc
+        head = recordings[-1].notification.id if recordings else self.head()
+        for listener in list(self._listeners):
+            with contextlib.suppress(Exception):
+                listener(head)
+        return head
+
+    def execute(
+        self,
+        cls: type[TAgg],
+        agg_id: UUID,
+        command_id: str,
+        action: Callable[[TAgg], None],
+        *,
+        create: Callable[[str], TAgg] | None = None,
+        expected_version: int | None = None,
+    ) -> TAgg:
+        """Run a command against one aggregate exactly once per ``command_id``.
+
+        Args:
+            cls: the aggregate class.
+            agg_id: the aggregate id.
+            command_id: deterministic id of the command; a repeat is a no-op.
+            action: mutates the aggregate by calling its command methods.
+            create: given the command id, builds the aggregate when it does not exist yet
+                (its creation event must carry the command id); without it the aggregate
+                must exist.
+            expected_version: when given, the command fails unless the stored version matches.
+
+        Returns:
+            The aggregate after the command (or as it was, for a duplicate).
+
+        Raises:
+            ConcurrencyError: the expected version did not match, or a concurrent writer won.
+            eventsourcing.application.AggregateNotFoundError: no aggregate and no ``create``.
+        """
+        for attempt in range(2):
+            agg: Aggregate
+            try:
+                agg = self.repository.get(agg_id)
+                created = False
+            except AggregateNotFoundError:
+                if create is None:
+                    raise
+                agg = create(command_id)
+                created = True
+            if not isinstance(agg, cls):
+                msg = f"aggregate {agg_id} is a {type(agg).__name__}, not a {cls.__name__}"
+                raise ConcurrencyError(msg)
+            if not created:
+                if agg.has_applied(command_id):
+                    return agg
+                if expected_version is not None and agg.version != expected_version:
+                    msg = f"expected version {expected_version}, found {agg.version}"
+                    raise ConcurrencyError(msg)
+            with agg.command(command_id):
+                action(agg)
+            try:
+                self.save_all(agg)
+            except ConcurrencyError:
+                if attempt:
+                    raise
+                continue
+            return agg
+        msg = "unreachable"  # pragma: no cover
+        raise ConcurrencyError(msg)  # pragma: no cover
+
+    # -- reading --------------------------------------------------------------------------
+
+    def head(self) -> int:
+        """Return the position of the newest event (0 for an empty log)."""
+        try:
+            return int(self.recorder.max_notification_id() or 0)
+        except PersistenceError as exc:
+            msg = f"event store read failed: {exc}"
+            raise StoreUnavailableError(msg) from exc
+
+    def read(self, after: int, limit: int, *, stop: int | None = None) -> list[Notification]:
+        """Return up to ``limit`` notifications with position > ``after`` (and <= ``stop``)."""
+        try:
+            return list(
+                self.recorder.select_notifications(
+                    start=after, limit=limit, stop=stop, inclusive_of_start=False
+                )
+            )
+        except PersistenceError as exc:
+            msg = f"event store read failed: {exc}"
+            raise StoreUnavailableError(msg) from exc
+
+    def decode_body(self, notification: Notification) -> dict[str, Any]:
+        """Return the (upcast) JSON body of a stored event."""
+        mapper: PydanticMapper = self.mapper  # type: ignore[assignment]
+        return mapper.decode_state(notification)
+
+    def decode(self, notification: Notification) -> Any:
+        """Return the domain event of a stored notification."""
+        return self.mapper.to_domain_event(notification)
+
+    def events_of(self, agg_id: UUID, *, upto_version: int | None = None) -> Iterable[Any]:
+        """Yield the domain events of one aggregate, oldest first."""
+        return self.events.get(agg_id, lte=upto_version)
+
+    def close_quietly(self) -> None:
+        """Close connections, ignoring errors (used at shutdown)."""
+        with contextlib.suppress(Exception):
+            self.close()
+
+
+def _check_writable_dir(path: Path) -> None:
+    try:
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as exc:
+        msg = f"cannot create {path}: {exc.strerror}"
+        raise StoreUnavailableError(msg, hint="set SYNAPSE_HOME to a writable folder") from exc
+    if not os.access(path, os.W_OK):
+        msg = f"{path} is not writable"
+        raise StoreUnavailableError(msg, hint="set SYNAPSE_HOME to a writable folder")
+
+
+def topics_of(classes: Sequence[type]) -> tuple[str, ...]:
+    """Return the stored topics of event classes (for topic-filtered reads)."""
+    return tuple(get_topic(c) for c in classes)

@@ -1,0 +1,3 @@
+"""projections package."""
+
+__all__: list[str] = []

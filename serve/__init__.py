@@ -1,0 +1,3 @@
+"""serve package."""
+
+__all__: list[str] = []
