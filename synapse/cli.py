@@ -1,12 +1,132 @@
-"""The ``synapse`` command line."""
+"""The ``synapse`` command line: argument parsing and error presentation.
+
+Every user mistake ends as one ``error:`` line plus a ``hint:`` line and exit code 2; other
+Synapse failures exit 1; nothing a user can cause prints a traceback.
+"""
 
 from __future__ import annotations
 
+import argparse
 import sys
+from collections.abc import Callable, Sequence
+
+from events.errors import SynapseError, UserInputError
+
+__all__ = ["build_parser", "main"]
 
 
-def main(argv: list[str] | None = None) -> int:
+def _add_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--home", help="Synapse home (default: $SYNAPSE_HOME or ~/.synapse)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the argument parser for every verb."""
+    parser = argparse.ArgumentParser(
+        prog="synapse",
+        description="Event-sourced AI client sync and agent gateway on Ray.",
+    )
+    sub = parser.add_subparsers(dest="verb", metavar="VERB")
+
+    p = sub.add_parser("up", help="join a Ray cluster (or start a local one) and deploy")
+    _add_common(p)
+    p.add_argument(
+        "--address",
+        help="Ray address to join (default: a running `ray start` cluster, else start a local one)",
+    )
+    p.add_argument("--port", type=int, help="HTTP port (default 8765)")
+
+    p = sub.add_parser("down", help="stop Synapse (and the local Ray it started)")
+    _add_common(p)
+
+    p = sub.add_parser("status", help="health of the store, projector, actors and Ray")
+    _add_common(p)
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+
+    p = sub.add_parser("demo", help="run the whole system in a sandbox home with activity")
+    p.add_argument("--home", help="sandbox folder (default: a new temporary folder)")
+    p.add_argument("--seconds", type=float, default=20.0, help="how long to run (default 20)")
+    p.add_argument("--port", type=int, default=0, help="HTTP port (default: a free port)")
+    p.add_argument("--keep", action="store_true", help="keep running until Ctrl-C")
+
+    p = sub.add_parser("events", help="read the event log")
+    _add_common(p)
+    esub = p.add_subparsers(dest="events_verb", metavar="tail|show", required=True)
+    t = esub.add_parser("tail", help="print the newest events (and follow with -f)")
+    t.add_argument("-n", type=int, default=20, help="how many (default 20)")
+    t.add_argument("-f", "--follow", action="store_true", help="keep printing new events")
+    t.add_argument("--type", help="only events whose type starts with this")
+    t.add_argument("--aggregate", help="only events of this aggregate id")
+    t.add_argument("--seconds", type=float, help="stop following after this long")
+    s = esub.add_parser("show", help="print one event in full")
+    s.add_argument("position", type=int)
+
+    p = sub.add_parser("replay", help="replay the log: an aggregate, a past state, a rebuild")
+    _add_common(p)
+    g = p.add_mutually_exclusive_group(required=True)
+    g.add_argument("--aggregate", help="aggregate id (uuid) to replay")
+    g.add_argument("--at", type=int, metavar="POSITION", help="the state as of log position P")
+    g.add_argument("--rebuild", action="store_true", help="rebuild the projections from scratch")
+    p.add_argument("--version", type=int, help="with --aggregate: stop at this version")
+    p.add_argument("--sql", help="with --at: query to run on that past state")
+    p.add_argument("--format", choices=["table", "csv", "json"], default="table")
+
+    p = sub.add_parser("sql", help="run a read-only SQL query on the projections")
+    _add_common(p)
+    p.add_argument("query")
+    p.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    p.add_argument("--limit", type=int, default=1000)
+
+    p = sub.add_parser("export", help="export a table or query to CSV, JSON lines or Parquet")
+    _add_common(p)
+    p.add_argument("table", nargs="?", help="table name (or use --query)")
+    p.add_argument("--query", help="a read-only SELECT to export instead of a table")
+    p.add_argument("--format", choices=["csv", "json", "parquet"], default="csv")
+    p.add_argument("-o", "--output", help="file to write (default: <home>/exports/<name>.<ext>)")
+
+    return parser
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    from synapse import _commands
+
+    handlers: dict[str, Callable[[argparse.Namespace], int]] = {
+        "up": _commands.up,
+        "down": _commands.down,
+        "status": _commands.status,
+        "demo": _commands.demo,
+        "events": _commands.events,
+        "replay": _commands.replay,
+        "sql": _commands.sql,
+        "export": _commands.export,
+    }
+    return handlers[args.verb](args)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit code."""
-    args = sys.argv[1:] if argv is None else argv
-    print("synapse: not yet wired:", " ".join(args))
-    return 0
+    parser = build_parser()
+    args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+    if not args.verb:
+        parser.print_help()
+        return 2
+    try:
+        return _dispatch(args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except UserInputError as exc:
+        _print_error(exc)
+        return 2
+    except SynapseError as exc:
+        _print_error(exc)
+        return 1
+
+
+def _print_error(exc: SynapseError) -> None:
+    print(f"error: {exc.message}", file=sys.stderr)
+    if exc.hint:
+        print(f"hint: {exc.hint}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Synapse benchmarks: ``./run bench`` (or ``python -m benchmarks``)."""

@@ -1,0 +1,225 @@
+"""Ray Serve wiring: the HTTP app as a Serve deployment, with services over actor handles.
+
+The FastAPI app is built by :func:`serve.app.build_app`; this module supplies the
+:class:`RayServices` it runs on (event store opened in the replica, projector reached by its
+actor name) and deploys it bound to loopback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import ray
+from ray import serve
+
+from events.errors import StoreUnavailableError, SynapseError
+from events.store import EventStore, StoreConfig
+from serve.app import build_app
+from serve.schemas import (
+    ComponentHealth,
+    EventPage,
+    EventQuery,
+    EventRow,
+    ExportFile,
+    ExportFormat,
+    ExportSource,
+    HealthReport,
+    QueryResult,
+)
+from serve.services import Services
+
+__all__ = ["ApiConfig", "RayServices", "deploy_api"]
+
+MEDIA_TYPES = {
+    "csv": "text/csv",
+    "ndjson": "application/x-ndjson",
+    "parquet": "application/vnd.apache.parquet",
+}
+#: Agent calls are I/O bound: Serve's default of 5 concurrent requests is far too low.
+MAX_ONGOING_REQUESTS = 256
+#: Below this much free space the store is reported down: appends would fail mid-write.
+MIN_FREE_BYTES = 256 * 1024
+
+
+@dataclass(frozen=True)
+class ApiConfig:
+    """What the HTTP deployment needs to find the rest of the system."""
+
+    store: StoreConfig
+    token: str = field(repr=False)
+    namespace: str
+    host: str = "127.0.0.1"
+    port: int = 8765
+    projector_name: str = "projector"
+    supervisor_name: str = "supervisor"
+
+    @property
+    def allowed_hosts(self) -> list[str]:
+        """Host header values the guard accepts (loopback names with our port)."""
+        return [f"{h}:{self.port}" for h in ("localhost", "127.0.0.1", "[::1]")]
+
+
+class RayServices(Services):
+    """The HTTP app's services, backed by the event store and the projector actor."""
+
+    def __init__(self, config: ApiConfig) -> None:
+        self._config = config
+        self._store: EventStore | None = None
+        self._projector: Any = None
+
+    def _store_handle(self) -> EventStore:
+        if self._store is None:
+            self._store = EventStore(self._config.store)
+        return self._store
+
+    def _projector_handle(self) -> Any:
+        if self._projector is None:
+            self._projector = ray.get_actor(
+                self._config.projector_name, namespace=self._config.namespace
+            )
+        return self._projector
+
+    async def health(self) -> HealthReport:
+        """Check the store (reads its head), the projector (lag, errors) and Ray."""
+        components: dict[str, ComponentHealth] = {}
+        try:
+            head = await asyncio.to_thread(self._store_handle().head)
+            free = _free_bytes(self._config.store)
+            if free is not None and free < MIN_FREE_BYTES:
+                components["store"] = ComponentHealth(
+                    status="down", detail=f"disk full: {free} bytes free; appends would fail"
+                )
+            else:
+                components["store"] = ComponentHealth(status="ok", detail=f"head {head}")
+        except (SynapseError, OSError) as exc:
+            components["store"] = ComponentHealth(status="down", detail=str(exc))
+        try:
+            status = await asyncio.wait_for(self._projector_handle().status.remote(), 5)
+            lag = status.get("lag")
+            if status.get("last_error"):
+                components["projector"] = ComponentHealth(
+                    status="degraded", detail=str(status["last_error"])
+                )
+            else:
+                components["projector"] = ComponentHealth(
+                    status="ok", detail=f"position {status['position']}, lag {lag}"
+                )
+        except Exception as exc:  # noqa: BLE001 - any actor failure is "down", with detail
+            components["projector"] = ComponentHealth(status="down", detail=str(exc)[:200])
+        components["ray"] = ComponentHealth(
+            status="ok" if ray.is_initialized() else "down", detail=""
+        )
+        return HealthReport(components=components)
+
+    async def head(self) -> int:
+        """Return the newest log position."""
+        return await asyncio.to_thread(self._store_handle().head)
+
+    async def list_events(self, q: EventQuery) -> EventPage:
+        """Page through the projected ``events`` table."""
+        rows = await self._projector_handle().events_page.remote(
+            type_pattern=q.type,
+            aggregate=q.aggregate,
+            since=q.since.isoformat() if q.since else None,
+            until=q.until.isoformat() if q.until else None,
+            after=q.after_position,
+            limit=q.limit + 1,
+        )
+        items = [_event_row(r) for r in rows[: q.limit]]
+        next_after = items[-1].position if len(rows) > q.limit and items else None
+        return EventPage(items=items, next_after=next_after)
+
+    async def events_after(self, position: int, limit: int) -> list[EventRow]:
+        """Return events after ``position`` for the live feed."""
+        rows = await self._projector_handle().events_page.remote(after=position, limit=limit)
+        return [_event_row(r) for r in rows]
+
+    async def sql(self, query: str, limit: int) -> QueryResult:
+        """Run a guarded read-only query in the projector."""
+        result = await self._projector_handle().query.remote(query, limit)
+        return QueryResult(
+            columns=list(result.columns),
+            rows=[list(r) for r in result.rows],
+            truncated=bool(result.truncated),
+        )
+
+    async def export(self, source: ExportSource, fmt: ExportFormat) -> ExportFile:
+        """Export through the projector into a temporary file on this host."""
+        suffix = {"csv": ".csv", "ndjson": ".ndjson", "parquet": ".parquet"}[fmt]
+        fd, name = tempfile.mkstemp(prefix="synapse-export-", suffix=suffix)
+        Path(name).unlink()
+        with contextlib.suppress(OSError):
+            import os
+
+            os.close(fd)
+        target = source.table if source.table is not None else source.query
+        result = await self._projector_handle().export.remote(target, fmt, name)
+        return ExportFile(path=Path(name), media_type=MEDIA_TYPES[fmt], rows=int(result.rows))
+
+    async def metrics_text(self) -> bytes | None:
+        """Expose projector position and lag as Prometheus gauges."""
+        try:
+            status = await asyncio.wait_for(self._projector_handle().status.remote(), 5)
+        except Exception:  # noqa: BLE001 - metrics must never fail the scrape
+            return None
+        lines = [
+            "# HELP synapse_projector_position Last log position committed into DuckDB.",
+            "# TYPE synapse_projector_position gauge",
+            f"synapse_projector_position {status['position']}",
+            "# HELP synapse_projector_lag Events appended but not yet projected.",
+            "# TYPE synapse_projector_lag gauge",
+            f"synapse_projector_lag {status['lag'] if status['lag'] is not None else -1}",
+        ]
+        return ("\n".join(lines) + "\n").encode()
+
+
+def _free_bytes(config: StoreConfig) -> int | None:
+    if config.backend != "sqlite" or config.sqlite_path is None:
+        return None
+    try:
+        return shutil.disk_usage(config.sqlite_path.parent).free
+    except OSError:
+        return None
+
+
+def _event_row(row: dict[str, Any]) -> EventRow:
+    ts = row.get("ts")
+    if isinstance(ts, str):
+        ts = datetime.fromisoformat(ts)
+    if ts is None:
+        ts = datetime.fromtimestamp(0, UTC)
+    return EventRow(
+        position=int(row["position"]),
+        timestamp=ts,
+        aggregate_id=str(row["aggregate_id"]),
+        aggregate_type=str(row["aggregate_type"]),
+        type=str(row["type"]),
+        body=row.get("body") or {},
+    )
+
+
+def deploy_api(config: ApiConfig) -> str:
+    """Deploy the HTTP app on Ray Serve, bound to ``config.host``; return its base URL.
+
+    Raises:
+        StoreUnavailableError: Serve could not start (e.g. the port is taken).
+    """
+    app = build_app(RayServices(config), token=config.token, allowed_hosts=config.allowed_hosts)
+    ingress_cls = serve.ingress(app)(type("SynapseApi", (), {"__module__": __name__}))
+    deployment = serve.deployment(
+        name="synapse-api", max_ongoing_requests=MAX_ONGOING_REQUESTS, num_replicas=1
+    )(ingress_cls)
+    try:
+        serve.start(http_options={"host": config.host, "port": config.port})
+        serve.run(deployment.bind(), name="synapse", route_prefix="/")
+    except Exception as exc:
+        msg = f"the HTTP app could not start on {config.host}:{config.port}: {exc}"
+        raise StoreUnavailableError(msg, hint="choose another port with --port") from exc
+    return f"http://{config.host}:{config.port}"

@@ -1,0 +1,326 @@
+"""The CLI verbs. Each takes the parsed arguments and returns an exit code.
+
+Verbs that read (``status``, ``events``, ``sql``, ``export``) talk to the running system over
+HTTP; when nothing is running they open the event log and the DuckDB projections in this
+process instead, so the data is reachable either way.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from events.errors import UserInputError
+from synapse import bootstrap
+from synapse._client import ApiClient
+from synapse._output import ProgressBar, format_rows
+from synapse.settings import Settings, load_settings
+
+__all__ = ["demo", "down", "events", "export", "replay", "sql", "status", "up"]
+
+EXT = {"csv": "csv", "json": "ndjson", "parquet": "parquet"}
+API_FORMAT = {"csv": "csv", "json": "ndjson", "parquet": "parquet"}
+
+
+def _settings(args: argparse.Namespace, **overrides: Any) -> Settings:
+    home = getattr(args, "home", None)
+    return load_settings(home=Path(home) if home else None, **overrides)
+
+
+def _client(settings: Settings) -> ApiClient | None:
+    system = bootstrap.running_system(settings)
+    if system is None:
+        return None
+    return ApiClient(system.url, system.token)
+
+
+def up(args: argparse.Namespace) -> int:
+    """Join (or start) Ray, spawn the actors, deploy HTTP and print where it answers."""
+    settings = _settings(args)
+    print(f"home: {settings.home}")
+    system = bootstrap.start_system(settings, detached=True, address=args.address, port=args.port)
+    print(f"Synapse is up at {system.url} (Ray at {system.ray_address})")
+    print(f"open in a browser: {system.browser_url}")
+    print("API token: $SYNAPSE_HOME/token  |  stop with: synapse down")
+    return 0
+
+
+def down(args: argparse.Namespace) -> int:
+    """Stop what ``up`` started."""
+    settings = _settings(args)
+    steps = bootstrap.stop_system(settings)
+    print("\n".join(steps) if steps else "nothing was running")
+    return 0
+
+
+def status(args: argparse.Namespace) -> int:
+    """Print the health of each component."""
+    settings = _settings(args)
+    client = _client(settings)
+    if client is None:
+        store = bootstrap.open_store(settings)
+        head = store.head()
+        store.close_quietly()
+        report = {"running": False, "home": str(settings.home), "log_head": head}
+        print(
+            json.dumps(report)
+            if args.json
+            else f"not running (log head {head}); start with `synapse up`"
+        )
+        return 3
+    try:
+        response = client.request("GET", "/health")
+    except UserInputError:
+        if args.json:
+            print(json.dumps({"running": False}))
+        raise
+    health = response.json()
+    if args.json:
+        print(json.dumps(health))
+    else:
+        print(f"Synapse at {client.base_url}: {health.get('status', '?')}")
+        for name, comp in sorted(health.get("components", {}).items()):
+            print(f"  {name:10s} {comp['status']:9s} {comp.get('detail', '')}")
+    return 0 if health.get("status") == "ok" else 1
+
+
+def _print_event(row: dict[str, Any]) -> None:
+    body = json.dumps(row.get("body", {}), separators=(",", ":"), default=str)
+    if len(body) > 120:
+        body = body[:119] + "…"
+    print(f"{row['position']:>8} {str(row['timestamp'])[:23]:23s} {row['type']:32s} {body}")
+
+
+def events(args: argparse.Namespace) -> int:
+    """``events tail`` and ``events show``."""
+    settings = _settings(args)
+    client = _client(settings)
+    if client is None:
+        return _events_offline(settings, args)
+    if args.events_verb == "show":
+        page = client.get_json(f"/api/v1/events/{args.position}")
+        print(json.dumps(page, indent=2, default=str))
+        return 0
+    result = client.post_json("/api/v1/sql", {"query": _tail_sql(args), "limit": 1000})
+    after = int(client.get_json("/api/v1/head")["position"])
+    for position, ts, type_, body in reversed(result["rows"]):
+        _print_event({"position": position, "timestamp": ts, "type": type_, "body": body})
+    if args.follow:
+        _follow(client, after, args)
+    return 0
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _tail_sql(args: argparse.Namespace) -> str:
+    where = []
+    if args.type:
+        prefix = args.type.rstrip("*")
+        where.append(
+            f"(starts_with(type, {_quote(prefix)}) OR starts_with(topic, {_quote(prefix)}))"
+        )
+    if args.aggregate:
+        where.append(f"aggregate_id = {_quote(args.aggregate)}")
+    clause = f"WHERE {' AND '.join(where)} " if where else ""
+    return (
+        f"SELECT position, ts, type, body FROM events {clause}"
+        f"ORDER BY position DESC LIMIT {max(1, min(int(args.n), 1000))}"
+    )
+
+
+def _follow(client: ApiClient, after: int, args: argparse.Namespace) -> None:
+    deadline = time.monotonic() + args.seconds if args.seconds else None
+    while deadline is None or time.monotonic() < deadline:
+        page = client.get_json(
+            "/api/v1/events", after=after, limit=1000, type=args.type, aggregate=args.aggregate
+        )
+        for row in page["items"]:
+            _print_event(row)
+            after = row["position"]
+        sys.stdout.flush()
+        time.sleep(0.5)
+
+
+def _events_offline(settings: Settings, args: argparse.Namespace) -> int:
+    projector = bootstrap.local_projector(settings)
+    try:
+        if args.events_verb == "show":
+            rows = projector.query(
+                "SELECT position, ts, aggregate_id, type, topic, body FROM events "
+                "WHERE position = ?",
+                [args.position],
+            )
+            if not rows:
+                msg = f"no event at position {args.position}"
+                raise UserInputError(msg, hint="see `synapse events tail`")
+            r = rows[0]
+            event = {
+                "position": r[0],
+                "timestamp": str(r[1]),
+                "aggregate_id": r[2],
+                "type": r[3],
+                "topic": r[4],
+                "body": json.loads(r[5]),
+            }
+            print(json.dumps(event, indent=2))
+            return 0
+        rows = projector.query(
+            "SELECT position, ts, type, body FROM events ORDER BY position DESC LIMIT ?",
+            [args.n],
+        )
+        for r in reversed(rows):
+            _print_event(
+                {"position": r[0], "timestamp": r[1], "type": r[2], "body": json.loads(r[3])}
+            )
+        return 0
+    finally:
+        projector.close()
+
+
+def sql(args: argparse.Namespace) -> int:
+    """Run a read-only query and print the rows."""
+    settings = _settings(args)
+    client = _client(settings)
+    if client is not None:
+        result = client.post_json("/api/v1/sql", {"query": args.query, "limit": args.limit})
+        columns, rows, truncated = result["columns"], result["rows"], result.get("truncated")
+    else:
+        from projections.sql_guard import run_query
+
+        projector = bootstrap.local_projector(settings)
+        try:
+            with projector.cursor() as cur:
+                res = run_query(cur, args.query, limit=args.limit, timeout_s=settings.sql_timeout_s)
+        finally:
+            projector.close()
+        columns, rows, truncated = res.columns, res.rows, res.truncated
+    sys.stdout.write(format_rows(columns, rows, args.format))
+    if truncated:
+        print(f"(truncated at {args.limit} rows; use --limit)", file=sys.stderr)
+    return 0
+
+
+def export(args: argparse.Namespace) -> int:
+    """Export a table or query to a file."""
+    if (args.table is None) == (args.query is None):
+        msg = "give a table name or --query, not both and not neither"
+        raise UserInputError(msg, hint="e.g. `synapse export events --format parquet`")
+    settings = _settings(args)
+    name = args.table or "query"
+    dest = Path(args.output) if args.output else settings.exports_dir / f"{name}.{EXT[args.format]}"
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    client = _client(settings)
+    if client is not None:
+        if args.table:
+            response = client.request(
+                "GET", f"/api/v1/exports/{args.table}", params={"format": API_FORMAT[args.format]}
+            )
+        else:
+            body = {"query": args.query, "format": API_FORMAT[args.format]}
+            response = client.request("POST", "/api/v1/exports", json=body)
+        dest.write_bytes(response.content)
+        rows = response.headers.get("x-row-count", "?")
+    else:
+        from projections.exports import export as do_export
+
+        projector = bootstrap.local_projector(settings)
+        try:
+            with projector.cursor() as cur:
+                result = do_export(cur, args.table or args.query, API_FORMAT[args.format], dest)
+        finally:
+            projector.close()
+        rows = str(result.rows)
+    print(f"wrote {dest} ({rows} rows)")
+    return 0
+
+
+def replay(args: argparse.Namespace) -> int:
+    """Replay an aggregate, a past state, or rebuild the projections."""
+    settings = _settings(args)
+    if args.aggregate:
+        return _replay_aggregate(settings, args)
+    if args.at is not None:
+        return _replay_at(settings, args)
+    return _rebuild(settings)
+
+
+def _replay_aggregate(settings: Settings, args: argparse.Namespace) -> int:
+    from projections.replay import aggregate_at
+
+    try:
+        agg_id = uuid.UUID(args.aggregate)
+    except ValueError as exc:
+        msg = f"not an aggregate id: {args.aggregate!r}"
+        raise UserInputError(
+            msg,
+            hint="aggregate ids are UUIDs; see `synapse sql "
+            '"select distinct aggregate_id, aggregate_type from events"`',
+        ) from exc
+    store = bootstrap.open_store(settings)
+    try:
+        replayed = aggregate_at(store, agg_id, args.version)
+    finally:
+        store.close_quietly()
+    for ev in replayed.events:
+        print(f"v{ev['version']:<5} {ev['type']:34s} {json.dumps(ev['body'], default=str)}")
+    print(f"state at version {replayed.version}:")
+    print(json.dumps(replayed.state, indent=2, default=str))
+    return 0
+
+
+def _replay_at(settings: Settings, args: argparse.Namespace) -> int:
+    from projections.replay import state_as_of
+    from projections.sql_guard import run_query
+
+    store = bootstrap.open_store(settings)
+    try:
+        projector = state_as_of(store, args.at)
+    finally:
+        store.close_quietly()
+    query = args.sql or "SELECT type, count(*) AS events FROM events GROUP BY 1 ORDER BY 2 DESC"
+    try:
+        with projector.cursor() as cur:
+            res = run_query(cur, query, limit=10_000, timeout_s=settings.sql_timeout_s)
+    finally:
+        projector.close()
+    print(f"state as of log position {args.at}:")
+    sys.stdout.write(format_rows(res.columns, res.rows, args.format))
+    return 0
+
+
+def _rebuild(settings: Settings) -> int:
+    bar = ProgressBar("rebuilding")
+    system = bootstrap.running_system(settings)
+    if system is not None:
+        position = bootstrap.rebuild_running(settings, system, progress=bar)
+    else:
+        projector = bootstrap.local_projector(settings)
+        store = bootstrap.open_store(settings)
+        try:
+            projector.rebuild(store, progress=bar)
+            position = projector.position
+        finally:
+            projector.close()
+            store.close_quietly()
+    bar.close()
+    print(f"projections rebuilt up to log position {position}")
+    return 0
+
+
+def demo(args: argparse.Namespace) -> int:
+    """Run the whole system in a sandbox home and show it working."""
+    from synapse._demo import run_demo
+
+    return run_demo(
+        home=Path(args.home) if args.home else None,
+        seconds=args.seconds,
+        port=args.port,
+        keep=args.keep,
+    )

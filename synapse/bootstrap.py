@@ -1,0 +1,322 @@
+"""The composition root: builds the store, actors and the Serve app from settings.
+
+Nothing else in Synapse reads settings; values reach the other packages as constructor
+arguments from here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import socket
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import ray
+from ray import serve
+
+from actors import supervision
+from actors.projector_service import ProjectorService
+from actors.supervision import REBUILDS_FROM_LOG
+from actors.supervisor import Supervisor
+from events.errors import StoreUnavailableError, UserInputError
+from events.store import EventStore, PostgresConfig, StoreConfig, load_cipher_key
+from projections.projector import Projector
+from serve.deployments import ApiConfig, deploy_api
+from serve.security import load_or_create_token
+from synapse.settings import Settings
+
+__all__ = [
+    "PROJECTOR",
+    "SUPERVISOR",
+    "RunningSystem",
+    "local_projector",
+    "open_store",
+    "prepare_home",
+    "running_system",
+    "start_system",
+    "stop_system",
+    "store_config",
+]
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+PROJECTOR = "projector"
+SUPERVISOR = "supervisor"
+SERVER_FILE = "server.json"
+RAY_MARKER = "ray.started"
+
+
+@dataclass(frozen=True)
+class RunningSystem:
+    """Where a running Synapse answers."""
+
+    url: str
+    token: str
+    namespace: str
+    ray_address: str
+
+    @property
+    def browser_url(self) -> str:
+        """The one-time URL that logs a browser in (sets the session cookie)."""
+        return f"{self.url}/?token={self.token}"
+
+
+def prepare_home(settings: Settings) -> str:
+    """Create ``$SYNAPSE_HOME`` (0700) with its token (0600); return the token."""
+    try:
+        settings.home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as exc:
+        msg = f"cannot create {settings.home}: {exc.strerror}"
+        raise StoreUnavailableError(msg, hint="set SYNAPSE_HOME to a writable folder") from exc
+    settings.exports_dir.mkdir(exist_ok=True)
+    return load_or_create_token(settings.token_path)
+
+
+def store_config(settings: Settings, *, create_table: bool = True) -> StoreConfig:
+    """Translate settings into the event-store configuration."""
+    key = load_cipher_key(settings.cipher_key_path, create=True) if settings.encrypt else None
+    if settings.store == "postgres":
+        pg = PostgresConfig(
+            host=settings.pg_host,
+            port=settings.pg_port,
+            user=settings.pg_user,
+            password=settings.pg_password.get_secret_value(),
+            dbname=settings.pg_dbname,
+        )
+        return StoreConfig(
+            backend="postgres", postgres=pg, cipher_key=key, create_table=create_table
+        )
+    return StoreConfig(backend="sqlite", sqlite_path=settings.event_db, cipher_key=key)
+
+
+def open_store(settings: Settings) -> EventStore:
+    """Open the event store in this process."""
+    return EventStore(store_config(settings))
+
+
+def local_projector(settings: Settings) -> Projector:
+    """Open the DuckDB projections in this process and catch up (system not running).
+
+    Raises:
+        UserInputError: the DuckDB file is locked by a running Synapse.
+    """
+    store = open_store(settings)
+    try:
+        projector = Projector(settings.duckdb_path)
+    except Exception as exc:
+        if "lock" in str(exc).lower():
+            msg = "the projections are in use by a running Synapse"
+            raise UserInputError(msg, hint="run the command against the running system") from exc
+        raise
+    try:
+        projector.catch_up(store)
+    finally:
+        store.close_quietly()
+    return projector
+
+
+def _ray_running() -> bool:
+    try:
+        result = subprocess.run(
+            ["ray", "status"], capture_output=True, text=True, timeout=30, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return result.returncode == 0
+
+
+def _start_local_ray(settings: Settings) -> None:
+    ray_bin = shutil.which("ray")
+    if ray_bin is None:
+        msg = "the `ray` command is not on PATH"
+        raise UserInputError(msg, hint="run through ./run, which installs Ray")
+    subprocess.run(
+        [
+            ray_bin,
+            "start",
+            "--head",
+            "--include-dashboard=false",
+            "--disable-usage-stats",
+            f"--num-cpus={max(2, os.cpu_count() or 2)}",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    (settings.home / RAY_MARKER).write_text("started by synapse up\n")
+
+
+def start_system(
+    settings: Settings,
+    *,
+    detached: bool,
+    address: str | None = None,
+    port: int | None = None,
+) -> RunningSystem:
+    """Connect to (or start) Ray, spawn the supervised actors and deploy the HTTP app.
+
+    Args:
+        settings: the settings.
+        detached: keep actors alive after this process exits (``synapse up``); the demo
+            runs attached, in its own local cluster.
+        address: Ray address to join; None = an in-process local cluster when not detached,
+            else a cluster started by ``ray start`` (started here when none is running).
+        port: HTTP port (0 = a free one).
+    """
+    token = prepare_home(settings)
+    config = store_config(settings)
+    EventStore(config).close_quietly()  # creates tables once, checks durability and key
+    if detached:
+        if address is None and not settings.ray_address and not _ray_running():
+            _start_local_ray(settings)
+        ray_address = supervision.connect(
+            address or settings.ray_address or "auto",
+            namespace=settings.namespace,
+            repo_root=REPO_ROOT,
+        )
+    else:
+        ray_address = supervision.connect(address, namespace=settings.namespace)
+    ns = settings.namespace
+    projector = supervision.spawn(
+        ProjectorService,
+        REBUILDS_FROM_LOG,
+        name=PROJECTOR,
+        namespace=ns,
+        args=(config, settings.duckdb_path),
+        kwargs={
+            "poll_interval_s": settings.poll_interval_s,
+            "row_limit": settings.sql_row_limit,
+            "sql_timeout_s": settings.sql_timeout_s,
+        },
+        store_config=config,
+        max_concurrency=16,
+        detached=detached,
+    )
+    supervision.get(projector.ping.remote(), timeout=120)
+    supervisor = supervision.spawn(
+        Supervisor,
+        REBUILDS_FROM_LOG,
+        name=SUPERVISOR,
+        namespace=ns,
+        args=(config, [PROJECTOR], _Prober(ns)),
+        store_config=config,
+        max_concurrency=4,
+        detached=detached,
+    )
+    supervision.get(supervisor.ping.remote(), timeout=120)
+    http_port = _free_port() if port == 0 else (port or settings.http_port)
+    url = deploy_api(
+        ApiConfig(
+            store=config,
+            token=token,
+            namespace=ns,
+            host=settings.http_host,
+            port=http_port,
+            projector_name=PROJECTOR,
+            supervisor_name=SUPERVISOR,
+        )
+    )
+    system = RunningSystem(url=url, token=token, namespace=ns, ray_address=ray_address)
+    (settings.home / SERVER_FILE).write_text(
+        json.dumps({"url": url, "namespace": ns, "ray_address": ray_address})
+    )
+    return system
+
+
+class _Prober:
+    """Picklable probe used by the supervisor actor (runs inside the cluster)."""
+
+    def __init__(self, namespace: str) -> None:
+        self.namespace = namespace
+
+    def __call__(self, name: str) -> str:
+        return supervision.probe(name, self.namespace)
+
+
+def running_system(settings: Settings) -> RunningSystem | None:
+    """Return the running system recorded in the home, or None."""
+    path = settings.home / SERVER_FILE
+    if not path.exists() or not settings.token_path.exists():
+        return None
+    data: dict[str, Any] = json.loads(path.read_text())
+    return RunningSystem(
+        url=str(data["url"]),
+        token=settings.token_path.read_text().strip(),
+        namespace=str(data["namespace"]),
+        ray_address=str(data.get("ray_address", "")),
+    )
+
+
+def stop_system(settings: Settings) -> list[str]:
+    """Stop Serve and the actors; stop Ray when ``synapse up`` started it. Return steps."""
+    steps: list[str] = []
+    system = running_system(settings)
+    if system is not None or _ray_running():
+        with contextlib.suppress(Exception):
+            supervision.connect("auto", namespace=settings.namespace)
+        if supervision.is_connected():
+            with contextlib.suppress(Exception):
+                serve.shutdown()
+                steps.append("stopped the HTTP app")
+            steps.extend(
+                f"stopped actor {name}"
+                for name in (SUPERVISOR, PROJECTOR)
+                if supervision.kill(name, settings.namespace)
+            )
+            supervision.shutdown()
+    (settings.home / SERVER_FILE).unlink(missing_ok=True)
+    marker = settings.home / RAY_MARKER
+    if marker.exists():
+        subprocess.run(["ray", "stop", "--force"], capture_output=True, check=False, timeout=120)
+        marker.unlink()
+        steps.append("stopped the local Ray cluster")
+    return steps
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def ray_module() -> Any:
+    """Expose Ray to the CLI's status verb without importing it there."""
+    return ray
+
+
+def crash_actor(settings: Settings, name: str) -> bool:
+    """Kill a named actor the way a crash would (Ray restarts it under its policy)."""
+    return supervision.kill(name, settings.namespace, no_restart=False)
+
+
+def projector_handle(settings: Settings) -> Any:
+    """Return the running projector actor's handle (connected cluster), or None."""
+    return supervision.lookup(PROJECTOR, settings.namespace)
+
+
+def rebuild_running(settings: Settings, system: RunningSystem, progress: Any = None) -> int:
+    """Ask the running projector to rebuild, reporting (done, total) to ``progress``."""
+    supervision.connect("auto", namespace=system.namespace)
+    handle = supervision.lookup(PROJECTOR, system.namespace)
+    if handle is None:
+        msg = "the projector actor is not running"
+        raise UserInputError(msg, hint="start Synapse with `synapse up`")
+    ref = handle.rebuild.remote()
+    while True:
+        ready, _ = ray.wait([ref], timeout=0.25)
+        if ready:
+            return int(supervision.get(ref))
+        current = supervision.get(handle.rebuild_progress.remote(), timeout=10)
+        if current and progress is not None:
+            progress(*current)
+
+
+def stop_attached() -> None:
+    """Stop Serve and the in-process local Ray cluster the demo started."""
+    with contextlib.suppress(Exception):
+        serve.shutdown()
+    supervision.shutdown()

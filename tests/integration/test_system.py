@@ -1,0 +1,187 @@
+"""The whole spine on a real local Ray cluster with Ray Serve, SQLite and DuckDB.
+
+One system is started for the module (Ray and Serve take ~10 s to start); its home sits on a
+small real tmpfs so the last test can fill the disk for real.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from actors.lifecycle import raise_alert
+from events.store import EventStore
+from synapse import bootstrap
+from synapse.settings import Settings, load_settings
+
+pytestmark = pytest.mark.ray
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, bool]]:
+    path = tmp_path_factory.mktemp("home")
+    mounted = (
+        subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=48m", "tmpfs", str(path)],
+            capture_output=True,
+            check=False,
+        ).returncode
+        == 0
+    )
+    yield path, mounted
+    if mounted:
+        subprocess.run(["umount", "-l", str(path)], check=False)
+
+
+@pytest.fixture(scope="module")
+def system(home: tuple[Path, bool]) -> Iterator[tuple[Settings, bootstrap.RunningSystem]]:
+    settings = load_settings(
+        {}, home=home[0], namespace=f"it-{uuid.uuid4().hex[:6]}", poll_interval_s=0.5
+    )
+    running = bootstrap.start_system(settings, detached=False, port=0)
+    try:
+        yield settings, running
+    finally:
+        bootstrap.stop_attached()
+
+
+@pytest.fixture
+def api(system: tuple[Settings, bootstrap.RunningSystem]) -> Iterator[httpx.Client]:
+    _, running = system
+    with httpx.Client(
+        base_url=running.url, headers={"Authorization": f"Bearer {running.token}"}, timeout=30
+    ) as client:
+        yield client
+
+
+def _wait_visible(settings: Settings, position: int) -> None:
+    projector = bootstrap.projector_handle(settings)
+    from actors.supervision import get
+
+    assert get(projector.wait_for.remote(position, 30.0), timeout=60)
+
+
+def _append_alerts(store: EventStore, n: int, tag: str) -> int:
+    for i in range(n):
+        raise_alert(store, alert_id=f"{tag}-{i}", severity="info", source="test", message="m")
+    return store.head()
+
+
+def test_health_reports_every_component(api: httpx.Client) -> None:
+    """GET /health answers 200 with store, projector and ray all ok."""
+    response = api.get("/health")
+    assert response.status_code == 200, response.text
+    components = response.json()["components"]
+    assert {components[c]["status"] for c in ("store", "projector", "ray")} == {"ok"}
+
+
+def test_appended_events_become_queryable(system, api: httpx.Client) -> None:
+    """Events appended to the log show up in /api/v1/events and in SQL."""
+    settings, _ = system
+    store = bootstrap.open_store(settings)
+    head = _append_alerts(store, 5, f"vis-{uuid.uuid4().hex[:4]}")
+    _wait_visible(settings, head)
+    page = api.get("/api/v1/events", params={"after": head - 5, "limit": 100}).json()
+    assert [row["position"] for row in page["items"]][:5] == list(range(head - 4, head + 1))
+    rows = api.post("/api/v1/sql", json={"query": "SELECT max(position) FROM events"}).json()
+    assert rows["rows"][0][0] >= head
+    store.close_quietly()
+
+
+def test_kill_9_of_projector_loses_and_doubles_nothing(system, api: httpx.Client) -> None:
+    """SIGKILL of the projector mid-stream: Ray restarts it, DuckDB rows equal the log."""
+    settings, _ = system
+    from actors.supervision import get
+
+    store = bootstrap.open_store(settings)
+    projector = bootstrap.projector_handle(settings)
+    pid = get(projector.ping.remote(), timeout=30)
+    tag = f"kill-{uuid.uuid4().hex[:4]}"
+    _append_alerts(store, 200, tag)
+    os.kill(pid, signal.SIGKILL)
+    head = _append_alerts(store, 200, tag + "b")
+    _wait_visible(settings, head)
+    assert get(projector.ping.remote(), timeout=60) != pid
+    result = api.post(
+        "/api/v1/sql",
+        json={"query": "SELECT count(*), count(DISTINCT position), max(position) FROM events"},
+    ).json()
+    count, distinct, top = result["rows"][0]
+    assert count == distinct == top == store.head()
+    restarts = api.post(
+        "/api/v1/sql",
+        json={"query": "SELECT restarts FROM actors WHERE name = 'projector'"},
+    ).json()["rows"]
+    assert restarts
+    assert restarts[0][0] >= 1
+    store.close_quietly()
+
+
+def test_dead_actor_raises_an_alert(system, api: httpx.Client) -> None:
+    """An actor whose restarts are exhausted is recorded and alerted by the supervisor."""
+    settings, _ = system
+    from actors import supervision
+    from actors.supervisor import Supervisor
+
+    store_config = bootstrap.store_config(settings)
+    name = f"fragile-{uuid.uuid4().hex[:4]}"
+    fragile = supervision.spawn(
+        Supervisor,
+        supervision.RestartPolicy(max_restarts=0, max_task_retries=0),
+        name=name,
+        namespace=settings.namespace,
+        args=(store_config, [], lambda n: "alive"),
+        store_config=store_config,
+    )
+    supervision.get(fragile.ping.remote(), timeout=60)
+    supervisor = supervision.lookup(bootstrap.SUPERVISOR, settings.namespace)
+    supervision.get(supervisor.watch.remote(name), timeout=30)
+    supervision.kill(name, settings.namespace, no_restart=True)
+    supervision.get(supervisor.check.remote(), timeout=30)
+    store = bootstrap.open_store(settings)
+    _wait_visible(settings, store.head())
+    rows = api.post(
+        "/api/v1/sql",
+        json={"query": f"SELECT severity, message FROM alerts WHERE source = '{name}'"},
+    ).json()["rows"]
+    assert rows
+    assert rows[0][0] == "critical"
+    status = api.post(
+        "/api/v1/sql", json={"query": f"SELECT status FROM actors WHERE name = '{name}'"}
+    ).json()["rows"]
+    assert status == [["dead"]]
+    store.close_quietly()
+
+
+def test_full_disk_answers_503_then_recovers(system, home, api: httpx.Client) -> None:
+    """With the home's disk full the API answers 503; once space returns it answers 200."""
+    path, mounted = home
+    if not mounted:
+        pytest.skip("cannot mount a tmpfs for the home here")
+    filler = path / "filler.bin"
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        while True:
+            os.write(fd, b"\0" * 65536)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+    try:
+        response = api.get("/health")
+        assert response.status_code == 503
+        assert "disk" in response.text.lower()
+    finally:
+        filler.unlink()
+    deadline = time.monotonic() + 30
+    while api.get("/health").status_code != 200:
+        assert time.monotonic() < deadline, "health did not recover"
+        time.sleep(0.2)
