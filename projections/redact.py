@@ -1,0 +1,123 @@
+"""Redaction of secrets from event bodies before they reach a DuckDB file.
+
+Events are meant to be free of secret values, but a projection file is plaintext and easy to
+copy or export, so every body is scrubbed on the way in as a second line of defence:
+
+* a string under a key that names a secret (``token``, ``api_key``, ``password``, …) becomes
+  ``"***"``, as does a whole object or list under such a key;
+* numbers, booleans and nulls under such keys stay, because ``max_tokens: 4096`` or
+  ``input_tokens: 12`` are usage figures, not credentials;
+* a string that looks like a credential under any key (``ghp_…``, ``sk-…``, ``xoxb-…``,
+  ``AKIA…``, a JWT, or a long high-entropy base64 run) becomes ``"***"``.
+
+:func:`might_hold_secrets` is a cheap screen over the raw JSON bytes so the common body (no
+suspicious key or value) skips the walk entirely.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from typing import Any
+
+__all__ = ["MASK", "looks_like_credential", "mask_credentials", "might_hold_secrets", "redact"]
+
+MASK = "***"
+
+_SECRET_KEY = re.compile(r"token|secret|password|passwd|authorization|api[_-]?key|credential", re.I)
+# Credential shapes, found anywhere inside a string (a token pasted into an error message
+# is still a token).
+_EMBEDDED = re.compile(
+    r"(?<![A-Za-z0-9])(?P<known>"
+    r"(?:gh[pousr]_|github_pat_)[A-Za-z0-9_]{16,}"
+    r"|sk-[A-Za-z0-9_-]{16,}"
+    r"|xox[bpars]-[A-Za-z0-9-]{10,}"
+    r"|A[KS]IA[0-9A-Z]{16}(?![A-Za-z0-9])"
+    r"|eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"
+    r")|(?P<run>[A-Za-z0-9+/_-]{32,}={0,2})"
+)
+# The screen runs on every event, so it is two C-speed passes instead of one big regex: a
+# keyword alternation over the lower-cased bytes, and a search for a 32-character run of
+# base64 characters after mapping every byte to "a" (base64) or " " (anything else).
+_SCREEN_WORDS = re.compile(
+    rb"token|secret|passw|authoriz|api[_-]?key|credential"
+    rb"|gh[pousr]_|github_pat_|sk-|xox[bpars]-|akia|asia|eyj"
+)
+_B64_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-")
+_B64_MAP = bytes(0x61 if b in _B64_BYTES else 0x20 for b in range(256))
+_B64_RUN = b"a" * 32
+# Hex digests and UUIDs top out at 4 bits per character; random base64 sits well above.
+_MIN_ENTROPY = 4.2
+_key_cache: dict[str, bool] = {}
+
+
+def might_hold_secrets(raw: bytes) -> bool:
+    """Return False when the raw JSON body certainly needs no redaction."""
+    return _B64_RUN in raw.translate(_B64_MAP) or _SCREEN_WORDS.search(raw.lower()) is not None
+
+
+def _secret_key(key: str) -> bool:
+    hit = _key_cache.get(key)
+    if hit is None:
+        hit = _SECRET_KEY.search(key) is not None
+        if len(_key_cache) < 10_000:
+            _key_cache[key] = hit
+    return hit
+
+
+def _entropy(text: str) -> float:
+    n = len(text)
+    return -sum(c / n * math.log2(c / n) for c in Counter(text).values())
+
+
+def _high_entropy(run: str) -> bool:
+    mixed = (
+        any(c.isupper() for c in run)
+        and any(c.islower() for c in run)
+        and any(c.isdigit() for c in run)
+    )
+    return mixed and _entropy(run) >= _MIN_ENTROPY
+
+
+def _mask(match: re.Match[str]) -> str:
+    if match.group("known"):
+        return MASK
+    run = match.group(0)
+    return MASK if _high_entropy(run) else run
+
+
+def looks_like_credential(value: str) -> bool:
+    """Return True when ``value`` holds a token, key or other credential anywhere in it."""
+    return len(value) >= 16 and mask_credentials(value) != value
+
+
+def mask_credentials(value: str) -> str:
+    """Return ``value`` with every credential-shaped substring replaced by ``"***"``."""
+    if len(value) < 16:
+        return value
+    return _EMBEDDED.sub(_mask, value)
+
+
+def redact(value: Any) -> Any:
+    """Return a copy of a JSON value with secrets replaced by ``"***"``.
+
+    Args:
+        value: a decoded JSON value (dict, list, str, number, bool or None).
+
+    Returns:
+        The same structure with secret keys' values and credential-looking strings masked.
+    """
+    if isinstance(value, dict):
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            if _secret_key(key) and isinstance(item, str | dict | list) and item:
+                out[key] = MASK
+            else:
+                out[key] = redact(item)
+        return out
+    if isinstance(value, list):
+        return [redact(item) for item in value]
+    if isinstance(value, str):
+        return mask_credentials(value)
+    return value
