@@ -1,0 +1,98 @@
+"""The FastAPI application: a builder, never a module-level app.
+
+``build_app`` is what ``serve/deployments.py`` hands to ``@serve.ingress``; tests call it with a
+fake :class:`~serve.services.Services`. Every route, including ones from ``extra_routers``, sits
+behind :class:`~serve.security.SecurityGuard`, so the only unauthenticated answer is
+``/health``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST
+
+from serve._api import api_router
+from serve._errors import install_error_handlers
+from serve.dashboard import DOCS_CSP, dashboard_router, mount_static
+from serve.metrics import HttpMetrics, MetricsMiddleware
+from serve.schemas import ComponentHealth, HealthReport
+from serve.security import SecurityGuard
+from serve.services import Services
+from serve.sse import SseSettings
+
+__all__ = ["build_app"]
+
+
+def _ops_router(services: Services, metrics: HttpMetrics) -> APIRouter:
+    router = APIRouter(tags=["ops"])
+
+    @router.get("/health", response_model=HealthReport)
+    async def health() -> JSONResponse:
+        """Report each component; 503 when the event store is down. Needs no token."""
+        try:
+            report = await services.health()
+        except Exception as e:  # noqa: BLE001 - health must answer, whatever broke
+            report = HealthReport(
+                components={"store": ComponentHealth(status="down", detail=type(e).__name__)}
+            )
+        body = {"status": report.status, **report.model_dump(mode="json")}
+        return JSONResponse(body, status_code=503 if report.is_store_down else 200)
+
+    @router.get("/metrics", response_class=Response)
+    async def prometheus() -> Response:
+        """Prometheus exposition: HTTP metrics plus whatever the actors report."""
+        text = metrics.render(await services.metrics_text())
+        return Response(text, media_type=CONTENT_TYPE_LATEST)
+
+    return router
+
+
+def build_app(
+    services: Services,
+    *,
+    token: str,
+    allowed_hosts: Sequence[str],
+    allowed_origins: Sequence[str] = (),
+    extra_routers: Sequence[APIRouter] = (),
+    sse: SseSettings = SseSettings(),  # noqa: B008 - frozen dataclass, safe default
+) -> FastAPI:
+    """Build the HTTP API, dashboard and docs over ``services``.
+
+    Args:
+        services: the backend (Ray handles in production, fakes in tests).
+        token: the per-install bearer token (see ``load_or_create_token``).
+        allowed_hosts: exact ``Host`` values accepted (see ``loopback_hosts``).
+        allowed_origins: extra browser origins accepted besides our own.
+        extra_routers: more routes (sync, agents); they get the same guard.
+        sse: tuning for event streams.
+
+    Returns:
+        The application.
+    """
+    app = FastAPI(
+        title="Synapse",
+        version="1",
+        docs_url=None,  # our own /docs page, without inline script
+        redoc_url=None,
+    )
+    metrics = HttpMetrics()
+    app.include_router(_ops_router(services, metrics))
+    app.include_router(api_router(services, sse))
+    for router in extra_routers:
+        app.include_router(router)
+    app.include_router(dashboard_router())
+    mount_static(app)
+    install_error_handlers(app)
+    # add_middleware prepends, so the guard added last is the outermost layer.
+    app.add_middleware(MetricsMiddleware, metrics=metrics, routes=app.router.routes)
+    app.add_middleware(
+        SecurityGuard,
+        token=token,
+        allowed_hosts=allowed_hosts,
+        allowed_origins=allowed_origins,
+        csp_overrides={"/docs": DOCS_CSP},
+    )
+    return app

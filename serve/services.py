@@ -1,0 +1,78 @@
+"""The seam between the HTTP app and the rest of Synapse.
+
+The app depends only on :class:`Services`. The composition root implements it over Ray actor
+handles; tests implement it in memory. Keeping Ray behind this interface is what lets the whole
+HTTP surface be tested without a cluster.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+from serve.schemas import (
+    EventPage,
+    EventQuery,
+    EventRow,
+    ExportFile,
+    ExportFormat,
+    ExportSource,
+    HealthReport,
+    QueryResult,
+)
+
+__all__ = ["Services"]
+
+
+class Services(ABC):
+    """Everything the HTTP API needs from the event store, projections and actors."""
+
+    @abstractmethod
+    async def health(self) -> HealthReport:
+        """Report each component (``store``, ``projector``, ``ray``) as ok, degraded or down."""
+
+    @abstractmethod
+    async def head(self) -> int:
+        """Return the position of the newest event (0 when the log is empty).
+
+        Raises:
+            StoreUnavailableError: the event store cannot be read.
+        """
+
+    @abstractmethod
+    async def list_events(self, q: EventQuery) -> EventPage:
+        """Return events matching ``q`` in position order, at most ``q.limit``.
+
+        Raises:
+            StoreUnavailableError: the event store cannot be read.
+        """
+
+    @abstractmethod
+    async def events_after(self, position: int, limit: int) -> list[EventRow]:
+        """Return up to ``limit`` events with position greater than ``position``, in order.
+
+        Raises:
+            StoreUnavailableError: the event store cannot be read.
+        """
+
+    @abstractmethod
+    async def sql(self, query: str, limit: int) -> QueryResult:
+        """Run a read-only query against the projections.
+
+        Raises:
+            QueryRejectedError: the guard refused the query or it failed to run.
+        """
+
+    @abstractmethod
+    async def export(self, source: ExportSource, fmt: ExportFormat) -> ExportFile:
+        """Write a table or query result to a file in ``fmt`` and describe it.
+
+        CSV cells starting with ``= + - @`` must already be prefixed with ``'``.
+
+        Raises:
+            QueryRejectedError: the query or table was refused.
+            UserInputError: the table does not exist.
+        """
+
+    async def metrics_text(self) -> bytes | None:
+        """Return extra Prometheus exposition text from the actors, or None."""
+        return None
