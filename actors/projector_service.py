@@ -138,7 +138,8 @@ class ProjectorService:
         ``type_pattern`` matches the event type (``Alert.Raised``) or full topic, by prefix
         when it ends in ``*`` and as a glob when it holds ``?`` or ``[``.
         """
-        where, params = ["position > ?"], [after]
+        where: list[str] = ["position > ?"]
+        params: list[object] = [after]
         if type_pattern:
             if type_pattern.endswith("*") and not any(c in type_pattern[:-1] for c in "*?["):
                 where.append("(starts_with(type, ?) OR starts_with(topic, ?))")

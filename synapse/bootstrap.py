@@ -260,7 +260,7 @@ def stop_system(settings: Settings) -> list[str]:
             supervision.connect("auto", namespace=settings.namespace)
         if supervision.is_connected():
             with contextlib.suppress(Exception):
-                serve.shutdown()
+                serve.shutdown()  # type: ignore[no-untyped-call]
                 steps.append("stopped the HTTP app")
             steps.extend(
                 f"stopped actor {name}"
@@ -318,5 +318,5 @@ def rebuild_running(settings: Settings, system: RunningSystem, progress: Any = N
 def stop_attached() -> None:
     """Stop Serve and the in-process local Ray cluster the demo started."""
     with contextlib.suppress(Exception):
-        serve.shutdown()
+        serve.shutdown()  # type: ignore[no-untyped-call]
     supervision.shutdown()
