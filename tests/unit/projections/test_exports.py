@@ -93,6 +93,6 @@ def test_failed_export_leaves_no_partial_file(
     con: duckdb.DuckDBPyConnection, tmp_path: Path
 ) -> None:
     """When COPY fails (missing folder) neither the target nor a temp file remains."""
-    with pytest.raises(ProjectionError, match="export to x.csv failed"):
+    with pytest.raises(ProjectionError, match=r"export to x\.csv failed"):
         export(con, "big", "csv", tmp_path / "missing" / "x.csv")
     assert list(tmp_path.iterdir()) == []
