@@ -28,7 +28,9 @@ from projections._batch import BatchBuilder, EventSource
 from projections._rwlock import ReadersWriterGate
 from projections.actor_status import ActorsReadModel
 from projections.alerts import AlertsReadModel
+from projections.exports import ExportFormat, ExportResult, export
 from projections.read_model import ReadModel
+from projections.sql_guard import QueryResult, run_query
 
 __all__ = ["MEMORY", "Progress", "Projector", "default_read_models"]
 
@@ -237,6 +239,20 @@ class Projector:
         """Run trusted SQL (ours, not a user's) and return all rows."""
         with self.cursor() as cur:
             return cur.execute(sql, params).fetchall()
+
+    def run_sql(self, sql: str, *, limit: int = 1000, timeout_s: float = 10.0) -> QueryResult:
+        """Run a user's read-only SQL through the guard (row and time limited).
+
+        Raises:
+            QueryRejectedError: the guard refused it, it failed, or it ran out of time.
+        """
+        with self.cursor() as cur:
+            return run_query(cur, sql, limit=limit, timeout_s=timeout_s)
+
+    def export(self, source: str, fmt: ExportFormat, dest: Path) -> ExportResult:
+        """Export a table or a read-only query to ``dest`` (see :mod:`projections.exports`)."""
+        with self.cursor() as cur:
+            return export(cur, source, fmt, dest)
 
     # -- rebuild and time travel ----------------------------------------------------------
 

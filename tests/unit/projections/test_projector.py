@@ -13,7 +13,7 @@ import pytest
 from eventsourcing.domain import event
 
 from events.domain import Aggregate
-from events.errors import ProjectionError
+from events.errors import ProjectionError, QueryRejectedError
 from events.runtime import ActorLifecycle, Alert
 from events.store import EventStore, StoreConfig
 from projections.projector import Projector
@@ -289,3 +289,49 @@ def test_progress_reports_each_batch(tmp_path: Path) -> None:
     with Projector(":memory:") as projector:
         projector.catch_up(store, batch_size=4, progress=lambda p, n: seen.append((p, n)))
     assert seen == [(4, 4), (8, 8), (10, 10)]
+
+
+def test_queries_keep_answering_during_rebuild(tmp_path: Path) -> None:
+    """Readers on other threads see a consistent table before, during and after the swap."""
+    import threading
+
+    store = _store(tmp_path)
+    _append_lifecycles(store, actors=4, starts=200)
+    with Projector(tmp_path / "p.duckdb") as projector:
+        projector.catch_up(store)
+        done = threading.Event()
+        counts: list[int] = []
+        errors: list[BaseException] = []
+
+        def reader() -> None:
+            while not done.is_set() or not counts:
+                try:
+                    counts.append(projector.query("SELECT count(*) FROM events")[0][0])
+                except BaseException as exc:  # noqa: BLE001 - collected for the assertion
+                    errors.append(exc)
+                    return
+
+        threads = [threading.Thread(target=reader) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        projector.rebuild(store, batch_size=100)
+        done.set()
+        for thread in threads:
+            thread.join(timeout=60)
+    assert errors == []
+    assert set(counts) == {804}
+
+
+def test_user_sql_and_exports_go_through_the_projector(tmp_path: Path) -> None:
+    """run_sql applies the guard and limits; export writes a file from the live tables."""
+    store = _store(tmp_path)
+    _append_story(store)
+    with Projector(tmp_path / "p.duckdb") as projector:
+        projector.catch_up(store)
+        result = projector.run_sql("SELECT name FROM actors ORDER BY name", limit=2)
+        with pytest.raises(QueryRejectedError):
+            projector.run_sql("DELETE FROM actors")
+        exported = projector.export("actors", "parquet", tmp_path / "actors.parquet")
+    assert result.rows == [("doomed",), ("idle",)]
+    assert result.truncated
+    assert exported.rows == 3
