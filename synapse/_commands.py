@@ -13,7 +13,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from events.errors import UserInputError
 from synapse import bootstrap
@@ -24,7 +24,11 @@ from synapse.settings import Settings, load_settings
 __all__ = ["demo", "down", "events", "export", "replay", "sql", "status", "up"]
 
 EXT = {"csv": "csv", "json": "ndjson", "parquet": "parquet"}
-API_FORMAT = {"csv": "csv", "json": "ndjson", "parquet": "parquet"}
+API_FORMAT: dict[str, Literal["csv", "ndjson", "parquet"]] = {
+    "csv": "csv",
+    "json": "ndjson",
+    "parquet": "parquet",
+}
 
 
 def _settings(args: argparse.Namespace, **overrides: Any) -> Settings:
