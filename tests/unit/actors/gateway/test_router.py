@@ -25,6 +25,7 @@ from actors.gateway import (
     GatewayConfig,
     GatewayEvent,
     GatewayEventKind,
+    Phase,
     ResponseCache,
     RetryPolicy,
     RtoConfig,
@@ -112,17 +113,15 @@ def _gateway(
     )
 
 
-def _run(coro: object) -> object:
-    return asyncio.run(coro)  # type: ignore[arg-type]
-
-
 def test_healthy_agent_streams_the_text_once() -> None:
     """A healthy backend's deltas reach the caller unchanged, with one final summary."""
     clock = VirtualClock()
     gw = _gateway(ScriptedBackend("a", clock), clock=clock)
     text, summary = asyncio.run(gw.run("r1", Capability.PLAN, "plan it"))
     assert text == TEXT
-    assert summary.ok and summary.agent == "a" and summary.attempts == 1
+    assert summary.ok
+    assert summary.agent == "a"
+    assert summary.attempts == 1
 
 
 def test_stream_events_are_strictly_increasing() -> None:
@@ -147,7 +146,9 @@ def test_transient_failure_is_retried_on_the_same_agent() -> None:
     a = ScriptedBackend("a", clock, steps=[Step(fail=FailureKind.OVERLOADED)])
     gw = _gateway(a, clock=clock)
     text, summary = asyncio.run(gw.run("r1", Capability.PLAN, "x"))
-    assert text == TEXT and summary.attempts == 2 and summary.agent == "a"
+    assert text == TEXT
+    assert summary.attempts == 2
+    assert summary.agent == "a"
     assert gw.metrics.retries == 1
 
 
@@ -171,7 +172,8 @@ def test_nested_cli_retries_are_charged_to_the_budget() -> None:
     a = ScriptedBackend("a", clock, steps=steps)
     gw = _gateway(a, clock=clock, config=GatewayConfig(max_agents=1))
     _, summary = asyncio.run(gw.run("r1", Capability.PLAN, "x"))
-    assert summary.attempts == 1 and summary.nested_retries == 5
+    assert summary.attempts == 1
+    assert summary.nested_retries == 5
     assert gw.budgets["a"].tokens == 4.0
 
 
@@ -182,7 +184,8 @@ def test_execute_is_never_retried_nor_rerouted() -> None:
     b = ScriptedBackend("b", clock)
     gw = _gateway(a, b, clock=clock)
     _, summary = asyncio.run(gw.run("r1", Capability.EXECUTE, "rm -rf build"))
-    assert summary.attempts == 1 and not summary.ok
+    assert summary.attempts == 1
+    assert not summary.ok
     assert b.requests == []
 
 
@@ -194,11 +197,14 @@ def test_auth_failure_opens_the_circuit_and_falls_back() -> None:
     seen: list[GatewayEvent] = []
     gw = _gateway(a, b, clock=clock, on_event=seen.append)
     text, summary = asyncio.run(gw.run("r1", Capability.REVIEW, "x"))
-    assert text == TEXT and summary.agent == "b" and summary.attempts == 2
+    assert text == TEXT
+    assert summary.agent == "b"
+    assert summary.attempts == 2
     assert len(a.requests) == 1
     assert gw.breakers["a"].state.value == "open"
     kinds = [e.kind for e in seen]
-    assert GatewayEventKind.CIRCUIT_OPENED in kinds and GatewayEventKind.FALLBACK_USED in kinds
+    assert GatewayEventKind.CIRCUIT_OPENED in kinds
+    assert GatewayEventKind.FALLBACK_USED in kinds
 
 
 def test_hung_backend_times_out_on_the_virtual_clock() -> None:
@@ -209,15 +215,10 @@ def test_hung_backend_times_out_on_the_virtual_clock() -> None:
     config = GatewayConfig(retry=RetryPolicy(max_attempts=1))
     gw = _gateway(a, b, clock=clock, config=config)
     text, summary = asyncio.run(gw.run("r1", Capability.ANALYZE, "x"))
-    assert text == TEXT and summary.agent == "b"
+    assert text == TEXT
+    assert summary.agent == "b"
     assert gw.metrics.timeouts == 1
-    assert gw.rto.estimator("a", "analyze", _ttft()).rto == 60.0  # 30 s doubled
-
-
-def _ttft():  # type: ignore[no-untyped-def]
-    from actors.gateway import Phase
-
-    return Phase.TTFT
+    assert gw.rto.estimator("a", "analyze", Phase.TTFT).rto == 60.0  # 30 s doubled
 
 
 def test_cache_answers_when_every_agent_fails() -> None:
@@ -230,7 +231,9 @@ def test_cache_answers_when_every_agent_fails() -> None:
     a.steps = [Step(fail=FailureKind.AUTH)]
     text, summary = asyncio.run(gw.run("r2", Capability.REVIEW, "same prompt"))
     assert text == TEXT
-    assert summary.fallback == "cache" and summary.ok and not summary.degraded
+    assert summary.fallback == "cache"
+    assert summary.ok
+    assert not summary.degraded
 
 
 def test_degraded_default_when_nothing_else_helps() -> None:
@@ -240,7 +243,9 @@ def test_degraded_default_when_nothing_else_helps() -> None:
     gw = _gateway(a, clock=clock)
     text, summary = asyncio.run(gw.run("r1", Capability.PLAN, "x"))
     assert text.startswith("[degraded]")
-    assert summary.degraded and summary.fallback == "degraded" and not summary.ok
+    assert summary.degraded
+    assert summary.fallback == "degraded"
+    assert not summary.ok
 
 
 @pytest.mark.parametrize("replay", [False, True])
@@ -273,7 +278,8 @@ def test_mid_stream_cut_falls_back_to_another_agent_without_restarting() -> None
     b = ScriptedBackend("b", clock, replay_on_resume=True)
     gw = _gateway(a, b, clock=clock)
     text, summary = asyncio.run(gw.run("r1", Capability.CODE, "x"))
-    assert text == TEXT and summary.agent == "b"
+    assert text == TEXT
+    assert summary.agent == "b"
 
 
 def test_open_circuit_is_skipped_by_the_balancer() -> None:
