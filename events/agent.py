@@ -23,6 +23,8 @@ __all__ = ["PREVIEW_CHARS", "Agent", "Task", "agent_id", "preview", "redact", "t
 PREVIEW_CHARS = 200
 
 _SECRET_PATTERNS = (
+    # HTTP auth schemes: "Bearer <token>", "Basic <creds>"
+    re.compile(r"(?i)\b(bearer|basic)(\s+)([A-Za-z0-9._~+/=-]{6,})"),
     # key=value / key: value pairs whose key names a secret
     re.compile(
         r"(?i)\b([\w-]*(?:api[_-]?key|token|secret|password|passwd|bearer|authorization)"
@@ -38,8 +40,9 @@ _SECRET_PATTERNS = (
 
 def redact(text: str) -> str:
     """Replace secret-looking values in ``text`` with ``[REDACTED]``."""
-    text = _SECRET_PATTERNS[0].sub(lambda m: f"{m.group(1)}{m.group(2)}[REDACTED]", text)
-    return _SECRET_PATTERNS[1].sub("[REDACTED]", text)
+    for pattern in _SECRET_PATTERNS[:2]:
+        text = pattern.sub(lambda m: f"{m.group(1)}{m.group(2)}[REDACTED]", text)
+    return _SECRET_PATTERNS[2].sub("[REDACTED]", text)
 
 
 def preview(prompt: str, limit: int = PREVIEW_CHARS) -> str:
