@@ -21,11 +21,12 @@ from actors.gateway.checkpoint import (
     resume_plan,
 )
 from actors.gateway.clock import Clock, MonotonicClock, VirtualClock
+from actors.gateway.config import AgentEntry, GatewayConfig
 from actors.gateway.fallback import FallbackChain, FallbackKind, ResponseCache, cache_key
 from actors.gateway.hedging import HedgeConfig, HedgePolicy, LatencyWindow
 from actors.gateway.report import GatewayEvent, GatewayEventKind, GatewayMetrics, RequestSummary
 from actors.gateway.retry import Backoff, RetryBudget, RetryPolicy
-from actors.gateway.router import AgentEntry, Gateway, GatewayConfig
+from actors.gateway.router import Gateway
 from actors.gateway.rto import Phase, RtoConfig, RtoEstimator, RtoTable, Timeouts
 from actors.gateway.sink import GatewayEventSink
 

@@ -8,12 +8,43 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from actors.agent_stream import AgentBackend, AgentRequest, FailureKind, StreamEvent, StreamKind
+from actors.agent_stream import (
+    AgentBackend,
+    AgentRequest,
+    Capability,
+    FailureKind,
+    StreamEvent,
+    StreamKind,
+)
+from actors.gateway.checkpoint import StreamCheckpointer
 from actors.gateway.clock import Clock
 
 T = TypeVar("T")
 
 _TOKENS = frozenset({StreamKind.DELTA, StreamKind.TOOL_CALL, StreamKind.TOOL_RESULT})
+
+
+@dataclass
+class RequestState:
+    """The router's state for one logical request."""
+
+    request_id: str
+    capability: Capability
+    prompt: str
+    context: str
+    started: float
+    checkpointer: StreamCheckpointer
+    seq: int = 0
+    attempts: int = 0
+    sent_start: bool = False
+    session_agent: str | None = None
+    nested_retries: int = 0
+    done: bool = False
+
+    def next_seq(self) -> int:
+        """Return the next client-facing sequence number."""
+        self.seq += 1
+        return self.seq
 
 
 class _Timeout(Exception):

@@ -14,100 +14,35 @@ from __future__ import annotations
 
 import random
 from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass, field
 
 from actors.agent_stream import (
-    AgentBackend,
     AgentRequest,
     Capability,
     FailureKind,
     StreamEvent,
     StreamKind,
 )
-from actors.gateway._attempt import AttemptResult, stream_attempt
+from actors.gateway._attempt import AttemptResult, RequestState, stream_attempt
+from actors.gateway._notices import Notifier
 from actors.gateway.balancer import Slot, make_balancer
-from actors.gateway.breaker import BreakerConfig, BreakerState, BreakerTransition, CircuitBreaker
+from actors.gateway.breaker import CircuitBreaker
 from actors.gateway.checkpoint import (
     PrefixDeduplicator,
     ResumeMode,
-    StreamCheckpoint,
     StreamCheckpointer,
     resume_plan,
 )
 from actors.gateway.clock import Clock, MonotonicClock
+from actors.gateway.config import AgentEntry, GatewayConfig
 from actors.gateway.fallback import FallbackChain, FallbackKind
 from actors.gateway.report import GatewayEvent, GatewayEventKind, GatewayMetrics, RequestSummary
-from actors.gateway.retry import RetryBudget, RetryPolicy
+from actors.gateway.retry import RetryBudget
 from actors.gateway.rto import Phase, RtoTable
 
-__all__ = ["AgentEntry", "Gateway", "GatewayConfig"]
-
-_CIRCUIT_KINDS = {
-    BreakerState.OPEN: GatewayEventKind.CIRCUIT_OPENED,
-    BreakerState.HALF_OPEN: GatewayEventKind.CIRCUIT_HALF_OPENED,
-    BreakerState.CLOSED: GatewayEventKind.CIRCUIT_CLOSED,
-}
+__all__ = ["Gateway"]
 
 
-@dataclass(frozen=True)
-class AgentEntry:
-    """One agent the gateway may route to.
-
-    Attributes:
-        backend: the stream source.
-        capabilities: what the agent may be asked.
-        weight: share for weighted balancing.
-        supports_resume: the backend honours ``AgentRequest.resume_session_id``.
-        backend_kind: a label for events (``claude-cli``, ``openai-http``, ``scripted``).
-    """
-
-    backend: AgentBackend
-    capabilities: frozenset[Capability]
-    weight: int = 1
-    supports_resume: bool = False
-    backend_kind: str = "cli"
-
-    @property
-    def name(self) -> str:
-        """The backend's name."""
-        return self.backend.name
-
-
-@dataclass(frozen=True)
-class GatewayConfig:
-    """Routing and resilience settings."""
-
-    balancer: str = "round_robin"
-    retry: RetryPolicy = field(default_factory=RetryPolicy)
-    breaker: BreakerConfig = field(default_factory=BreakerConfig)
-    max_agents: int = 3  # distinct agents tried per request before the cache/default rungs
-    budget_max_tokens: float = 10.0
-    budget_token_ratio: float = 0.1
-    checkpoint_every_events: int = 20
-    checkpoint_every_s: float = 1.0
-
-
-@dataclass
-class _Ctx:
-    request_id: str
-    capability: Capability
-    prompt: str
-    context: str
-    started: float
-    checkpointer: StreamCheckpointer
-    seq: int = 0
-    attempts: int = 0
-    sent_start: bool = False
-    session_agent: str | None = None
-    nested_retries: int = 0
-    done: bool = False
-
-    def next_seq(self) -> int:
-        self.seq += 1
-        return self.seq
-
-
-class Gateway:
+class Gateway(Notifier):
     """Routes logical requests over agent backends with breakers, retries and fallback.
 
     Args:
@@ -174,7 +109,7 @@ class Gateway:
         The ``final`` event's ``data`` is a :class:`RequestSummary` dict (agent, attempts,
         fallback, degraded, ok).
         """
-        ctx = _Ctx(
+        ctx = RequestState(
             request_id,
             capability,
             prompt,
@@ -237,7 +172,7 @@ class Gateway:
 
     # -- one agent: first attempt plus retries ------------------------------------------------
 
-    async def _serve_with(self, ctx: _Ctx, entry: AgentEntry) -> AsyncIterator[StreamEvent]:
+    async def _serve_with(self, ctx: RequestState, entry: AgentEntry) -> AsyncIterator[StreamEvent]:
         name = entry.name
         budget = self.budgets[name]
         for agent_attempt in range(1, self.config.retry.max_attempts + 1):
@@ -272,7 +207,7 @@ class Gateway:
             await self.clock.sleep(delay)
 
     async def _attempt(
-        self, ctx: _Ctx, entry: AgentEntry, result: AttemptResult
+        self, ctx: RequestState, entry: AgentEntry, result: AttemptResult
     ) -> AsyncIterator[StreamEvent]:
         cp = ctx.checkpointer
         last = cp.checkpoint() if cp.first_token else None
@@ -315,7 +250,11 @@ class Gateway:
             dedupe.flush()
 
     def _relay(
-        self, ctx: _Ctx, entry: AgentEntry, event: StreamEvent, dedupe: PrefixDeduplicator | None
+        self,
+        ctx: RequestState,
+        entry: AgentEntry,
+        event: StreamEvent,
+        dedupe: PrefixDeduplicator | None,
     ) -> StreamEvent | None:
         """Turn one backend event into the client's event (renumbered, de-duplicated)."""
         cp = ctx.checkpointer
@@ -346,7 +285,7 @@ class Gateway:
 
     # -- outcomes -----------------------------------------------------------------------------
 
-    def _on_success(self, ctx: _Ctx, entry: AgentEntry, result: AttemptResult) -> None:
+    def _on_success(self, ctx: RequestState, entry: AgentEntry, result: AttemptResult) -> None:
         name = entry.name
         self.breakers[name].record_success(result.duration_s)
         self.budgets[name].record_success()
@@ -365,7 +304,7 @@ class Gateway:
         self._emit_done(ctx, name, degraded=False)
 
     def _on_failure(
-        self, ctx: _Ctx, entry: AgentEntry, result: AttemptResult, kind: FailureKind
+        self, ctx: RequestState, entry: AgentEntry, result: AttemptResult, kind: FailureKind
     ) -> None:
         name = entry.name
         self.breakers[name].record_failure(kind, result.duration_s)
@@ -384,7 +323,7 @@ class Gateway:
             detail=result.detail,
         )
 
-    async def _last_resort(self, ctx: _Ctx) -> AsyncIterator[StreamEvent]:
+    async def _last_resort(self, ctx: RequestState) -> AsyncIterator[StreamEvent]:
         emitted = ctx.checkpointer.text
         cached = self.fallback.cached(ctx.capability, ctx.prompt, ctx.context)
         if cached is not None and cached.text.startswith(emitted):
@@ -419,7 +358,7 @@ class Gateway:
 
     def _final(
         self,
-        ctx: _Ctx,
+        ctx: RequestState,
         agent: str | None,
         *,
         ok: bool,
@@ -463,48 +402,3 @@ class Gateway:
             if self.breakers[slot.name].allow():
                 return self.agents[slot.name]
             excluded.add(slot.name)
-
-    # -- notices ------------------------------------------------------------------------------
-
-    def _emit(self, kind: GatewayEventKind, **fields: object) -> None:
-        if self._on_event is not None:
-            self._on_event(GatewayEvent(kind, **fields))  # type: ignore[arg-type]
-
-    def _emit_fallback(self, ctx: _Ctx, kind: FallbackKind, agent: str | None) -> None:
-        self._emit(
-            GatewayEventKind.FALLBACK_USED,
-            request_id=ctx.request_id,
-            attempt=ctx.attempts,
-            fallback=kind.value,
-            agent=agent,
-        )
-
-    def _emit_done(self, ctx: _Ctx, agent: str | None, *, degraded: bool) -> None:
-        self._emit(
-            GatewayEventKind.COMPLETED,
-            request_id=ctx.request_id,
-            agent=agent,
-            attempt=ctx.attempts,
-            degraded=degraded,
-            duration_ms=round((self.clock.now() - ctx.started) * 1000),
-        )
-
-    def _on_checkpoint(self, ctx: _Ctx, cp: StreamCheckpoint) -> None:
-        self._emit(
-            GatewayEventKind.CHECKPOINTED,
-            request_id=ctx.request_id,
-            agent=cp.agent,
-            attempt=ctx.attempts,
-            seq=cp.seq,
-            session_id=cp.session_id,
-            text_sha256=cp.text_sha256,
-        )
-
-    def _on_transition(self, t: BreakerTransition) -> None:
-        self._emit(
-            _CIRCUIT_KINDS[t.state],
-            agent=t.name,
-            seq=t.seq,
-            reason=t.reason,
-            open_for_s=t.open_for_s,
-        )
