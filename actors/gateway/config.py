@@ -1,0 +1,49 @@
+"""What the gateway routes to and how: agent entries and routing/resilience settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from actors.agent_stream import AgentBackend, Capability
+from actors.gateway.breaker import BreakerConfig
+from actors.gateway.retry import RetryPolicy
+
+__all__ = ["AgentEntry", "GatewayConfig"]
+
+
+@dataclass(frozen=True)
+class AgentEntry:
+    """One agent the gateway may route to.
+
+    Attributes:
+        backend: the stream source.
+        capabilities: what the agent may be asked.
+        weight: share for weighted balancing.
+        supports_resume: the backend honours ``AgentRequest.resume_session_id``.
+        backend_kind: a label for events (``claude-cli``, ``openai-http``, ``scripted``).
+    """
+
+    backend: AgentBackend
+    capabilities: frozenset[Capability]
+    weight: int = 1
+    supports_resume: bool = False
+    backend_kind: str = "cli"
+
+    @property
+    def name(self) -> str:
+        """The backend's name."""
+        return self.backend.name
+
+
+@dataclass(frozen=True)
+class GatewayConfig:
+    """Routing and resilience settings."""
+
+    balancer: str = "round_robin"
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    breaker: BreakerConfig = field(default_factory=BreakerConfig)
+    max_agents: int = 3  # distinct agents tried per request before the cache/default rungs
+    budget_max_tokens: float = 10.0
+    budget_token_ratio: float = 0.1
+    checkpoint_every_events: int = 20
+    checkpoint_every_s: float = 1.0
