@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from adapters.formats._jsonc_scan import Child, Node, Token, parse, to_python
+from adapters.formats._jsonc_scan import Node, Token, parse, to_python
 from adapters.formats._jsonc_style import Style, detect_style, line_indent, render
 from adapters.formats._model import DELETE, Edit, PathKey
 from adapters.formats._text import same_value, validate_value
@@ -76,7 +76,8 @@ def _apply(text: str, path: tuple[PathKey, ...], value: object, *, strict: bool)
     if value is DELETE:
         if parent is None:
             raise ValueError("cannot delete the document root")
-        return splicer.delete(parent, next(i for i, c in enumerate(parent.children) if c.value is node))
+        index = next(i for i, c in enumerate(parent.children) if c.value is node)
+        return splicer.delete(parent, index)
     current = to_python(node)
     if same_value(current, value):
         return text
@@ -194,7 +195,7 @@ class _Splicer:
                 end += 1
             cuts.append((start, end))
         elif index > 0:
-            previous: Child = children[index - 1]
+            previous = children[index - 1]
             assert previous.comma is not None
             cuts.append((previous.value.end, end))
         else:

@@ -165,7 +165,8 @@ class _Parser:
     def take(self, expected: str) -> Token:
         token = self.peek()
         if token is None:
-            raise parse_error(self.text, len(self.text), f"unexpected end of file, expected {expected}")
+            message = f"unexpected end of file, expected {expected}"
+            raise parse_error(self.text, len(self.text), message)
         self.index += 1
         return token
 

@@ -65,9 +65,9 @@ def detect_style(text: str, root: Node) -> Style:
             comma = "," + (" " if text[first.comma + 1 : first.comma + 2] == " " else "")
         if not spans_lines and pad is None and node.kind == "object":
             pad = " " if text[node.start + 1 : node.start + 2] == " " else ""
-        if multiline_arrays is None and node.kind == "array":
-            if all(child.value.kind == "scalar" for child in node.children):
-                multiline_arrays = spans_lines
+        scalars_only = all(child.value.kind == "scalar" for child in node.children)
+        if multiline_arrays is None and node.kind == "array" and scalars_only:
+            multiline_arrays = spans_lines
     return Style(
         newline=newline,
         unit=unit or "  ",
@@ -87,8 +87,9 @@ def render(value: object, style: Style, *, indent: str, multiline: bool) -> str:
     if isinstance(value, dict):
         if not value:
             return "{}"
+        inner = indent + style.unit
         items = [
-            f"{_scalar(k)}{style.colon}{render(v, style, indent=indent + style.unit, multiline=multiline)}"
+            f"{_scalar(k)}{style.colon}{render(v, style, indent=inner, multiline=multiline)}"
             for k, v in value.items()
         ]
         return _wrap("{", "}", items, style, indent=indent, multiline=multiline, pad=style.pad)
@@ -97,15 +98,20 @@ def render(value: object, style: Style, *, indent: str, multiline: bool) -> str:
             return "[]"
         scalars = all(not isinstance(v, dict | list) for v in value)
         multiline = multiline and (style.multiline_scalar_arrays or not scalars)
-        items = [
-            render(v, style, indent=indent + style.unit, multiline=multiline) for v in value
-        ]
+        items = [render(v, style, indent=indent + style.unit, multiline=multiline) for v in value]
         return _wrap("[", "]", items, style, indent=indent, multiline=multiline, pad="")
     return _scalar(value)
 
 
 def _wrap(
-    open_: str, close: str, items: list[str], style: Style, *, indent: str, multiline: bool, pad: str
+    open_: str,
+    close: str,
+    items: list[str],
+    style: Style,
+    *,
+    indent: str,
+    multiline: bool,
+    pad: str,
 ) -> str:
     if not multiline:
         return open_ + pad + style.comma.join(items) + pad + close

@@ -24,7 +24,8 @@ __all__ = ["apply_markdown_edits", "load_markdown"]
 _OPEN: Final = re.compile(r"---[ \t]*\r?\n")
 _CLOSE: Final = re.compile(r"^(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.MULTILINE)
 _TOP_KEY: Final = re.compile(
-    r"""(?P<key>"(?:[^"\\]|\\.)*"|'(?:[^']|'')*'|[^\s#'"\-?:][^#]*?|-[^\s#][^#]*?)[ \t]*:(?:[ \t]|\r?\n|\Z)"""
+    r"""(?P<key>"(?:[^"\\]|\\.)*"|'(?:[^']|'')*'|[^\s#'"\-?:][^#]*?|-[^\s#][^#]*?)"""
+    r"[ \t]*:(?:[ \t]|\r?\n|\Z)"
 )
 _PLAIN_OPS: Final = TreeOps(lambda value, parent: copy.deepcopy(value), lambda value: value)
 

@@ -56,9 +56,8 @@ def to_plain(node: object, *, line_offset: int = 0) -> object:
     """
 
     def convert(value: object, depth: int, where: tuple[int, int]) -> object:
-        if isinstance(value, Mapping | list):
-            if depth >= MAX_DEPTH:
-                raise _error(f"nesting deeper than {MAX_DEPTH} levels", *where, offset=line_offset)
+        if isinstance(value, Mapping | list) and depth >= MAX_DEPTH:
+            raise _error(f"nesting deeper than {MAX_DEPTH} levels", *where, offset=line_offset)
         if isinstance(value, CommentedMap):
             return {
                 (str(k) if not isinstance(k, str | int | float | bool) else k): convert(
