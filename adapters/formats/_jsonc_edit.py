@@ -141,7 +141,7 @@ class _Splicer:
                     at = text.rfind("\n", 0, close) + 1
                     return text[:at] + inner + entry + nl + text[at:]
                 return text[:close] + nl + inner + entry + nl + own + text[close:]
-            if "\n" not in text:
+            if "\n" not in text.strip() and text.strip() not in ("{}", "[]"):
                 entry = self._entry(key, value, indent=own, multiline=False)
                 pad = style.pad if node.kind == "object" else ""
                 return text[: node.start + 1] + pad + entry + pad + text[close:]

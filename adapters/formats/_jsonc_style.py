@@ -72,7 +72,7 @@ def detect_style(text: str, root: Node) -> Style:
         newline=newline,
         unit=unit or "  ",
         colon=colon or ": ",
-        comma=comma or ", ",
+        comma=comma or (", " if colon != ":" else ","),
         pad=pad or "",
         multiline_scalar_arrays=True if multiline_arrays is None else multiline_arrays,
     )
