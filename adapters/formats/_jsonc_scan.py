@@ -94,7 +94,7 @@ def _string(text: str, pos: int) -> Token:
     match = _STRING.match(text, pos)
     if match is None:
         end = pos + 1
-        while end < len(text) and text[end] not in '"\n':
+        while end < len(text) and text[end] != '"':
             if text[end] < " ":
                 raise parse_error(text, end, "control character inside a string")
             end += 2 if text[end] == "\\" else 1
