@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.formats import Format, apply_edits, load
+from adapters.formats import DELETE, Edit, Format, apply_edits, load
 from events.errors import ConfigParseError
 
 POSITION = r"line \d+, column \d+"
@@ -95,10 +95,10 @@ def test_huge_integer_is_a_parse_error() -> None:
         ((), None, ValueError),
     ],
 )
-def test_impossible_edits_are_refused(path: tuple[str | int, ...], value: object, error: type) -> None:
+def test_impossible_edits_are_refused(
+    path: tuple[str | int, ...], value: object, error: type
+) -> None:
     """Edits that address impossible paths or carry non-JSON values raise, never corrupt."""
-    from adapters.formats import DELETE, Edit
-
     text = '{"a": [1]}'
     with pytest.raises(error):
         apply_edits(Format.JSON, text, [Edit(path, DELETE if path == () else value)])

@@ -190,7 +190,8 @@ def test_codex_new_server_goes_in_as_quoted_section_after_related_ones() -> None
     added = (
         '[mcp_servers."a.b"]\ncommand = "x"\nargs = ["y"]\n\n[mcp_servers."a.b".env]\nK = "v"\n\n'
     )
-    assert out == text.replace('[projects."/home/user/proj"]', added + '[projects."/home/user/proj"]')
+    projects = '[projects."/home/user/proj"]'
+    assert out == text.replace(projects, added + projects)
     assert load(Format.TOML, out)["mcp_servers"]["a.b"] == server
 
 
