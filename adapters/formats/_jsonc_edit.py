@@ -44,15 +44,21 @@ def _build(keys: Sequence[PathKey], value: object) -> object:
     return value
 
 
-def _find(node: Node, key: PathKey) -> int | None:
+def _find(node: Node, key: PathKey, *, deleting: bool) -> int | None:
     if node.kind == "object":
         if not isinstance(key, str):
+            if deleting:
+                return None
             raise ValueError(f"index {key!r} used on an object")
         return next((i for i, c in enumerate(node.children) if c.key == key), None)
     if node.kind == "array":
-        if not isinstance(key, int) or isinstance(key, bool):
+        if not isinstance(key, int) or isinstance(key, bool) or key < 0:
+            if deleting:
+                return None
             raise ValueError(f"key {key!r} used on an array")
-        if key < 0 or key > len(node.children):
+        if key > len(node.children):
+            if deleting:
+                return None
             raise ValueError(f"index {key} out of range for an array of {len(node.children)}")
         return key if key < len(node.children) else None
     return None
@@ -63,7 +69,7 @@ def _apply(text: str, path: tuple[PathKey, ...], value: object, *, strict: bool)
     splicer = _Splicer(text, tokens, detect_style(text, root))
     node, parent = root, None
     for depth, key in enumerate(path):
-        index = _find(node, key)
+        index = _find(node, key, deleting=value is DELETE)
         if index is None:
             if value is DELETE:
                 return text

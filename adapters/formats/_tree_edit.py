@@ -39,15 +39,21 @@ def build_value(keys: Sequence[PathKey], value: object) -> object:
     return value
 
 
-def _lookup(container: Any, key: PathKey) -> tuple[bool, Any]:
+def _lookup(container: Any, key: PathKey, *, deleting: bool = False) -> tuple[bool, Any]:
     if isinstance(container, MutableMapping):
         if not isinstance(key, str):
+            if deleting:
+                return False, None
             raise ValueError(f"index {key!r} used on a table/mapping")
         return (True, container[key]) if key in container else (False, None)
     if isinstance(container, MutableSequence):
-        if not isinstance(key, int) or isinstance(key, bool):
+        if not isinstance(key, int) or isinstance(key, bool) or key < 0:
+            if deleting:
+                return False, None
             raise ValueError(f"key {key!r} used on an array")
-        if key < 0 or key > len(container):
+        if key > len(container):
+            if deleting:
+                return False, None
             raise ValueError(f"index {key} out of range for an array of {len(container)}")
         return (True, container[key]) if key < len(container) else (False, None)
     return False, None
@@ -69,7 +75,7 @@ def apply_tree_edit(root: Any, path: tuple[PathKey, ...], value: object, ops: Tr
         return _merge(root, (), value, ops)
     container = root
     for depth, key in enumerate(path[:-1]):
-        found, child = _lookup(container, key)
+        found, child = _lookup(container, key, deleting=value is DELETE)
         if not found or not isinstance(child, MutableMapping | MutableSequence):
             if value is DELETE:
                 return False
@@ -77,7 +83,7 @@ def apply_tree_edit(root: Any, path: tuple[PathKey, ...], value: object, ops: Tr
             return True
         container = child
     last = path[-1]
-    found, current = _lookup(container, last)
+    found, current = _lookup(container, last, deleting=value is DELETE)
     if value is DELETE:
         if found:
             del container[last]
