@@ -89,6 +89,8 @@ def test_edits_match_dict_model_and_are_idempotent(
         return
     out = apply_edits(Format.JSON, text, batch)
     assert load(Format.JSON, out) == expected
+    if _expected(expected, edits) != expected:
+        return  # a later edit retyped a parent an earlier one walks through
     again = apply_edits(Format.JSON, out, batch)
     assert load(Format.JSON, again) == expected
     if all(edit.value is not DELETE for edit in batch):
