@@ -124,11 +124,13 @@ class OpenCodeAdapter(ClientAdapter):
             return envrefs.render(value, _SYNTAX, reveal)
 
         def mapping(field_name: str, values: Mapping[str, Value]) -> dict[str, str]:
-            return {
-                k: text(f"{field_name}.{k}", v)
-                for k, v in values.items()
-                if all(p.fingerprint in reveal for p in v.parts if hasattr(p, "fingerprint"))
-            }
+            out: dict[str, str] = {}
+            for k, v in values.items():
+                problems = envrefs.inexpressible(v, _SYNTAX, reveal)
+                losses.extend(self._loss(key, f"{field_name}.{k}", why) for why in problems)
+                if not any("secret" in p for p in problems):
+                    out[k] = envrefs.render(v, _SYNTAX, reveal)
+            return out
 
         native: dict[str, Any] = {}
         if server.transport is Transport.STDIO:
