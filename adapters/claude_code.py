@@ -1,0 +1,71 @@
+"""Claude Code: ``~/.claude.json`` (user and per-project local scope) and ``.mcp.json``.
+
+Both files are strict JSON (a comment makes Claude reject or ignore them). User-scope servers
+sit in the top-level ``mcpServers``; local-scope servers in ``projects["/abs"].mcpServers`` of
+the same file, so that file appears once per scope in :meth:`discover`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from adapters._mcp_json import JsonDialect, McpJsonAdapter
+from adapters.base import Capabilities, ConfigFile
+from adapters.envrefs import EnvSyntax
+from adapters.formats import Format
+from events.client_config import ClientId, McpServer, Scope
+
+__all__ = ["ClaudeCodeAdapter"]
+
+_MCP = frozenset({McpServer.kind})
+_SERVER_FIELDS = frozenset(
+    {"transport", "command", "args", "env", "url", "headers", "bearer_token_env"}
+)
+
+
+class ClaudeCodeAdapter(McpJsonAdapter):
+    """Claude Code's MCP configuration."""
+
+    client = ClientId.CLAUDE_CODE
+    display_name = "Claude Code"
+    dialect = JsonDialect(
+        syntax=EnvSyntax.CLAUDE,
+        always_env=True,
+        disabled_note="Claude keeps disabled servers in approval lists, not in the server",
+    )
+
+    def container(self, file: ConfigFile) -> tuple[str, ...]:
+        """Top-level ``mcpServers``, or ``projects[abs].mcpServers`` for local scope."""
+        if file.scope is Scope.LOCAL and file.project is not None:
+            return ("projects", str(file.project), "mcpServers")
+        return ("mcpServers",)
+
+    def discover(self, home: Path, projects: Sequence[Path]) -> list[ConfigFile]:
+        """``~/.claude.json`` (user + one local entry per project) and each ``.mcp.json``."""
+        state = home / ".claude.json"
+        files = [ConfigFile(self.client, state, Scope.USER, Format.JSON, _MCP, True)]
+        for project in projects:
+            files.append(
+                ConfigFile(self.client, state, Scope.LOCAL, Format.JSON, _MCP, True, project)
+            )
+            files.append(
+                ConfigFile(
+                    self.client,
+                    project / ".mcp.json",
+                    Scope.PROJECT,
+                    Format.JSON,
+                    _MCP,
+                    True,
+                    project,
+                )
+            )
+        return files
+
+    def capabilities(self) -> Capabilities:
+        """Claude has no cwd, timeouts, tool filters, trust or description on a server."""
+        return Capabilities(
+            self.client,
+            {McpServer.kind: _SERVER_FIELDS},
+            ("SSE supported", "env syntax ${VAR} and ${VAR:-default}"),
+        )

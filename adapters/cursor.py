@@ -1,0 +1,51 @@
+"""Cursor: ``~/.cursor/mcp.json`` and ``.cursor/mcp.json`` with ``${env:VAR}`` references."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from adapters._mcp_json import JsonDialect, McpJsonAdapter
+from adapters.base import Capabilities, ConfigFile
+from adapters.envrefs import EnvSyntax
+from adapters.formats import Format
+from events.client_config import ClientId, McpServer, Scope
+
+__all__ = ["CursorAdapter"]
+
+_MCP = frozenset({McpServer.kind})
+_SERVER_FIELDS = frozenset(
+    {"transport", "command", "args", "env", "url", "headers", "bearer_token_env"}
+)
+
+
+class CursorAdapter(McpJsonAdapter):
+    """Cursor's MCP configuration (IDE and ``cursor-agent``)."""
+
+    client = ClientId.CURSOR
+    display_name = "Cursor"
+    dialect = JsonDialect(
+        syntax=EnvSyntax.CURSOR,
+        disabled_note="Cursor toggles servers in its UI, not in mcp.json",
+    )
+
+    def discover(self, home: Path, projects: Sequence[Path]) -> list[ConfigFile]:
+        """The user file and each project's ``.cursor/mcp.json``."""
+        files = [
+            ConfigFile(
+                self.client, home / ".cursor" / "mcp.json", Scope.USER, Format.JSON, _MCP, True
+            )
+        ]
+        files += [
+            ConfigFile(
+                self.client, p / ".cursor" / "mcp.json", Scope.PROJECT, Format.JSON, _MCP, True, p
+            )
+            for p in projects
+        ]
+        return files
+
+    def capabilities(self) -> Capabilities:
+        """Cursor has the basic stdio/remote fields; ``envFile`` stays an extra."""
+        return Capabilities(
+            self.client, {McpServer.kind: _SERVER_FIELDS}, ("env syntax ${env:VAR}",)
+        )

@@ -1,0 +1,90 @@
+"""Qwen Code: ``~/.qwen/settings.json`` and ``.qwen/settings.json`` (JSONC, ``$version: 4``).
+
+A Gemini CLI fork with its own spelling: streamable HTTP is ``httpUrl``, SSE is a bare
+``url``, and there is no ``type`` key. Qwen expands ``$VAR`` and ``${VAR}`` but has no
+``${VAR:-default}``, so defaults are reported as losses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from adapters._mcp_json import JsonDialect, McpJsonAdapter
+from adapters.base import Capabilities, ConfigFile
+from adapters.envrefs import EnvSyntax
+from adapters.formats import Format
+from events.client_config import ClientId, McpServer, Scope, Transport
+
+__all__ = ["QwenCodeAdapter"]
+
+_MCP = frozenset({McpServer.kind})
+_OPTIONAL = frozenset({"cwd", "timeout", "trust", "description", "includeTools", "excludeTools"})
+_SERVER_FIELDS = frozenset(
+    {
+        "transport",
+        "command",
+        "args",
+        "env",
+        "url",
+        "headers",
+        "bearer_token_env",
+        "cwd",
+        "tool_timeout_ms",
+        "trust",
+        "description",
+        "tools_include",
+        "tools_exclude",
+    }
+)
+
+
+class QwenCodeAdapter(McpJsonAdapter):
+    """Qwen Code's MCP configuration."""
+
+    client = ClientId.QWEN
+    display_name = "Qwen Code"
+    dialect = JsonDialect(
+        syntax=EnvSyntax.QWEN,
+        type_key=None,
+        stdio_type=None,
+        http_url_key="httpUrl",
+        typed_remote=False,
+        untyped_url=Transport.SSE,
+        optional=_OPTIONAL,
+        disabled_note="Qwen keeps disabled servers in mcp.excluded",
+    )
+
+    def discover(self, home: Path, projects: Sequence[Path]) -> list[ConfigFile]:
+        """User settings plus each project's ``.qwen/settings.json``."""
+        files = [
+            ConfigFile(
+                self.client,
+                home / ".qwen" / "settings.json",
+                Scope.USER,
+                Format.JSONC,
+                _MCP,
+                False,
+            )
+        ]
+        files += [
+            ConfigFile(
+                self.client,
+                p / ".qwen" / "settings.json",
+                Scope.PROJECT,
+                Format.JSONC,
+                _MCP,
+                False,
+                p,
+            )
+            for p in projects
+        ]
+        return files
+
+    def capabilities(self) -> Capabilities:
+        """Qwen supports cwd, timeout (ms), trust, description and tool filters."""
+        return Capabilities(
+            self.client,
+            {McpServer.kind: _SERVER_FIELDS},
+            ("no ${VAR:-default}", "writes settings.json.orig on its own writes"),
+        )

@@ -1,0 +1,68 @@
+"""Atlassian Rovo Dev: ``~/.rovodev/mcp.json`` and the project ``.rovodev/mcp.json``.
+
+Servers use ``"transport": "stdio|http|sse"`` instead of ``type``. Rovo Dev reads only the
+file named by ``mcp.mcpConfigPath`` in ``config.yml`` (default: the global file), so a
+project file is inert unless that key points at it; :func:`mcp_config_path` reads the key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from adapters._mcp_json import JsonDialect, McpJsonAdapter
+from adapters.base import Capabilities, ConfigFile
+from adapters.envrefs import EnvSyntax
+from adapters.formats import Format, load
+from events.client_config import ClientId, McpServer, Scope
+
+__all__ = ["RovoDevAdapter", "mcp_config_path"]
+
+_MCP = frozenset({McpServer.kind})
+_SERVER_FIELDS = frozenset(
+    {"transport", "command", "args", "env", "url", "headers", "bearer_token_env"}
+)
+
+
+def mcp_config_path(config_yml_text: str) -> str | None:
+    """The ``mcp.mcpConfigPath`` value of a Rovo Dev ``config.yml``, if set."""
+    data = load(Format.YAML, config_yml_text) if config_yml_text.strip() else {}
+    mcp = data.get("mcp") if isinstance(data, dict) else None
+    path = mcp.get("mcpConfigPath") if isinstance(mcp, dict) else None
+    return path if isinstance(path, str) else None
+
+
+class RovoDevAdapter(McpJsonAdapter):
+    """Rovo Dev's MCP configuration."""
+
+    client = ClientId.ROVODEV
+    display_name = "Rovo Dev"
+    # Rovo Dev does not document interpolation; ${VAR} is what other tools write.
+    dialect = JsonDialect(
+        syntax=EnvSyntax.CLAUDE,
+        type_key="transport",
+        disabled_note="Rovo Dev has no per-server disabled flag",
+    )
+
+    def discover(self, home: Path, projects: Sequence[Path]) -> list[ConfigFile]:
+        """The global MCP file and each project's ``.rovodev/mcp.json``."""
+        files = [
+            ConfigFile(
+                self.client, home / ".rovodev" / "mcp.json", Scope.USER, Format.JSON, _MCP, True
+            )
+        ]
+        files += [
+            ConfigFile(
+                self.client, p / ".rovodev" / "mcp.json", Scope.PROJECT, Format.JSON, _MCP, True, p
+            )
+            for p in projects
+        ]
+        return files
+
+    def capabilities(self) -> Capabilities:
+        """Rovo Dev has the basic stdio/remote fields."""
+        return Capabilities(
+            self.client,
+            {McpServer.kind: _SERVER_FIELDS},
+            ("project mcp.json needs mcp.mcpConfigPath in config.yml",),
+        )
