@@ -68,6 +68,9 @@ def apply_edits(fmt: Format, text: str, edits: Sequence[Edit]) -> str:
         TypeError: an edit value is not JSON-like.
     """
     if fmt in (Format.JSON, Format.JSONC):
+        if not text.strip() and edits:
+            # A new (or emptied) file: edits create its top-level object.
+            text = "{}\n"
         return apply_json_edits(text, edits, strict=fmt is Format.JSON)
     if fmt is Format.TOML:
         return apply_toml_edits(text, edits)

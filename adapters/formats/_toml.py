@@ -135,6 +135,19 @@ def _space_new_tables(doc: tomlkit.TOMLDocument, before: set[int]) -> None:
             stack.extend(item.body)
 
 
+def _show_empty_super_tables(doc: tomlkit.TOMLDocument) -> None:
+    """A super-table emptied by an edit has no header left; give it one back."""
+    stack: list[object] = [entry[1] for entry in doc.body]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, Table):
+            if not item.value.body or all(k is None for k, _ in item.value.body):
+                item._is_super_table = False
+            stack.extend(entry[1] for entry in item.value.body)
+        elif isinstance(item, AoT):
+            stack.extend(item.body)
+
+
 def _table_ids(doc: tomlkit.TOMLDocument) -> set[int]:
     ids: set[int] = set()
     stack: list[object] = [entry[1] for entry in doc.body]
@@ -167,6 +180,7 @@ def apply_toml_edits(text: str, edits: Sequence[Edit]) -> str:
         changed = apply_tree_edit(doc, edit.path, edit.value, ops) or changed
     if not changed:
         return text
+    _show_empty_super_tables(doc)
     _space_new_tables(doc, before)
     out = doc.as_string()
     if out.endswith("\n\n") and not text.endswith("\n\n"):
