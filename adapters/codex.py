@@ -241,7 +241,7 @@ class CodexAdapter(ClientAdapter):
             native.setdefault(k, v)
         return native, losses
 
-    def plan(self, file: ConfigFile, text: str, desired: Desired) -> RenderPlan:
+    def _plan(self, file: ConfigFile, text: str, desired: Desired) -> RenderPlan:
         """Plan ``[mcp_servers.*]`` edits; other tables and comments are never touched."""
         classifier = SecretClassifier(self.fingerprint_key)
         raw, current = self._servers(file, text, classifier)

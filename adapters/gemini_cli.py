@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from adapters._commands import CommandCodec
 from adapters._mcp_json import JsonDialect, McpJsonAdapter
 from adapters.base import Capabilities, ConfigFile
 from adapters.envrefs import EnvSyntax
@@ -44,6 +45,8 @@ class GeminiCliAdapter(McpJsonAdapter):
 
     client = ClientId.GEMINI
     display_name = "Gemini CLI"
+    command_codec = CommandCodec(Format.TOML)
+    command_dirs = (".gemini/commands", ".gemini/commands")
     dialect = JsonDialect(
         syntax=EnvSyntax.GEMINI,
         stdio_type=None,
@@ -76,7 +79,7 @@ class GeminiCliAdapter(McpJsonAdapter):
             )
             for p in projects
         ]
-        return files
+        return files + self.command_files(home, projects)
 
     def capabilities(self) -> Capabilities:
         """Gemini supports cwd, timeout (ms), trust, description and tool filters."""
