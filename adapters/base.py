@@ -109,6 +109,12 @@ class ClientAdapter(ABC):
     #: Command file codec and (user dir under home, project dir under a project), if any.
     command_codec: ClassVar[CommandCodec | None] = None
     command_dirs: ClassVar[tuple[str, str]] = ("", "")
+    #: Project instruction files the client reads, highest priority first (clients.md §3.3).
+    instruction_files: ClassVar[tuple[str, ...]] = ("AGENTS.md",)
+
+    def reads_agents_md(self) -> bool:
+        """Whether ``AGENTS.md`` reaches this client without a copy or a shim."""
+        return "AGENTS.md" in self.instruction_files
 
     def __init__(self, fingerprint_key: bytes = DEFAULT_FINGERPRINT_KEY) -> None:
         self.fingerprint_key = fingerprint_key

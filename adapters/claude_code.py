@@ -30,6 +30,7 @@ class ClaudeCodeAdapter(McpJsonAdapter):
 
     client = ClientId.CLAUDE_CODE
     display_name = "Claude Code"
+    instruction_files = ("CLAUDE.md", ".claude/CLAUDE.md", "AGENTS.md")
     command_codec = CommandCodec(Format.MARKDOWN)
     command_dirs = (".claude/commands", ".claude/commands")
     dialect = JsonDialect(

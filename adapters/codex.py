@@ -93,6 +93,7 @@ class CodexAdapter(ClientAdapter):
 
     client = ClientId.CODEX
     display_name = "Codex CLI"
+    instruction_files = ("AGENTS.override.md", "AGENTS.md")
 
     def discover(self, home: Path, projects: Sequence[Path]) -> list[ConfigFile]:
         """The user config plus each project's ``.codex/config.toml`` (trust-gated)."""

@@ -49,6 +49,7 @@ class OpenCodeAdapter(ClientAdapter):
 
     client = ClientId.OPENCODE
     display_name = "OpenCode"
+    instruction_files = ("AGENTS.md", "CLAUDE.md")
     command_codec = CommandCodec(Format.MARKDOWN)
     command_dirs = (".config/opencode/command", ".opencode/command")
 

@@ -45,6 +45,7 @@ class QwenCodeAdapter(McpJsonAdapter):
 
     client = ClientId.QWEN
     display_name = "Qwen Code"
+    instruction_files = ("QWEN.md", "AGENTS.md")
     command_codec = CommandCodec(Format.TOML)
     command_dirs = (".qwen/commands", ".qwen/commands")
     dialect = JsonDialect(
