@@ -259,7 +259,7 @@ class McpJsonAdapter(ClientAdapter):
         """Render ``server`` for this client (``None`` when it cannot be expressed)."""
         return server_to_native(self.dialect, self, server, reveal)
 
-    def plan(self, file: ConfigFile, text: str, desired: Desired) -> RenderPlan:
+    def _plan(self, file: ConfigFile, text: str, desired: Desired) -> RenderPlan:
         """Plan MCP-server edits for ``file`` (see :func:`adapters._mcp_plan.plan_servers`)."""
         data = self._load_mapping(file, text)
         classifier = SecretClassifier(self.fingerprint_key)

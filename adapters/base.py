@@ -13,10 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+from adapters._commands import CommandCodec, command_name
 from adapters.formats import Edit, Format, apply_edits, load
 from events.client_config import (
     DEFAULT_FINGERPRINT_KEY,
     ClientId,
+    Command,
     Entity,
     EntityKey,
     Loss,
@@ -33,6 +35,8 @@ __all__ = [
     "RenderPlan",
     "Rendered",
 ]
+
+_COMMAND = frozenset({Command.kind})
 
 #: Target state handed to :meth:`ClientAdapter.plan`: ``None`` deletes the entity.
 Desired = Mapping[EntityKey, Entity | None]
@@ -67,6 +71,8 @@ class RenderPlan:
 
     edits: list[Edit] = field(default_factory=list)
     losses: list[Loss] = field(default_factory=list)
+    #: The whole file should be removed (one-entity-per-file kinds such as commands).
+    delete_file: bool = False
 
 
 @dataclass(frozen=True)
@@ -75,6 +81,7 @@ class Rendered:
 
     text: str
     losses: list[Loss]
+    delete_file: bool = False
 
 
 @dataclass(frozen=True)
@@ -99,6 +106,15 @@ class ClientAdapter(ABC):
 
     client: ClassVar[ClientId]
     display_name: ClassVar[str]
+    #: Command file codec and (user dir under home, project dir under a project), if any.
+    command_codec: ClassVar[CommandCodec | None] = None
+    command_dirs: ClassVar[tuple[str, str]] = ("", "")
+    #: Project instruction files the client reads, highest priority first (clients.md §3.3).
+    instruction_files: ClassVar[tuple[str, ...]] = ("AGENTS.md",)
+
+    def reads_agents_md(self) -> bool:
+        """Whether ``AGENTS.md`` reaches this client without a copy or a shim."""
+        return "AGENTS.md" in self.instruction_files
 
     def __init__(self, fingerprint_key: bytes = DEFAULT_FINGERPRINT_KEY) -> None:
         self.fingerprint_key = fingerprint_key
@@ -126,23 +142,81 @@ class ClientAdapter(ABC):
         """
         if file.path not in self._read:
             self._read.append(file.path)
+        if self.command_codec is not None and file.kinds == _COMMAND:
+            return [self.command_codec.parse(file.path, text, file.scope, str(self.client))]
         return self._parse(file, text)
 
     @abstractmethod
     def _parse(self, file: ConfigFile, text: str) -> list[Entity]:
         """Adapter-specific half of :meth:`parse`."""
 
-    @abstractmethod
     def plan(self, file: ConfigFile, text: str, desired: Desired) -> RenderPlan:
         """Compute the minimal field-level edits that make ``file`` hold ``desired``.
 
         Entities not named in ``desired`` are left alone; unchanged ones yield no edits.
         """
+        if self.command_codec is not None and file.kinds == _COMMAND:
+            return self._plan_command(self.command_codec, file, text, desired)
+        return self._plan(file, text, desired)
+
+    @abstractmethod
+    def _plan(self, file: ConfigFile, text: str, desired: Desired) -> RenderPlan:
+        """Adapter-specific half of :meth:`plan` (MCP settings files)."""
+
+    def _plan_command(
+        self, codec: CommandCodec, file: ConfigFile, text: str, desired: Desired
+    ) -> RenderPlan:
+        current = codec.parse(file.path, text, file.scope, str(self.client)) if text else None
+        name = command_name(file.path, codec.suffix)
+        key = EntityKey(Command.kind, name)
+        if key not in desired:
+            return RenderPlan()
+        wanted = desired[key]
+        if wanted is not None and not isinstance(wanted, Command):
+            raise TypeError(f"{key} must be a Command")
+        result = codec.plan(key, current, wanted, str(self.client))
+        losses = [self._loss(key, f, why) for f, why in result.losses]
+        return RenderPlan(result.edits, losses, result.delete_file)
+
+    def command_files(self, home: Path, projects: Sequence[Path]) -> list[ConfigFile]:
+        """Existing command files under this client's user and project command dirs."""
+        if self.command_codec is None:
+            return []
+        roots: list[tuple[Path, Scope, Path | None]] = [
+            (home / self.command_dirs[0], Scope.USER, None)
+        ]
+        roots += [(p / self.command_dirs[1], Scope.PROJECT, p) for p in projects]
+        suffix = self.command_codec.suffix
+        return [
+            self._command_file(path, scope, project)
+            for root, scope, project in roots
+            if root.is_dir()
+            for path in sorted(root.rglob(f"*{suffix}"))
+        ]
+
+    def locate_command(
+        self, name: str, scope: Scope, home: Path, project: Path | None = None
+    ) -> ConfigFile | None:
+        """Where this client keeps command ``name`` (for creating it), or ``None``."""
+        if self.command_codec is None:
+            return None
+        reason = unsafe_name_reason(name, allow_slash=True)
+        if reason:
+            raise UnsafeInputError(f"refusing command {name[:40]!r}: {reason}")
+        base = home / self.command_dirs[0] if project is None else project / self.command_dirs[1]
+        path = base / f"{name}{self.command_codec.suffix}"
+        return self._command_file(path, scope, project)
+
+    def _command_file(self, path: Path, scope: Scope, project: Path | None) -> ConfigFile:
+        assert self.command_codec is not None
+        fmt = self.command_codec.fmt
+        return ConfigFile(self.client, path, scope, fmt, _COMMAND, False, project)
 
     def render(self, file: ConfigFile, text: str, desired: Desired) -> Rendered:
         """Apply :meth:`plan` to ``text``."""
         plan = self.plan(file, text, desired)
-        return Rendered(apply_edits(file.fmt, text, plan.edits), plan.losses)
+        new = "" if plan.delete_file else apply_edits(file.fmt, text, plan.edits)
+        return Rendered(new, plan.losses, plan.delete_file)
 
     @abstractmethod
     def capabilities(self) -> Capabilities:

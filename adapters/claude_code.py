@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from adapters._commands import CommandCodec
 from adapters._mcp_json import JsonDialect, McpJsonAdapter
 from adapters.base import Capabilities, ConfigFile
 from adapters.envrefs import EnvSyntax
@@ -29,6 +30,9 @@ class ClaudeCodeAdapter(McpJsonAdapter):
 
     client = ClientId.CLAUDE_CODE
     display_name = "Claude Code"
+    instruction_files = ("CLAUDE.md", ".claude/CLAUDE.md", "AGENTS.md")
+    command_codec = CommandCodec(Format.MARKDOWN)
+    command_dirs = (".claude/commands", ".claude/commands")
     dialect = JsonDialect(
         syntax=EnvSyntax.CLAUDE,
         always_env=True,
@@ -60,7 +64,7 @@ class ClaudeCodeAdapter(McpJsonAdapter):
                     project,
                 )
             )
-        return files
+        return files + self.command_files(home, projects)
 
     def capabilities(self) -> Capabilities:
         """Claude has no cwd, timeouts, tool filters, trust or description on a server."""

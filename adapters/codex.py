@@ -93,6 +93,7 @@ class CodexAdapter(ClientAdapter):
 
     client = ClientId.CODEX
     display_name = "Codex CLI"
+    instruction_files = ("AGENTS.override.md", "AGENTS.md")
 
     def discover(self, home: Path, projects: Sequence[Path]) -> list[ConfigFile]:
         """The user config plus each project's ``.codex/config.toml`` (trust-gated)."""
@@ -241,7 +242,7 @@ class CodexAdapter(ClientAdapter):
             native.setdefault(k, v)
         return native, losses
 
-    def plan(self, file: ConfigFile, text: str, desired: Desired) -> RenderPlan:
+    def _plan(self, file: ConfigFile, text: str, desired: Desired) -> RenderPlan:
         """Plan ``[mcp_servers.*]`` edits; other tables and comments are never touched."""
         classifier = SecretClassifier(self.fingerprint_key)
         raw, current = self._servers(file, text, classifier)

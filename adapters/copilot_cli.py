@@ -47,6 +47,7 @@ class CopilotCliAdapter(McpJsonAdapter):
 
     client = ClientId.COPILOT
     display_name = "GitHub Copilot CLI"
+    instruction_files = (".github/copilot-instructions.md", "AGENTS.md", "CLAUDE.md", "GEMINI.md")
     dialect = JsonDialect(
         syntax=EnvSyntax.CLAUDE,
         stdio_type="local",

@@ -24,6 +24,7 @@ class CursorAdapter(McpJsonAdapter):
 
     client = ClientId.CURSOR
     display_name = "Cursor"
+    instruction_files = ("AGENTS.md", ".cursorrules")
     dialect = JsonDialect(
         syntax=EnvSyntax.CURSOR,
         disabled_note="Cursor toggles servers in its UI, not in mcp.json",

@@ -10,13 +10,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from adapters._commands import CommandCodec
 from adapters._mcp_json import JsonDialect, McpJsonAdapter
 from adapters.base import Capabilities, ConfigFile
 from adapters.envrefs import EnvSyntax
-from adapters.formats import Format
+from adapters.formats import Edit, Format, load
 from events.client_config import ClientId, McpServer, Scope, Transport
 
-__all__ = ["GeminiCliAdapter"]
+__all__ = ["GeminiCliAdapter", "point_context_at_agents_md"]
 
 _MCP = frozenset({McpServer.kind})
 _OPTIONAL = frozenset({"cwd", "timeout", "trust", "description", "includeTools", "excludeTools"})
@@ -39,11 +40,31 @@ _SERVER_FIELDS = frozenset(
 )
 
 
+def point_context_at_agents_md(settings_text: str) -> list[Edit]:
+    """Edits making Gemini read ``AGENTS.md`` (``context.fileName``) instead of a copy.
+
+    Returns ``[]`` when AGENTS.md is already named. A string or legacy top-level
+    ``contextFileName`` is kept as a second entry so nothing the user chose is lost.
+    """
+    data = load(Format.JSONC, settings_text) if settings_text.strip() else {}
+    context = data.get("context") if isinstance(data, dict) else None
+    current = context.get("fileName") if isinstance(context, dict) else None
+    if current is None and isinstance(data, dict):
+        current = data.get("contextFileName")
+    names = [current] if isinstance(current, str) else list(current or ["GEMINI.md"])
+    if "AGENTS.md" in names:
+        return []
+    return [Edit(("context", "fileName"), ["AGENTS.md", *names])]
+
+
 class GeminiCliAdapter(McpJsonAdapter):
     """Gemini CLI's MCP configuration."""
 
     client = ClientId.GEMINI
     display_name = "Gemini CLI"
+    instruction_files = ("GEMINI.md",)
+    command_codec = CommandCodec(Format.TOML)
+    command_dirs = (".gemini/commands", ".gemini/commands")
     dialect = JsonDialect(
         syntax=EnvSyntax.GEMINI,
         stdio_type=None,
@@ -76,7 +97,7 @@ class GeminiCliAdapter(McpJsonAdapter):
             )
             for p in projects
         ]
-        return files
+        return files + self.command_files(home, projects)
 
     def capabilities(self) -> Capabilities:
         """Gemini supports cwd, timeout (ms), trust, description and tool filters."""

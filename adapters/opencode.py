@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from adapters import envrefs
+from adapters._commands import CommandCodec
 from adapters._mcp_plan import plan_servers
 from adapters._mcp_values import native_value, value_list
 from adapters.base import Capabilities, ClientAdapter, ConfigFile, Desired, RenderPlan
@@ -48,6 +49,9 @@ class OpenCodeAdapter(ClientAdapter):
 
     client = ClientId.OPENCODE
     display_name = "OpenCode"
+    instruction_files = ("AGENTS.md", "CLAUDE.md")
+    command_codec = CommandCodec(Format.MARKDOWN)
+    command_dirs = (".config/opencode/command", ".opencode/command")
 
     def discover(self, home: Path, projects: Sequence[Path]) -> list[ConfigFile]:
         """The global config (``.jsonc`` preferred for creation) and each project config."""
@@ -59,7 +63,7 @@ class OpenCodeAdapter(ClientAdapter):
                 p / "opencode.jsonc", p / "opencode.json", p / ".opencode" / "opencode.json"
             )
             files.append(ConfigFile(self.client, path, Scope.PROJECT, Format.JSONC, _MCP, False, p))
-        return files
+        return files + self.command_files(home, projects)
 
     def _server(
         self, file: ConfigFile, name: str, raw: Mapping[str, Any], classifier: SecretClassifier
@@ -160,7 +164,7 @@ class OpenCodeAdapter(ClientAdapter):
             native.setdefault(k, v)
         return native, losses
 
-    def plan(self, file: ConfigFile, text: str, desired: Desired) -> RenderPlan:
+    def _plan(self, file: ConfigFile, text: str, desired: Desired) -> RenderPlan:
         """Plan ``mcp`` edits; other top-level keys are never touched."""
         classifier = SecretClassifier(self.fingerprint_key)
         raw, current = self._servers(file, text, classifier)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from adapters._commands import CommandCodec
 from adapters._mcp_json import JsonDialect, McpJsonAdapter
 from adapters.base import Capabilities, ConfigFile
 from adapters.envrefs import EnvSyntax
@@ -44,6 +45,9 @@ class QwenCodeAdapter(McpJsonAdapter):
 
     client = ClientId.QWEN
     display_name = "Qwen Code"
+    instruction_files = ("QWEN.md", "AGENTS.md")
+    command_codec = CommandCodec(Format.TOML)
+    command_dirs = (".qwen/commands", ".qwen/commands")
     dialect = JsonDialect(
         syntax=EnvSyntax.QWEN,
         type_key=None,
@@ -79,7 +83,7 @@ class QwenCodeAdapter(McpJsonAdapter):
             )
             for p in projects
         ]
-        return files
+        return files + self.command_files(home, projects)
 
     def capabilities(self) -> Capabilities:
         """Qwen supports cwd, timeout (ms), trust, description and tool filters."""

@@ -37,6 +37,7 @@ class RovoDevAdapter(McpJsonAdapter):
 
     client = ClientId.ROVODEV
     display_name = "Rovo Dev"
+    instruction_files = ("AGENTS.md", "AGENTS.local.md")
     # Rovo Dev does not document interpolation; ${VAR} is what other tools write.
     dialect = JsonDialect(
         syntax=EnvSyntax.CLAUDE,

@@ -61,3 +61,17 @@ class TestGeminiCli(AdapterContract):
         server = McpServer(name="s", command=Value.of("x"), trust=True)
         data = load(Format.JSONC, adapter.render(file, "", {server.key: server}).text)
         assert "trust" not in data["mcpServers"]["s"]
+
+
+def test_context_file_name_is_pointed_at_agents_md() -> None:
+    """Gemini is made to read AGENTS.md by naming it, keeping GEMINI.md, never copying."""
+    from adapters.formats import Edit
+    from adapters.gemini_cli import point_context_at_agents_md
+
+    assert point_context_at_agents_md("{}") == [
+        Edit(("context", "fileName"), ["AGENTS.md", "GEMINI.md"])
+    ]
+    assert point_context_at_agents_md('{"context": {"fileName": ["AGENTS.md"]}}') == []
+    assert point_context_at_agents_md('{"contextFileName": "X.md"}') == [
+        Edit(("context", "fileName"), ["AGENTS.md", "X.md"])
+    ]

@@ -28,7 +28,7 @@ class FakePluginAdapter(ClientAdapter):
     def _parse(self, file: ConfigFile, text: str) -> list[Entity]:
         return []
 
-    def plan(self, file: ConfigFile, text: str, desired: Desired) -> RenderPlan:
+    def _plan(self, file: ConfigFile, text: str, desired: Desired) -> RenderPlan:
         return RenderPlan()
 
     def capabilities(self) -> Capabilities:

@@ -1,0 +1,188 @@
+"""Slash commands: Markdown (Claude, OpenCode) ↔ TOML (Gemini, Qwen), one file per command.
+
+Placeholders are stored structurally (:class:`~events.client_config.ArgsPlaceholder` …):
+Markdown ``$ARGUMENTS`` / ``$1`` / ``!`cmd``` / ``@path`` ↔ TOML ``{{args}}`` / – /
+``!{cmd}`` / ``@{path}``. Names are namespaced paths: ``git/commit`` is
+``commands/git/commit.md`` or ``commands/git/commit.toml`` (Gemini shows ``/git:commit``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from adapters.formats import DELETE, Edit, Format, load
+from events.client_config import (
+    ArgPlaceholder,
+    ArgsPlaceholder,
+    BodyPart,
+    Command,
+    EntityKey,
+    FilePlaceholder,
+    Lit,
+    Scope,
+    ShellPlaceholder,
+)
+from events.errors import ConfigParseError
+
+__all__ = ["CommandCodec", "CommandEdits", "command_name"]
+
+_MD_TOKENS = re.compile(
+    r"\$ARGUMENTS|\$(?P<n>[1-9])|!`(?P<sh>[^`]+)`|(?<![\w@])@(?P<file>[\w./-]*[\w/])"
+)
+_TOML_TOKENS = re.compile(r"\{\{args\}\}|!\{(?P<sh>[^}]+)\}|@\{(?P<file>[^}]+)\}")
+_MD_FIELDS = {"description": "description", "argument-hint": "argument_hint", "model": "model"}
+
+
+def command_name(path: Path, suffix: str) -> str:
+    """The namespaced name of a command file: the path below its ``command(s)`` directory."""
+    parts = path.parts
+    roots = [i for i, p in enumerate(parts) if p in {"commands", "command"}]
+    if not roots:
+        raise ConfigParseError(f"{path}: not inside a commands directory")
+    rel = parts[roots[-1] + 1 :]
+    return "/".join(rel)[: -len(suffix)] if rel else ""
+
+
+def _split(text: str, pattern: re.Pattern[str]) -> tuple[BodyPart, ...]:
+    parts: list[BodyPart] = []
+    pos = 0
+    for m in pattern.finditer(text):
+        parts.append(Lit(text[pos : m.start()]))
+        groups = m.groupdict()
+        if groups.get("sh"):
+            parts.append(ShellPlaceholder(groups["sh"]))
+        elif groups.get("file"):
+            parts.append(FilePlaceholder(groups["file"]))
+        elif groups.get("n"):
+            parts.append(ArgPlaceholder(int(groups["n"])))
+        else:
+            parts.append(ArgsPlaceholder())
+        pos = m.end()
+    parts.append(Lit(text[pos:]))
+    merged: list[BodyPart] = []
+    for part in parts:
+        if isinstance(part, Lit) and merged and isinstance(merged[-1], Lit):
+            merged[-1] = Lit(merged[-1].text + part.text)
+        elif not (isinstance(part, Lit) and not part.text):
+            merged.append(part)
+    return tuple(merged)
+
+
+@dataclass(frozen=True)
+class CommandEdits:
+    """Edits for one command file, what was lost, and whether the file goes away."""
+
+    edits: list[Edit]
+    losses: list[tuple[str, str]]
+    delete_file: bool = False
+
+
+@dataclass(frozen=True)
+class CommandCodec:
+    """Read and write commands in one client's file format.
+
+    Attributes:
+        fmt: ``MARKDOWN`` (frontmatter + body) or ``TOML`` (``prompt`` + ``description``).
+    """
+
+    fmt: Format
+
+    @property
+    def suffix(self) -> str:
+        """File suffix of a command file."""
+        return ".md" if self.fmt is Format.MARKDOWN else ".toml"
+
+    def parse(self, path: Path, text: str, scope: Scope, client: str) -> Command:
+        """Translate one command file."""
+        name = command_name(path, self.suffix)
+        data = load(self.fmt, text) if text.strip() else {}
+        if self.fmt is Format.TOML:
+            prompt = data.get("prompt", "")
+            if not isinstance(prompt, str):
+                raise ConfigParseError(f"{path}: prompt must be a string")
+            extras = {k: v for k, v in data.items() if k not in {"prompt", "description"}}
+            return Command(
+                name=name,
+                scope=scope,
+                description=data.get("description"),
+                body=_split(prompt, _TOML_TOKENS),
+                extras={client: extras} if extras else {},
+            )
+        front: Mapping[str, Any] = data.get("frontmatter") or {}
+        tools = front.get("allowed-tools")
+        if isinstance(tools, str):
+            tools = [t.strip() for t in tools.split(",") if t.strip()]
+        known = {*_MD_FIELDS, "allowed-tools"}
+        extras = {k: v for k, v in front.items() if k not in known}
+        return Command(
+            name=name,
+            scope=scope,
+            **{field: front.get(key) for key, field in _MD_FIELDS.items()},
+            allowed_tools=tuple(tools) if tools else None,
+            body=_split(str(data.get("body", "")), _MD_TOKENS),
+            extras={client: extras} if extras else {},
+        )
+
+    def body_text(self, body: tuple[BodyPart, ...]) -> tuple[str, list[str]]:
+        """Render a body; returns the text and the reasons for anything lost."""
+        out: list[str] = []
+        lost: list[str] = []
+        toml = self.fmt is Format.TOML
+        for part in body:
+            if isinstance(part, Lit):
+                out.append(part.text)
+            elif isinstance(part, ArgsPlaceholder):
+                out.append("{{args}}" if toml else "$ARGUMENTS")
+            elif isinstance(part, ArgPlaceholder):
+                if toml:
+                    lost.append(f"positional ${part.n} has no TOML equivalent")
+                out.append(f"${part.n}")
+            elif isinstance(part, ShellPlaceholder):
+                out.append(f"!{{{part.command}}}" if toml else f"!`{part.command}`")
+            else:
+                out.append(f"@{{{part.path}}}" if toml else f"@{part.path}")
+        return "".join(out), lost
+
+    @staticmethod
+    def _front(command: Command) -> dict[str, Any]:
+        front = {key: getattr(command, field) for key, field in _MD_FIELDS.items()}
+        front["allowed-tools"] = command.allowed_tools
+        return front
+
+    def plan(
+        self, key: EntityKey, current: Command | None, desired: Command | None, client: str
+    ) -> CommandEdits:
+        """Edits turning ``current`` into ``desired`` in this command's file."""
+        if desired is None:
+            return CommandEdits([], [], delete_file=current is not None)
+        if current is not None and current.synced() == desired.synced():
+            return CommandEdits([], [])
+        body, lost = self.body_text(desired.body)
+        losses = [("body", why) for why in lost]
+        own = desired.extras.get(client, {})
+        if self.fmt is Format.TOML:
+            losses += [
+                (f, "not supported by TOML commands")
+                for f in ("argument_hint", "model", "allowed_tools")
+                if getattr(desired, f) is not None
+            ]
+            values: dict[str, Any] = {"description": desired.description, "prompt": body}
+            edits = [Edit((k,), v) for k, v in values.items() if v is not None]
+            if desired.description is None and current and current.description is not None:
+                edits.append(Edit(("description",), DELETE))
+            return CommandEdits(edits + [Edit((k,), v) for k, v in own.items()], losses)
+        front = self._front(desired)
+        tools = desired.allowed_tools
+        front["allowed-tools"] = ", ".join(tools) if tools else None
+        had = {} if current is None else self._front(current)
+        edits = [
+            Edit(("frontmatter", k), DELETE if v is None else v)
+            for k, v in front.items()
+            if v is not None or had.get(k) is not None
+        ]
+        edits += [Edit(("frontmatter", k), v) for k, v in own.items()]
+        return CommandEdits([*edits, Edit(("body",), body)], losses)
