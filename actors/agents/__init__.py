@@ -1,0 +1,3 @@
+"""Agent backends."""
+
+__all__: list[str] = []
