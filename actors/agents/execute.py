@@ -29,7 +29,7 @@ from pydantic import BaseModel, ConfigDict
 from actors.agents._ledger import ExecuteLedger, FileExecuteLedger, InMemoryExecuteLedger
 from actors.agents._redact import redact_argv
 from actors.agents.errors import ExecuteRefusedError
-from actors.agents.process import child_env, kill_process_group
+from actors.agents.process import child_env, kill_process_group, wait_exit
 
 __all__ = [
     "ExecuteAudit",
@@ -278,22 +278,22 @@ class ExecuteRunner:
                     kill_process_group(proc.pid)  # `yes` would otherwise run until the timeout
                     return
 
-        async def finish() -> None:
-            readers = asyncio.gather(pump(proc.stdout, out), pump(proc.stderr, err))
-            await proc.wait()
-            # Background children must not outlive the command or hold its pipes open.
-            kill_process_group(proc.pid)
-            await readers
-
+        readers = asyncio.gather(pump(proc.stdout, out), pump(proc.stderr, err))
         status: ExecuteStatus = "completed"
         try:
-            await asyncio.wait_for(finish(), self.policy.timeout_s)
-        except TimeoutError:
-            status = "timeout"
+            if not await wait_exit(proc, self.policy.timeout_s):
+                status = "timeout"
+            # Kill the group either way: background children must not outlive the command
+            # or hold its pipes open.
             await self._kill(proc)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(readers, self.policy.kill_grace_s)
         finally:
             if proc.returncode is None:
                 await self._kill(proc)
+            readers.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await readers
         if capped.is_set():
             status = "output_capped"
         marker = f"\n[... output truncated at {self.policy.max_output_bytes} bytes]"
@@ -311,8 +311,7 @@ class ExecuteRunner:
         )
 
     async def _kill(self, proc: asyncio.subprocess.Process) -> None:
-        if kill_process_group(proc.pid, signal.SIGTERM):
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(proc.wait(), self.policy.kill_grace_s)
+        if proc.returncode is None and kill_process_group(proc.pid, signal.SIGTERM):
+            await wait_exit(proc, self.policy.kill_grace_s)
         kill_process_group(proc.pid, signal.SIGKILL)
-        await proc.wait()
+        await wait_exit(proc)

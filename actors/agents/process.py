@@ -29,12 +29,14 @@ __all__ = [
     "TimeoutKind",
     "child_env",
     "kill_process_group",
+    "wait_exit",
 ]
 
 BASE_ENV_NAMES: tuple[str, ...] = ("PATH", "HOME", "LANG", "TERM", "TMPDIR")
 # Claude Code marks its children with these; an inherited marker makes a nested CLI refuse or
 # misbehave, so they never pass unless a name is configured explicitly.
 _SCRUB_PREFIXES = ("CLAUDECODE", "CLAUDE_CODE_")
+_EXIT_POLL_S = 0.02
 
 
 def child_env(
@@ -159,6 +161,27 @@ def kill_process_group(pgid: int, sig: signal.Signals = signal.SIGKILL) -> bool:
     return True
 
 
+async def wait_exit(proc: asyncio.subprocess.Process, timeout_s: float | None = None) -> bool:
+    """Wait until the process itself has exited, whoever still holds its pipes.
+
+    On Python 3.11, ``Process.wait()`` also waits for stdout/stderr to close, so a grandchild
+    holding a pipe makes it hang; the return code, though, is set as soon as the child exits.
+
+    Args:
+        proc: the process.
+        timeout_s: give up after this long (None: wait forever).
+
+    Returns:
+        True if it exited within the time.
+    """
+    deadline = None if timeout_s is None else time.monotonic() + timeout_s
+    while proc.returncode is None:
+        if deadline is not None and time.monotonic() >= deadline:
+            return False
+        await asyncio.sleep(_EXIT_POLL_S)
+    return True
+
+
 class AgentProcess:
     """One running child in its own process group; use as an async context manager."""
 
@@ -269,9 +292,7 @@ class AgentProcess:
         Returns:
             The exit code (negative if killed by a signal).
         """
-        try:
-            await asyncio.wait_for(self._proc.wait(), grace_s)
-        except TimeoutError:
+        if not await wait_exit(self._proc, grace_s):
             await self.kill()
         return self._proc.returncode
 
@@ -279,11 +300,10 @@ class AgentProcess:
         """SIGTERM the group, wait ``kill_grace_s`` for the leader, then SIGKILL the group."""
         self.killed = True
         if kill_process_group(self.pgid, signal.SIGTERM):
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._proc.wait(), self._limits.kill_grace_s)
+            await wait_exit(self._proc, self._limits.kill_grace_s)
         # Always sweep: grandchildren may ignore SIGTERM or outlive the leader.
         kill_process_group(self.pgid, signal.SIGKILL)
-        await self._proc.wait()
+        await wait_exit(self._proc)
 
     async def collect_stderr(self) -> str:
         """Wait (bounded by ``kill_grace_s``) for stderr to reach EOF and return its tail.
