@@ -39,6 +39,9 @@ __all__ = [
 ]
 
 PACKAGES = ("synapse", "events", "adapters", "projections", "actors", "serve")
+#: Handles of attached (non-detached) actors: Ray destroys an actor, named or not, once the
+#: driver holds no handle to it, so the driver keeps them for its own lifetime.
+_HELD: dict[tuple[str, str], Any] = {}
 ProbeState = Literal["alive", "dead", "unresponsive", "missing"]
 
 
@@ -120,7 +123,10 @@ def spawn(
         options["lifetime"] = "detached"
     if resources:
         options["resources"] = dict(resources)
-    return remote_cls.options(**options).remote(*args, **(kwargs or {}))
+    handle = remote_cls.options(**options).remote(*args, **(kwargs or {}))
+    if not detached:
+        _HELD[(namespace, name)] = handle
+    return handle
 
 
 def lookup(name: str, namespace: str) -> Any | None:
@@ -136,11 +142,22 @@ def get(ref: Any, timeout: float | None = None) -> Any:
     return ray.get(ref, timeout=timeout)
 
 
-def probe(name: str, namespace: str, timeout: float = 5.0) -> ProbeState:
-    """Ask a supervised actor whether it is alive."""
+def probe(
+    name: str, namespace: str, timeout: float = 5.0, handles: dict[str, Any] | None = None
+) -> ProbeState:
+    """Ask a supervised actor whether it is alive.
+
+    A permanently dead named actor can no longer be looked up by name, so callers that
+    watch an actor over time pass ``handles``: a cache that keeps the handle seen while it
+    was alive, through which its death is then reported as "dead" rather than "missing".
+    """
     handle = lookup(name, namespace)
+    if handle is None and handles is not None:
+        handle = handles.get(name)
     if handle is None:
         return "missing"
+    if handles is not None:
+        handles[name] = handle
     try:
         ray.get(handle.ping.remote(), timeout=timeout)
     except GetTimeoutError:
@@ -156,6 +173,8 @@ def kill(name: str, namespace: str, *, no_restart: bool = True) -> bool:
     if handle is None:
         return False
     ray.kill(handle, no_restart=no_restart)
+    if no_restart:
+        _HELD.pop((namespace, name), None)
     return True
 
 
@@ -204,5 +223,6 @@ def secure_ray_token() -> None:
 
 def shutdown() -> None:
     """Disconnect from Ray (stopping the cluster when this process started it)."""
+    _HELD.clear()
     if ray.is_initialized():
         ray.shutdown()

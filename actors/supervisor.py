@@ -55,10 +55,13 @@ class Supervisor:
         self._thread = threading.Thread(target=self._loop, name="supervisor", daemon=True)
         self._thread.start()
 
-    def watch(self, name: str) -> None:
-        """Add an actor to the watch list."""
+    def watch(self, name: str) -> str:
+        """Add an actor to the watch list and probe it once; return its state."""
         if name not in self._watched:
             self._watched.append(name)
+        state = self._probe(name)
+        self._status[name] = state
+        return state
 
     def check(self) -> list[ActorStatus]:
         """Probe every watched actor once; record permanent deaths."""

@@ -205,20 +205,36 @@ def _event_row(row: dict[str, Any]) -> EventRow:
     )
 
 
+class SynapseApi:
+    """The Serve deployment: builds the FastAPI app on the replica, after construction.
+
+    The app is built there (late-bound ingress) rather than pickled, because FastAPI cannot
+    resolve the string annotations of a cloudpickled app.
+    """
+
+    def __init__(self, config: ApiConfig) -> None:
+        self._config = config
+
+    def __serve_build_asgi_app__(self) -> Any:
+        return build_app(
+            RayServices(self._config),
+            token=self._config.token,
+            allowed_hosts=self._config.allowed_hosts,
+        )
+
+
 def deploy_api(config: ApiConfig) -> str:
     """Deploy the HTTP app on Ray Serve, bound to ``config.host``; return its base URL.
 
     Raises:
         StoreUnavailableError: Serve could not start (e.g. the port is taken).
     """
-    app = build_app(RayServices(config), token=config.token, allowed_hosts=config.allowed_hosts)
-    ingress_cls = serve.ingress(app)(type("SynapseApi", (), {"__module__": __name__}))
     deployment = serve.deployment(
         name="synapse-api", max_ongoing_requests=MAX_ONGOING_REQUESTS, num_replicas=1
-    )(ingress_cls)
+    )(serve.ingress()(SynapseApi))
     try:
         serve.start(http_options={"host": config.host, "port": config.port})
-        serve.run(deployment.bind(), name="synapse", route_prefix="/")
+        serve.run(deployment.bind(config), name="synapse", route_prefix="/")
     except Exception as exc:
         msg = f"the HTTP app could not start on {config.host}:{config.port}: {exc}"
         raise StoreUnavailableError(msg, hint="choose another port with --port") from exc

@@ -232,9 +232,10 @@ class _Prober:
 
     def __init__(self, namespace: str) -> None:
         self.namespace = namespace
+        self.handles: dict[str, Any] = {}
 
     def __call__(self, name: str) -> str:
-        return supervision.probe(name, self.namespace)
+        return supervision.probe(name, self.namespace, handles=self.handles)
 
 
 def running_system(settings: Settings) -> RunningSystem | None:
