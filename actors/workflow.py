@@ -201,9 +201,11 @@ class WorkflowRunner:
             if wf.is_finished:
                 return status_of(wf)
             rerun = await self._recover(wf)
-            wf = self._gate(self._load(workflow_id))
-            batch = [*rerun, *wf.runnable()] if not wf.is_finished else []
-            if batch:
+            wf = self._load(workflow_id)
+            # A step failed during recovery: the workflow fails, so start nothing new.
+            if not wf.is_finished and not wf.steps_in("failed"):
+                wf = self._gate(wf)
+                batch = [*rerun, *wf.runnable()]
                 await asyncio.gather(*(self._run_step(wf, step) for step in batch))
             return status_of(self._settle(workflow_id))
 

@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import get_args
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from actors.agent_stream import Capability
 from actors.workflow import (
@@ -316,3 +318,35 @@ def test_injection_strings_stay_literal(store: EventStore) -> None:
     assert bodies[0]["prompt"] == INJECTION
     assert any(b.get("output") == INJECTION for b in bodies)
     assert not Path("/tmp/pwned").exists()
+
+
+@st.composite
+def _dags(draw: st.DrawFn) -> tuple[StepSpec, ...]:
+    """Random acyclic graphs of 1-7 steps (no review or execute: no loops, no gate)."""
+    size = draw(st.integers(min_value=1, max_value=7))
+    caps: list[CapabilityName] = ["plan", "code", "analyze"]
+    steps = []
+    for i in range(size):
+        deps = draw(st.sets(st.sampled_from([f"s{j}" for j in range(i)]))) if i else set()
+        cap = draw(st.sampled_from(caps))
+        steps.append(StepSpec(name=f"s{i}", capability=cap, depends_on=tuple(sorted(deps))))
+    return tuple(steps)
+
+
+@settings(max_examples=40, deadline=None)
+@given(_dags())
+def test_any_dag_runs_every_step_once_after_its_dependencies(steps: tuple[StepSpec, ...]) -> None:
+    """For any acyclic graph each step runs exactly once, after all of its dependencies."""
+    store = EventStore(StoreConfig(backend="memory"))
+    ex = ScriptedExecutor()
+    runner = WorkflowRunner(store, ex)
+    runner.start("wf-dag", "go", steps=steps)
+    status = asyncio.run(runner.run_to_gate("wf-dag"))
+    order = ex.steps()
+    assert status.state == "completed"
+    assert sorted(order) == sorted(s.name for s in steps)
+    for spec in steps:
+        assert all(order.index(d) < order.index(spec.name) for d in spec.depends_on)
+        assert ex.calls[order.index(spec.name)].inputs == {
+            d: f"{d} output" for d in spec.depends_on
+        }
