@@ -350,3 +350,61 @@ def test_any_dag_runs_every_step_once_after_its_dependencies(steps: tuple[StepSp
         assert ex.calls[order.index(spec.name)].inputs == {
             d: f"{d} output" for d in spec.depends_on
         }
+
+
+def test_public_api_is_pinned() -> None:
+    """actors.workflow exports exactly the integrator-facing names."""
+    import actors.workflow as module
+
+    assert set(module.__all__) == {
+        "DEFAULT_STEPS",
+        "UNKNOWN_OUTCOME",
+        "StepExecutor",
+        "StepOutput",
+        "StepSpec",
+        "StepStatus",
+        "WorkflowError",
+        "WorkflowNotFoundError",
+        "WorkflowRunner",
+        "WorkflowStatus",
+    }
+    assert all(hasattr(module, name) for name in module.__all__)
+
+
+def test_concurrent_advances_never_start_a_step_twice(store: EventStore) -> None:
+    """Two advance calls racing on one workflow run each step once, one after the other."""
+    ex = ScriptedExecutor()
+    runner = WorkflowRunner(store, ex)
+    runner.start("wf-1", "x")
+
+    async def race() -> None:
+        await asyncio.gather(runner.advance("wf-1"), runner.advance("wf-1"))
+
+    asyncio.run(race())
+    assert ex.steps() == ["plan", "code"]
+
+
+@dataclass
+class BigDegradedExecutor(StepExecutor):
+    """Returns 100 KiB from a fallback agent."""
+
+    async def run(
+        self,
+        workflow_id: str,
+        step: StepSpec,
+        prompt: str,
+        inputs: Mapping[str, str],
+        idempotency_key: str,
+    ) -> StepOutput:
+        return StepOutput(text="x" * 100_000, agent="fallback", degraded=True)
+
+
+def test_large_outputs_are_capped_and_degraded_is_recorded(store: EventStore) -> None:
+    """A 100 KiB output is stored capped at 64 KiB; the status shows a truncated, degraded step."""
+    runner = WorkflowRunner(store, BigDegradedExecutor())
+    runner.start("wf-1", "x", steps=DEFAULT_STEPS[:1])
+    status = asyncio.run(runner.run_to_gate("wf-1"))
+    plan = status.step("plan")
+    assert (plan.degraded, plan.agent, plan.output_truncated) == (True, "fallback", True)
+    stored = [store.decode_body(n).get("output", "") for n in store.read(0, 10)]
+    assert max(len(o.encode()) for o in stored) <= 64 * 1024
