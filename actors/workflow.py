@@ -21,6 +21,10 @@ dependencies (and itself) round again with the feedback, at most ``max_review_lo
 Past the bound the workflow *proceeds*: the review's last verdict stays recorded
 (``WorkflowStatus.review_unresolved``) and the human at the approval gate decides.
 
+A step whose executor raises fails, and so does the workflow: the gateway behind the
+executor already retries and falls back, so a raise is final. Steps already running in
+parallel still record their results.
+
 One runner owns a workflow at a time (the integrator runs it as a single Ray actor); inside
 it, a per-workflow lock keeps concurrent calls from starting the same step twice.
 """
