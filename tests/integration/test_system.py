@@ -185,3 +185,97 @@ def test_full_disk_answers_503_then_recovers(system, home, api: httpx.Client) ->
     while api.get("/health").status_code != 200:
         assert time.monotonic() < deadline, "health did not recover"
         time.sleep(0.2)
+
+
+def _chromium() -> str | None:
+    import shutil
+
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+class _Browser:
+    """Headless Chromium driven over the DevTools protocol (a real browser, no mocks)."""
+
+    def __init__(self, binary: str, profile: Path) -> None:
+        self.proc = subprocess.Popen(
+            [
+                binary,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                f"--user-data-dir={profile}",
+                "--remote-debugging-port=0",
+                "about:blank",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        port_file = profile / "DevToolsActivePort"
+        deadline = time.monotonic() + 60
+        while not port_file.exists() or not port_file.read_text().strip():
+            assert time.monotonic() < deadline, "chromium did not start"
+            time.sleep(0.1)
+        port = int(port_file.read_text().split()[0])
+        pages = httpx.get(f"http://127.0.0.1:{port}/json/list", timeout=10).json()
+        from websockets.sync.client import connect
+
+        url = next(p for p in pages if p["type"] == "page")["webSocketDebuggerUrl"]
+        self._connection = connect(url, max_size=None)
+        self.ws = self._connection.__enter__()
+        self._id = 0
+
+    def call(self, method: str, **params: object) -> dict:
+        import json
+
+        self._id += 1
+        self.ws.send(json.dumps({"id": self._id, "method": method, "params": params}))
+        while True:
+            message = json.loads(self.ws.recv(timeout=30))
+            if message.get("id") == self._id:
+                return message.get("result", {})
+
+    def evaluate(self, expression: str) -> object:
+        result = self.call("Runtime.evaluate", expression=expression, returnByValue=True)
+        return result.get("result", {}).get("value")
+
+    def close(self) -> None:
+        self._connection.__exit__(None, None, None)
+        self.proc.kill()
+        self.proc.wait(timeout=30)
+
+
+@pytest.mark.browser
+def test_dashboard_renders_live_events_in_a_real_browser(system, tmp_path: Path) -> None:
+    """Headless Chromium logs in with the one-time URL and renders events; XSS stays text."""
+    binary = _chromium()
+    if binary is None:
+        pytest.skip("chromium is not installed (.ci/run installs Debian's chromium)")
+    settings, running = system
+    store = bootstrap.open_store(settings)
+    payload = '<img src=x onerror="document.title=1">'
+    raise_alert(store, alert_id="xss-probe", severity="info", source="browser", message=payload)
+    _wait_visible(settings, store.head())
+    browser = _Browser(binary, tmp_path / "profile")
+    try:
+        browser.call("Page.enable")
+        browser.call("Page.navigate", url=running.browser_url)
+        deadline = time.monotonic() + 60
+        rows = ""
+        while "xss-probe" not in rows:
+            assert time.monotonic() < deadline, f"events never rendered: {rows[:500]!r}"
+            rows = str(browser.evaluate("document.querySelector('#events tbody').innerText"))
+            time.sleep(0.2)
+        html = str(browser.evaluate("document.querySelector('#events tbody').innerHTML"))
+        assert "Alert.Raised" in rows
+        assert "&lt;img src=x" in html  # the payload is text
+        assert "<img" not in html  # and never markup
+        assert browser.evaluate("document.title") == "Synapse"  # onerror never ran
+        health = browser.evaluate("document.getElementById('health').textContent")
+        assert health == "ok"
+        browser.call("Page.captureScreenshot")  # exercises rendering; not asserted
+    finally:
+        browser.close()
