@@ -1,0 +1,248 @@
+"""Public value types of the sync engine: policy, observations, decisions, plans, facts."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from fnmatch import fnmatchcase
+from typing import Any, Literal, TypeAlias
+
+from actors._sync_values import DEFAULT_SCOPE, EntityKey
+
+__all__ = [
+    "Conflict",
+    "ConflictRule",
+    "Decision",
+    "DeletionHeldFact",
+    "Direction",
+    "Drift",
+    "Fact",
+    "HoldDeletion",
+    "Lossy",
+    "NeedsApproval",
+    "Observation",
+    "ObservedFact",
+    "Plan",
+    "Policy",
+    "ResolvedFact",
+    "Write",
+    "WriteConfirmedFact",
+    "decision_dict",
+]
+
+
+class Direction(StrEnum):
+    """Which way changes flow."""
+
+    TWO_WAY = "two-way"
+    ONE_WAY = "one-way"
+
+
+class ConflictRule(StrEnum):
+    """How a conflict between clients is settled."""
+
+    MANUAL = "manual"
+    SOURCE_PRIORITY = "source-priority"
+    NEWEST = "newest"
+
+
+@dataclass(frozen=True)
+class Policy:
+    """What to sync, between whom, and how.
+
+    Attributes:
+        clients: the participating clients.
+        kinds: entity kinds to sync (empty = every kind).
+        direction: two-way, or one-way from ``source``.
+        source: the one-way source client.
+        conflict_rule: manual (default), source priority, or newest observation.
+        priority: client order for ``source-priority`` (earlier wins).
+        include: fnmatch patterns of entity names to sync (empty = all).
+        exclude: fnmatch patterns of entity names never to sync.
+        mode: ``observe`` plans without allowing apply; ``apply`` allows it.
+        max_deletions: more deletions than this from one client in one plan are held.
+        unsupported: per client, value fields it cannot express (reported as lossy).
+    """
+
+    clients: tuple[str, ...]
+    kinds: frozenset[str] = frozenset()
+    direction: Direction = Direction.TWO_WAY
+    source: str | None = None
+    conflict_rule: ConflictRule = ConflictRule.MANUAL
+    priority: tuple[str, ...] = ()
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    mode: Literal["observe", "apply"] = "apply"
+    max_deletions: int = 3
+    unsupported: Mapping[str, frozenset[str]] = field(default_factory=dict)
+
+    def covers(self, key: EntityKey) -> bool:
+        """Return True when ``key`` is in this policy's kinds and name filters."""
+        kind, name = key
+        if self.kinds and kind not in self.kinds:
+            return False
+        if self.include and not any(fnmatchcase(name, p) for p in self.include):
+            return False
+        return not any(fnmatchcase(name, p) for p in self.exclude)
+
+
+@dataclass(frozen=True)
+class Observation:
+    """What one scan of one client found.
+
+    ``complete`` is False when any file failed to parse, vanished mid-read or looked
+    truncated: what is present counts, what is missing is *unknown*, never deleted.
+    """
+
+    client: str
+    scan_id: str
+    complete: bool
+    entities: Mapping[EntityKey, dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Write:
+    """Write ``value`` (None = remove the entity) into ``client``."""
+
+    client: str
+    key: EntityKey
+    value: dict[str, Any] | None
+    scope: str = DEFAULT_SCOPE
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """Clients changed ``key`` to different values; nothing is written until resolved."""
+
+    key: EntityKey
+    sides: Mapping[str, str | None]
+    base: str | None
+    scope: str = DEFAULT_SCOPE
+    conflict_id: str = ""
+
+
+@dataclass(frozen=True)
+class HoldDeletion:
+    """A deletion from ``client`` waits for approval."""
+
+    client: str
+    key: EntityKey
+    reason: str
+    scope: str = DEFAULT_SCOPE
+
+
+@dataclass(frozen=True)
+class NeedsApproval:
+    """A change from ``client`` waits for explicit approval (it would run new code)."""
+
+    key: EntityKey
+    client: str | None
+    reason: str
+    scope: str = DEFAULT_SCOPE
+
+
+@dataclass(frozen=True)
+class Lossy:
+    """Writing ``key`` into ``client`` drops ``field``."""
+
+    client: str
+    key: EntityKey
+    field: str
+    reason: str
+    scope: str = DEFAULT_SCOPE
+
+
+@dataclass(frozen=True)
+class Drift:
+    """One-way sync: ``client`` differs from the source's value."""
+
+    client: str
+    key: EntityKey
+    scope: str = DEFAULT_SCOPE
+
+
+Decision: TypeAlias = Write | Conflict | HoldDeletion | NeedsApproval | Lossy | Drift
+
+
+def decision_dict(decision: Decision) -> dict[str, Any]:
+    """Return a JSON-like form of a decision (type name included)."""
+    body = dataclasses.asdict(decision)
+    body["key"] = list(decision.key)
+    if isinstance(decision, Conflict):
+        body["sides"] = dict(sorted(decision.sides.items()))
+    return {"type": type(decision).__name__, **body}
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Every pending decision, hashed so ``apply`` can refuse a stale plan."""
+
+    decisions: tuple[Decision, ...]
+    plan_hash: str
+    apply_allowed: bool
+
+    @property
+    def writes(self) -> tuple[Write, ...]:
+        """Return the writes of this plan."""
+        return tuple(d for d in self.decisions if isinstance(d, Write))
+
+
+# -- facts: the engine inputs the ledger records, so a replay rebuilds the same state -----
+
+
+@dataclass(frozen=True)
+class ObservedFact:
+    """A scan changed, suspected or removed a client's copy (``change`` is the kind)."""
+
+    batch: str
+    client: str
+    key: EntityKey
+    scope: str
+    change: Literal["changed", "suspected", "removed"]
+    digest: str | None = None
+    value: dict[str, Any] | None = None
+    scan_id: str = ""
+
+
+@dataclass(frozen=True)
+class WriteConfirmedFact:
+    """A planned write landed."""
+
+    batch: str
+    client: str
+    key: EntityKey
+    scope: str
+    digest: str | None
+    value: dict[str, Any] | None
+    path: str = ""
+    sha256: str = ""
+    pre_image_ref: str | None = None
+
+
+@dataclass(frozen=True)
+class ResolvedFact:
+    """A person settled a slot on ``digest``."""
+
+    batch: str
+    key: EntityKey
+    scope: str
+    digest: str | None
+    value: dict[str, Any] | None
+    chosen_client: str | None
+    resolution: str
+
+
+@dataclass(frozen=True)
+class DeletionHeldFact:
+    """Deletions from ``client`` were held back (sticky until approved)."""
+
+    batch: str
+    client: str
+    key: EntityKey
+    scope: str
+    reason: str
+
+
+Fact: TypeAlias = ObservedFact | WriteConfirmedFact | ResolvedFact | DeletionHeldFact

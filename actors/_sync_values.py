@@ -1,0 +1,81 @@
+"""Value helpers of the sync engine: keys, slots, stripping, digests, approval triggers."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from typing import Any, TypeAlias
+
+import orjson
+
+#: ``(kind, name)``, e.g. ``("mcp", "github")``.
+EntityKey: TypeAlias = tuple[str, str]
+#: ``(key, scope)``: the unit of merging. Scopes never mix, so project config is never
+#: promoted into user scope.
+Slot: TypeAlias = tuple[EntityKey, str]
+
+DEFAULT_SCOPE = "user"
+PROJECT_SCOPE = "project"
+
+#: Trust-bearing fields (reliability.md E4): never compared, never propagated. A target keeps
+#: its own values because adapters write surgically.
+NEVER_SYNC = frozenset(
+    {
+        "trust",
+        "approvals",
+        "approved",
+        "approval_policy",
+        "sandbox_mode",
+        "trust_level",
+        "enableAllProjectMcpServers",
+        "enabledMcpjsonServers",
+        "disabledMcpjsonServers",
+        "permissions",
+        "hooks",
+        "statusLine",
+    }
+)
+
+#: MCP fields whose addition or change runs code or reaches a new endpoint.
+EXECUTION_FIELDS = ("command", "args", "url", "headers")
+
+
+def scope_of(value: Mapping[str, Any] | None) -> str:
+    """Return the scope a value lives in (``user`` when it does not say)."""
+    if value is None:
+        return DEFAULT_SCOPE
+    return str(value.get("scope", DEFAULT_SCOPE))
+
+
+def strip(value: Mapping[str, Any]) -> dict[str, Any]:
+    """Return ``value`` without the :data:`NEVER_SYNC` fields."""
+    return {k: v for k, v in value.items() if k not in NEVER_SYNC}
+
+
+def digest(value: Mapping[str, Any] | None) -> str | None:
+    """Return the sha256 of the canonical JSON of ``value`` (None for an absent entity)."""
+    if value is None:
+        return None
+    return hashlib.sha256(orjson.dumps(value, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def canonical_hash(obj: Any) -> str:
+    """Return the sha256 of the canonical JSON of any JSON-like object."""
+    return hashlib.sha256(orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def needs_approval(
+    kind: str, new: Mapping[str, Any] | None, old: Mapping[str, Any] | None
+) -> str | None:
+    """Return why a change needs explicit approval, or None.
+
+    Adding or changing an MCP server's ``command``, ``args``, ``url`` or ``headers`` in project
+    scope runs code a repository chose (reliability.md E4), so it is never synced silently.
+    """
+    if kind != "mcp" or new is None or scope_of(new) != PROJECT_SCOPE:
+        return None
+    before = old or {}
+    changed = [f for f in EXECUTION_FIELDS if new.get(f) != before.get(f)]
+    if not changed:
+        return None
+    return "project-scope MCP server changes " + ", ".join(changed)
