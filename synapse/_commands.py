@@ -8,6 +8,7 @@ process instead, so the data is reachable either way.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import time
@@ -96,10 +97,8 @@ def status(args: argparse.Namespace) -> int:
 def _print_event(row: dict[str, Any]) -> None:
     raw = row.get("body", {})
     if isinstance(raw, str):
-        try:
+        with contextlib.suppress(ValueError):
             raw = json.loads(raw)
-        except ValueError:
-            pass
     body = json.dumps(raw, separators=(",", ":"), default=str)
     if len(body) > 120:
         body = body[:119] + "…"
