@@ -81,6 +81,8 @@ class SyncModel(RuleBasedStateMachine):
         return obs
 
     def deliver(self, obs: Observation) -> None:
+        state = self.eng.state
+        bases = {k: state.base_digest(k, obs.client) for k in KEYS}
         for decision in self.eng.observe(obs):
             if getattr(decision, "value", 1) is None:
                 assert decision.key in self.deleted_keys, "a deletion nobody made"
@@ -91,6 +93,9 @@ class SyncModel(RuleBasedStateMachine):
                 same = entry[0] == fact.key and entry[1] == fact.client
                 if same and entry[3] is None and digest(entry[2]) == fact.digest:
                     entry[3] = next(self.observed)
+                    # ABA (E3, documented): going back to the sync base is no change; it
+                    # withdraws this client's side rather than asserting a value.
+                    entry[4] = entry[4] and fact.digest != bases[fact.key]
                     break
 
     def user_change(self, client: str, key: Any, value: dict[str, Any] | None) -> None:
@@ -228,7 +233,7 @@ class SyncModel(RuleBasedStateMachine):
 
 
 SyncModel.TestCase.settings = settings(
-    max_examples=60,
+    max_examples=200,
     stateful_step_count=25,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
