@@ -3,7 +3,7 @@
 ``POST /api/v1/tasks`` answers JSON, or with ``"stream": true`` a ``text/event-stream`` whose
 ``id:`` is the event's ``seq``. The request id comes from the ``Idempotency-Key`` header
 (hashed, so the same key is the same request) or is random; it is returned in
-``X-Request-Id``. Repeating the POST with the same key and ``Last-Event-ID`` — or
+``X-Task-Id``. Repeating the POST with the same key and ``Last-Event-ID`` — or
 ``GET /api/v1/tasks/{request_id}/stream`` — replays the rest from a per-request buffer
 without running the task again. The original per-CLI paths (``/api/v1/claude/plan`` ...)
 map to a task for that capability, hinted to an enabled agent of that backend kind.
@@ -59,10 +59,14 @@ class LegacyRequest(BaseModel):
 
 
 def request_id_for(idempotency_key: str | None) -> str:
-    """A deterministic request id for an idempotency key, else a random one."""
+    """A deterministic request id for an idempotency key, else a random one.
+
+    Ids stay under 32 characters: the projections mask longer alphanumeric runs as likely
+    credentials, and the request id travels inside every Task event's command id.
+    """
     if idempotency_key:
-        return "idem-" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:32]
-    return "req-" + uuid.uuid4().hex
+        return "idem-" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:20]
+    return "req-" + uuid.uuid4().hex[:20]
 
 
 def _frame(event: dict[str, Any]) -> bytes:
@@ -98,7 +102,7 @@ def _streaming(buffers: TaskStreams, request_id: str, after: int | None) -> Stre
     return StreamingResponse(
         _sse(buffers, request_id, after),
         media_type="text/event-stream",
-        headers={"X-Request-Id": request_id, "Cache-Control": "no-store"},
+        headers={"X-Task-Id": request_id, "Cache-Control": "no-store"},
     )
 
 
@@ -135,7 +139,7 @@ def _task_routes(router: APIRouter, services: AgentServices, buffers: TaskStream
             answer = await services.run_task(request_id, task)
         except AgentApiError as exc:
             return _error(exc)
-        return JSONResponse(answer, headers={"X-Request-Id": request_id})
+        return JSONResponse(answer, headers={"X-Task-Id": request_id})
 
     @router.get("/api/v1/agents")
     async def list_agents() -> dict[str, Any]:

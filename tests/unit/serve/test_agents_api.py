@@ -156,7 +156,7 @@ def test_task_answers_json_and_keeps_injection_literal(agents_api: TestClient) -
     body = response.json()
     assert body["text"] == INJECTION
     assert body["agent"] == "demo-a"
-    assert response.headers["X-Request-Id"].startswith("req-")
+    assert response.headers["X-Task-Id"].startswith("req-")
 
 
 def test_unknown_fields_such_as_sandbox_are_rejected(agents_api: TestClient) -> None:
@@ -204,7 +204,7 @@ def test_sse_stream_has_ids_and_resumes_with_last_event_id(agents_api: TestClien
     ids = [i for i, _ in frames]
     assert ids == sorted(ids)
     assert frames[-1][1]["kind"] == "final"
-    request_id = first.headers["X-Request-Id"]
+    request_id = first.headers["X-Task-Id"]
     assert request_id == request_id_for("k-1")
     again = agents_api.post("/api/v1/tasks", json=body, headers={**headers, "Last-Event-ID": "2"})
     rest = _frames(again.text)
