@@ -27,10 +27,13 @@ from events.errors import ProjectionError
 from projections._batch import BatchBuilder, EventSource
 from projections._rwlock import ReadersWriterGate
 from projections.actor_status import ActorsReadModel
+from projections.agents import AgentsReadModel
 from projections.alerts import AlertsReadModel
 from projections.exports import ExportFormat, ExportResult, export
 from projections.read_model import ReadModel
 from projections.sql_guard import QueryResult, run_query
+from projections.tasks import TasksReadModel
+from projections.workflows import WorkflowsReadModel
 
 __all__ = ["MEMORY", "Progress", "Projector", "default_read_models"]
 
@@ -66,8 +69,18 @@ _INSERT_EVENTS = """
 
 
 def default_read_models() -> list[ReadModel]:
-    """Return fresh instances of the built-in read models (``actors``, ``alerts``)."""
-    return [ActorsReadModel(), AlertsReadModel()]
+    """Return fresh instances of the built-in read models.
+
+    ``actors``, ``alerts``, and the gateway's ``agents``, ``tasks`` (+ ``attempts``) and
+    ``workflows`` (+ ``steps``).
+    """
+    return [
+        ActorsReadModel(),
+        AlertsReadModel(),
+        AgentsReadModel(),
+        TasksReadModel(),
+        WorkflowsReadModel(),
+    ]
 
 
 class _PositionMoved(Exception):

@@ -12,6 +12,7 @@ import contextlib
 import logging
 import shutil
 import tempfile
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +23,15 @@ from ray import serve
 
 from events.errors import StoreUnavailableError, SynapseError
 from events.store import EventStore, StoreConfig
+from serve.agent_services import (
+    AgentApiError,
+    AgentServices,
+    ApprovalRequest,
+    TaskRequest,
+    WorkflowRequest,
+    raise_if_refused,
+)
+from serve.agents_api import agents_router
 from serve.app import build_app
 from serve.schemas import (
     ComponentHealth,
@@ -36,7 +46,7 @@ from serve.schemas import (
 )
 from serve.services import Services
 
-__all__ = ["ApiConfig", "RayServices", "deploy_api"]
+__all__ = ["ApiConfig", "RayAgentServices", "RayServices", "deploy_api"]
 
 MEDIA_TYPES = {
     "csv": "text/csv",
@@ -60,6 +70,8 @@ class ApiConfig:
     port: int = 8765
     projector_name: str = "projector"
     supervisor_name: str = "supervisor"
+    gateway_name: str = "gateway"
+    workflows_name: str = "workflows"
 
     @property
     def allowed_hosts(self) -> list[str]:
@@ -206,6 +218,111 @@ def _event_row(row: dict[str, Any]) -> EventRow:
     )
 
 
+class RayAgentServices(AgentServices):
+    """The agent routes' services over the gateway and workflow actors (looked up lazily)."""
+
+    def __init__(self, config: ApiConfig) -> None:
+        self._config = config
+        self._handles: dict[str, Any] = {}
+
+    def _actor(self, name: str) -> Any:
+        if name not in self._handles:
+            try:
+                self._handles[name] = ray.get_actor(name, namespace=self._config.namespace)
+            except ValueError as exc:
+                raise AgentApiError(503, "unavailable", f"actor {name} is not running") from exc
+        return self._handles[name]
+
+    def _gateway(self) -> Any:
+        return self._actor(self._config.gateway_name)
+
+    def _workflows(self) -> Any:
+        return self._actor(self._config.workflows_name)
+
+    async def agents(self) -> list[dict[str, Any]]:
+        """Agent rows from the gateway actor."""
+        rows: list[dict[str, Any]] = await self._gateway().agents.remote()
+        return rows
+
+    async def agent_kinds(self) -> dict[str, str]:
+        """Enabled agent name → backend kind."""
+        kinds: dict[str, str] = await self._gateway().agent_kinds.remote()
+        return kinds
+
+    async def check_task(self, request_id: str, task: TaskRequest) -> None:
+        """Ask the gateway actor whether it would refuse ``task``."""
+        refused = await self._gateway().check_task.remote(
+            task.capability, task.agent, list(task.argv), task.cwd
+        )
+        if refused is not None:
+            raise_if_refused(refused)
+
+    async def run_task(self, request_id: str, task: TaskRequest) -> dict[str, Any]:
+        """Run ``task`` on the gateway actor."""
+        answer = await self._gateway().run_task.remote(
+            request_id,
+            task.capability,
+            task.prompt,
+            task.context,
+            task.agent,
+            list(task.argv),
+            task.cwd,
+        )
+        return raise_if_refused(answer)
+
+    async def stream_task(
+        self, request_id: str, task: TaskRequest
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Relay the gateway actor's streamed events."""
+        refs = (
+            self._gateway()
+            .stream_task.options(num_returns="streaming")
+            .remote(
+                request_id,
+                task.capability,
+                task.prompt,
+                task.context,
+                task.agent,
+                list(task.argv),
+                task.cwd,
+            )
+        )
+        async for ref in refs:
+            event: dict[str, Any] = await ref
+            yield event
+
+    async def start_workflow(self, request: WorkflowRequest) -> dict[str, Any]:
+        """Start a workflow on the workflow actor."""
+        return raise_if_refused(
+            await self._workflows().start_workflow.remote(
+                request.workflow_id, request.prompt, request.approval_required
+            )
+        )
+
+    async def workflow(self, workflow_id: str) -> dict[str, Any]:
+        """A workflow's status from the workflow actor."""
+        return raise_if_refused(await self._workflows().status.remote(workflow_id))
+
+    async def approve(self, workflow_id: str, request: ApprovalRequest) -> dict[str, Any]:
+        """Approve a gated step on the workflow actor."""
+        return raise_if_refused(
+            await self._workflows().approve.remote(workflow_id, request.step, request.by)
+        )
+
+    async def reject(self, workflow_id: str, request: ApprovalRequest) -> dict[str, Any]:
+        """Reject a gated step on the workflow actor."""
+        return raise_if_refused(
+            await self._workflows().reject.remote(
+                workflow_id, request.step, request.by, request.reason
+            )
+        )
+
+    async def workflows(self) -> list[dict[str, Any]]:
+        """Known workflows from the workflow actor."""
+        rows: list[dict[str, Any]] = await self._workflows().workflows.remote()
+        return rows
+
+
 class SynapseApi:
     """The Serve deployment: builds the FastAPI app on the replica, after construction.
 
@@ -221,6 +338,7 @@ class SynapseApi:
             RayServices(self._config),
             token=self._config.token,
             allowed_hosts=self._config.allowed_hosts,
+            extra_routers=[agents_router(RayAgentServices(self._config))],
         )
 
 

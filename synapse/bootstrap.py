@@ -21,10 +21,15 @@ import ray
 from ray import serve
 
 from actors import supervision
+from actors._remote_backend import RemoteAgentBackend
+from actors.agent_actor import AgentActor
+from actors.agents.config import AgentsConfig, default_config, load_config
+from actors.gateway_service import GatewayService
 from actors.lifecycle import record_stop
 from actors.projector_service import ProjectorService
-from actors.supervision import REBUILDS_FROM_LOG
+from actors.supervision import AT_MOST_ONCE, REBUILDS_FROM_LOG
 from actors.supervisor import Supervisor
+from actors.workflow_service import WorkflowService
 from events.errors import StoreUnavailableError, UserInputError
 from events.store import EventStore, PostgresConfig, StoreConfig, load_cipher_key
 from projections.projector import Projector
@@ -48,6 +53,9 @@ __all__ = [
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PROJECTOR = "projector"
 SUPERVISOR = "supervisor"
+GATEWAY = "gateway"
+WORKFLOWS = "workflows"
+AGENTS_FILE = "agents.toml"
 SERVER_FILE = "server.json"
 RAY_MARKER = "ray.started"
 
@@ -199,12 +207,13 @@ def start_system(
         detached=detached,
     )
     supervision.get(projector.ping.remote(), timeout=120)
+    agent_actors = start_agents(settings, config, detached=detached)
     supervisor = supervision.spawn(
         Supervisor,
         REBUILDS_FROM_LOG,
         name=SUPERVISOR,
         namespace=ns,
-        args=(config, [PROJECTOR], _Prober(ns)),
+        args=(config, [PROJECTOR, *agent_actors], _Prober(ns)),
         store_config=config,
         max_concurrency=4,
         detached=detached,
@@ -227,6 +236,68 @@ def start_system(
         json.dumps({"url": url, "namespace": ns, "ray_address": ray_address})
     )
     return system
+
+
+def agents_config(settings: Settings) -> AgentsConfig:
+    """The agents config: ``$SYNAPSE_HOME/agents.toml`` when present, else the default."""
+    path = settings.home / AGENTS_FILE
+    return load_config(path) if path.exists() else default_config()
+
+
+def agent_actor_name(agent: str) -> str:
+    """The actor name of the agent called ``agent``."""
+    return f"agent-{agent}"
+
+
+def start_agents(settings: Settings, config: StoreConfig, *, detached: bool) -> list[str]:
+    """Spawn one actor per enabled agent, the gateway and the workflow service.
+
+    Agent actors and the gateway are ``AT_MOST_ONCE`` (restarted, never a retried call: the
+    router is the single retry owner); the workflow service rebuilds from the log and its
+    methods are idempotent. Returns the names for the supervisor to watch.
+    """
+    ns = settings.namespace
+    agents = agents_config(settings)
+    backends = {}
+    names = []
+    for agent in agents.enabled_agents():
+        name = agent_actor_name(agent.name)
+        handle = supervision.spawn(
+            AgentActor,
+            AT_MOST_ONCE,
+            name=name,
+            namespace=ns,
+            args=(agent,),
+            store_config=config,
+            max_concurrency=64,
+            detached=detached,
+        )
+        backends[agent.name] = RemoteAgentBackend(agent.name, handle)
+        names.append(name)
+    gateway = supervision.spawn(
+        GatewayService,
+        AT_MOST_ONCE,
+        name=GATEWAY,
+        namespace=ns,
+        args=(config, agents, backends),
+        kwargs={"execute_dir": str(settings.home / "execute-ledger")},
+        store_config=config,
+        max_concurrency=256,
+        detached=detached,
+    )
+    supervision.get(gateway.ping.remote(), timeout=120)
+    workflows = supervision.spawn(
+        WorkflowService,
+        REBUILDS_FROM_LOG,
+        name=WORKFLOWS,
+        namespace=ns,
+        args=(config, gateway),
+        store_config=config,
+        max_concurrency=64,
+        detached=detached,
+    )
+    supervision.get(workflows.start.remote(), timeout=120)
+    return [*names, GATEWAY, WORKFLOWS]
 
 
 class _Prober:
@@ -265,9 +336,10 @@ def stop_system(settings: Settings) -> list[str]:
             with contextlib.suppress(Exception):
                 serve.shutdown()  # type: ignore[no-untyped-call]
                 steps.append("stopped the HTTP app")
+            agents = [agent_actor_name(a.name) for a in agents_config(settings).enabled_agents()]
             store = open_store(settings)
             try:
-                for name in (SUPERVISOR, PROJECTOR):
+                for name in (SUPERVISOR, WORKFLOWS, GATEWAY, *agents, PROJECTOR):
                     if supervision.kill(name, settings.namespace):
                         record_stop(
                             store, name, reason="synapse down", incarnation=uuid.uuid4().hex

@@ -1,0 +1,243 @@
+"""The gateway as a service: one :class:`~actors.gateway.router.Gateway` for the whole system.
+
+It runs as its own async Ray actor rather than inside the Serve replica: breaker state,
+EWMA latencies, retry budgets and the answer cache then survive a replica restart, there is
+exactly one breaker per agent however many replicas Serve runs, and the supervisor watches
+it like any other actor. Its calls are not retried by Ray (``AT_MOST_ONCE``): the router is
+the single retry owner, and a client repeats a request with the same idempotency key.
+
+Backends are injected: production passes one
+:class:`~actors._remote_backend.RemoteAgentBackend` per enabled agent (streaming from its
+:class:`~actors.agent_actor.AgentActor`), unit tests pass in-process backends directly.
+Every gateway notice is recorded through :class:`~actors.gateway.sink.GatewayEventSink`.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from actors._execute_task import ExecuteLane, Refusal, refusal
+from actors.agent_stream import AgentBackend, Capability, StreamEvent, StreamKind
+from actors.agents.config import AgentsConfig
+from actors.agents.factory import execute_policy
+from actors.gateway.clock import Clock
+from actors.gateway.config import AgentEntry, GatewayConfig
+from actors.gateway.router import Gateway
+from actors.gateway.sink import GatewayEventSink
+from events.store import EventStore, StoreConfig
+
+__all__ = ["GatewayService"]
+
+#: Completed answers kept for idempotent repeats of the same request id.
+ANSWER_CACHE = 512
+_RESUMABLE = frozenset({"claude", "codex", "gemini", "qwen", "scripted"})
+
+
+class GatewayService:
+    """Routes tasks over the configured agents; records everything as events.
+
+    Args:
+        store_config: where events go.
+        agents: the agents config (which agents exist, execute policy).
+        backends: agent name → backend, for the enabled agents.
+        execute_dir: directory of the execute idempotency ledger (under ``$SYNAPSE_HOME``);
+            None keeps it in memory (tests).
+        incarnation: distinguishes breaker transitions of successive incarnations.
+        clock: time source for the router (a virtual clock in tests).
+        gateway_config: routing and resilience settings.
+        seed: seeds the router's jitter (tests).
+    """
+
+    def __init__(
+        self,
+        store_config: StoreConfig,
+        agents: AgentsConfig,
+        backends: Mapping[str, AgentBackend],
+        *,
+        execute_dir: str | None = None,
+        incarnation: str | None = None,
+        clock: Clock | None = None,
+        gateway_config: GatewayConfig | None = None,
+        seed: int | None = None,
+    ) -> None:
+        self._config = agents
+        self._store = EventStore(store_config)
+        self._sink = GatewayEventSink(self._store, epoch=incarnation)
+        entries = [
+            AgentEntry(
+                backend=backends[a.name],
+                capabilities=frozenset(a.capabilities) - {Capability.EXECUTE},
+                weight=max(1, round(a.weight)),
+                supports_resume=a.backend in _RESUMABLE,
+                backend_kind=a.backend,
+            )
+            for a in agents.enabled_agents()
+            if a.name in backends
+        ]
+        self.gateway = Gateway(
+            entries,
+            clock=clock,
+            rng=random.Random(seed),  # noqa: S311 - jitter, not cryptography
+            config=gateway_config,
+            on_event=self._sink,
+        )
+        self._execute = ExecuteLane(
+            execute_policy(agents.execute),
+            Path(execute_dir) if execute_dir else None,
+            self._sink,
+        )
+        self._answers: OrderedDict[str, dict[str, Any]] = OrderedDict()
+
+    # -- queries ------------------------------------------------------------------------------
+
+    def agents(self) -> list[dict[str, Any]]:
+        """One row per configured agent: backend, capabilities, breaker and load."""
+        rows = []
+        for agent in self._config.agents:
+            row: dict[str, Any] = {
+                "name": agent.name,
+                "backend": agent.backend,
+                "capabilities": sorted(c.value for c in agent.capabilities),
+                "weight": agent.weight,
+                "enabled": agent.name in self.gateway.agents,
+            }
+            if agent.name in self.gateway.agents:
+                snap = self.gateway.breakers[agent.name].snapshot()
+                slot = self.gateway.slots[agent.name]
+                row.update(
+                    breaker=snap.state.value,
+                    times_opened=snap.times_opened,
+                    error_rate=snap.failure_rate,
+                    ewma_latency_ms=round(slot.ewma_s * 1000, 3),
+                    in_flight=slot.in_flight,
+                )
+            else:
+                row.update(breaker="disabled", times_opened=0, error_rate=0.0)
+                row.update(ewma_latency_ms=0.0, in_flight=0)
+            rows.append(row)
+        return rows
+
+    def agent_kinds(self) -> dict[str, str]:
+        """Enabled agent name → backend kind."""
+        return {name: e.backend_kind for name, e in self.gateway.agents.items()}
+
+    def metrics(self) -> dict[str, Any]:
+        """Gateway counters plus per-agent breaker state (for ``/metrics``)."""
+        return {"gateway": asdict(self.gateway.metrics), "agents": self.agents()}
+
+    def execute_outcome(self, key: str) -> dict[str, Any] | None:
+        """The recorded execute outcome for request ``key`` (JSON), if any."""
+        result = self._execute.lookup(key)
+        return None if result is None else result.model_dump(mode="json")
+
+    # -- tasks --------------------------------------------------------------------------------
+
+    def check_task(
+        self,
+        capability: str,
+        agent: str = "any",
+        argv: Sequence[str] = (),
+        cwd: str | None = None,
+    ) -> Refusal | None:
+        """Return why a task would be refused (JSON), or None when it may run."""
+        try:
+            cap = Capability(capability)
+        except ValueError:
+            return refusal(422, "unknown_capability", f"unknown capability {capability!r}")
+        if cap is Capability.EXECUTE:
+            return self._execute.check(argv, cwd)
+        if agent != "any":
+            entry = self.gateway.agents.get(agent)
+            if entry is None:
+                return refusal(404, "unknown_agent", f"no enabled agent named {agent!r}")
+            if cap not in entry.capabilities:
+                return refusal(422, "not_capable", f"agent {agent!r} cannot {capability}")
+        elif not any(cap in e.capabilities for e in self.gateway.agents.values()):
+            return refusal(503, "no_agent", f"no enabled agent can {capability}")
+        return None
+
+    async def run_task(
+        self,
+        request_id: str,
+        capability: str,
+        prompt: str,
+        context: str = "",
+        agent: str = "any",
+        argv: Sequence[str] = (),
+        cwd: str | None = None,
+    ) -> dict[str, Any]:
+        """Serve one task to completion.
+
+        Returns:
+            ``{request_id, text, agent, attempts, fallback, degraded, ok}``, the same answer
+            again for a repeated ``request_id``, or ``{"refused": {status, code, detail}}``.
+        """
+        if request_id in self._answers:
+            return self._answers[request_id]
+        refused = self.check_task(capability, agent, argv, cwd)
+        if refused is not None:
+            return refused
+        if capability == Capability.EXECUTE:
+            answer = await self._execute.run(request_id, argv, cwd)
+        else:
+            text, summary = await self.gateway.run(
+                request_id,
+                Capability(capability),
+                prompt,
+                context=context,
+                agent_hint=None if agent == "any" else agent,
+            )
+            answer = {"text": text, **summary.as_dict()}
+        self._remember(request_id, answer)
+        return answer
+
+    async def stream_task(
+        self,
+        request_id: str,
+        capability: str,
+        prompt: str,
+        context: str = "",
+        agent: str = "any",
+        argv: Sequence[str] = (),
+        cwd: str | None = None,
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Serve one task, yielding StreamEvent dicts (``seq`` increasing, one ``final``).
+
+        A refused task yields one ``error`` event whose data holds the refusal.
+        """
+        refused = self.check_task(capability, agent, argv, cwd)
+        if refused is not None:
+            yield _event(0, StreamKind.ERROR, text=refused["refused"]["detail"], data=refused)
+            return
+        if capability == Capability.EXECUTE:
+            answer = await self.run_task(request_id, capability, prompt, context, agent, argv, cwd)
+            yield _event(0, StreamKind.START, data={"agent": answer.get("agent")})
+            yield _event(1, StreamKind.DELTA, text=str(answer.get("text", "")))
+            yield _event(2, StreamKind.FINAL, data=answer)
+            return
+        async for event in self.gateway.stream(
+            request_id,
+            Capability(capability),
+            prompt,
+            context=context,
+            agent_hint=None if agent == "any" else agent,
+        ):
+            yield event.model_dump(mode="json")
+
+    def _remember(self, request_id: str, answer: dict[str, Any]) -> None:
+        self._answers[request_id] = answer
+        while len(self._answers) > ANSWER_CACHE:
+            self._answers.popitem(last=False)
+
+    def close(self) -> None:
+        """Release the event store."""
+        self._store.close_quietly()
+
+
+def _event(seq: int, kind: StreamKind, **fields: Any) -> dict[str, Any]:
+    return StreamEvent(seq=seq, kind=kind, **fields).model_dump(mode="json")
