@@ -16,7 +16,7 @@ import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any, Final
 
 from adapters._paths import has_control_chars, resolve_under_roots
@@ -153,7 +153,7 @@ def check_relative(rel: str) -> str:
     Raises:
         UnsafeInputError: absolute, ``..``, empty parts, backslashes or control characters.
     """
-    parts = PurePosixPath(rel).parts
+    parts = rel.split("/")
     bad = (
         not rel
         or rel.startswith("/")
