@@ -14,6 +14,9 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from adapters._commands import CommandCodec, command_name
+from adapters._skills import SKILL_FIELDS, SkillRoot
+from adapters._subagents import SubagentCodec, SubagentDialect
+from adapters.files import check_entity_name
 from adapters.formats import Edit, Format, apply_edits, load
 from events.client_config import (
     DEFAULT_FINGERPRINT_KEY,
@@ -23,6 +26,8 @@ from events.client_config import (
     EntityKey,
     Loss,
     Scope,
+    Skill,
+    Subagent,
     unsafe_name_reason,
 )
 from events.errors import ConfigParseError, UnsafeInputError
@@ -37,6 +42,7 @@ __all__ = [
 ]
 
 _COMMAND = frozenset({Command.kind})
+_SUBAGENT = frozenset({Subagent.kind})
 
 #: Target state handed to :meth:`ClientAdapter.plan`: ``None`` deletes the entity.
 Desired = Mapping[EntityKey, Entity | None]
@@ -109,6 +115,10 @@ class ClientAdapter(ABC):
     #: Command file codec and (user dir under home, project dir under a project), if any.
     command_codec: ClassVar[CommandCodec | None] = None
     command_dirs: ClassVar[tuple[str, str]] = ("", "")
+    #: Subagent file format and locations, if the client has subagents.
+    subagent_dialect: ClassVar[SubagentDialect | None] = None
+    #: Skill roots (under home, under a project), in the client's lookup order.
+    skill_dirs: ClassVar[tuple[tuple[str, ...], tuple[str, ...]]] = ((), ())
     #: Project instruction files the client reads, highest priority first (clients.md §3.3).
     instruction_files: ClassVar[tuple[str, ...]] = ("AGENTS.md",)
 
@@ -144,6 +154,8 @@ class ClientAdapter(ABC):
             self._read.append(file.path)
         if self.command_codec is not None and file.kinds == _COMMAND:
             return [self.command_codec.parse(file.path, text, file.scope, str(self.client))]
+        if self.subagent_dialect is not None and file.kinds == _SUBAGENT:
+            return [SubagentCodec(self.subagent_dialect).parse(file.path, text, file.scope)]
         return self._parse(file, text)
 
     @abstractmethod
@@ -157,6 +169,8 @@ class ClientAdapter(ABC):
         """
         if self.command_codec is not None and file.kinds == _COMMAND:
             return self._plan_command(self.command_codec, file, text, desired)
+        if self.subagent_dialect is not None and file.kinds == _SUBAGENT:
+            return self._plan_subagent(self.subagent_dialect, file, text, desired)
         return self._plan(file, text, desired)
 
     @abstractmethod
@@ -177,6 +191,88 @@ class ClientAdapter(ABC):
         result = codec.plan(key, current, wanted, str(self.client))
         losses = [self._loss(key, f, why) for f, why in result.losses]
         return RenderPlan(result.edits, losses, result.delete_file)
+
+    def _plan_subagent(
+        self, dialect: SubagentDialect, file: ConfigFile, text: str, desired: Desired
+    ) -> RenderPlan:
+        codec = SubagentCodec(dialect)
+        if text.strip():
+            name = codec.parse(file.path, text, file.scope).name
+        else:
+            name = dialect.name_of(file.path)
+        key = EntityKey(Subagent.kind, name)
+        if key not in desired:
+            return RenderPlan()
+        wanted = desired[key]
+        if wanted is not None and not isinstance(wanted, Subagent):
+            raise TypeError(f"{key} must be a Subagent")
+        result = codec.plan(file.path, text, wanted)
+        losses = [self._loss(key, f, why) for f, why in result.losses]
+        return RenderPlan(result.edits, losses, result.delete_file)
+
+    def subagent_files(self, home: Path, projects: Sequence[Path]) -> list[ConfigFile]:
+        """Existing subagent files under this client's user and project agent dirs."""
+        d = self.subagent_dialect
+        if d is None:
+            return []
+        dirs: list[tuple[Path, Scope, Path | None]]
+        dirs = [(home / rel, Scope.USER, None) for rel in d.user_dirs]
+        dirs += [(p / rel, Scope.PROJECT, p) for p in projects for rel in d.project_dirs]
+        return [
+            self._subagent_file(path, scope, project)
+            for root, scope, project in dirs
+            if root.is_dir()
+            for path in sorted(root.glob(f"*{d.suffix}"))
+            if path.is_file()
+        ]
+
+    def locate_subagent(
+        self, name: str, scope: Scope, home: Path, project: Path | None = None
+    ) -> ConfigFile | None:
+        """Where this client keeps subagent ``name``: an existing file, else the first dir.
+
+        Raises:
+            UnsafeInputError: ``name`` could escape the agents directory.
+        """
+        d = self.subagent_dialect
+        if d is None:
+            return None
+        check_entity_name(name)
+        reason = unsafe_name_reason(name)
+        if reason:
+            raise UnsafeInputError(f"refusing subagent {name[:40]!r}: {reason}")
+        base, rels = (home, d.user_dirs) if project is None else (project, d.project_dirs)
+        paths = [base / rel / f"{name}{d.suffix}" for rel in rels]
+        path = next((p for p in paths if p.is_file()), paths[0])
+        return self._subagent_file(path, scope, project)
+
+    def _subagent_file(self, path: Path, scope: Scope, project: Path | None) -> ConfigFile:
+        assert self.subagent_dialect is not None
+        fmt = self.subagent_dialect.fmt
+        return ConfigFile(self.client, path, scope, fmt, _SUBAGENT, False, project)
+
+    def skill_roots(self, home: Path, projects: Sequence[Path]) -> list[SkillRoot]:
+        """The skill roots this client reads (user roots, then each project's), in order."""
+        user, project_dirs = self.skill_dirs
+        roots = [SkillRoot(home / rel, rel, Scope.USER) for rel in user]
+        roots += [
+            SkillRoot(p / rel, rel, Scope.PROJECT, p) for p in projects for rel in project_dirs
+        ]
+        return roots
+
+    def entity_capabilities(self) -> dict[str, frozenset[str]]:
+        """Subagent and skill fields this client supports (absent kinds are unsupported)."""
+        kinds: dict[str, frozenset[str]] = {}
+        if self.subagent_dialect is not None:
+            kinds[Subagent.kind] = self.subagent_dialect.supported
+        if any(self.skill_dirs):
+            kinds[Skill.kind] = SKILL_FIELDS
+        return kinds
+
+    def entity_notes(self) -> tuple[str, ...]:
+        """Capability notes for the kinds this client lacks."""
+        notes = () if self.subagent_dialect is not None else ("no subagents",)
+        return notes + (() if any(self.skill_dirs) else ("no skills",))
 
     def command_files(self, home: Path, projects: Sequence[Path]) -> list[ConfigFile]:
         """Existing command files under this client's user and project command dirs."""

@@ -10,8 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from adapters._agent_tools import CLAUDE_TOOLS, claude_model
 from adapters._commands import CommandCodec
 from adapters._mcp_json import JsonDialect, McpJsonAdapter
+from adapters._subagents import SubagentDialect
 from adapters.base import Capabilities, ConfigFile
 from adapters.envrefs import EnvSyntax
 from adapters.formats import Format
@@ -31,6 +33,25 @@ class ClaudeCodeAdapter(McpJsonAdapter):
     client = ClientId.CLAUDE_CODE
     display_name = "Claude Code"
     instruction_files = ("CLAUDE.md", ".claude/CLAUDE.md", "AGENTS.md")
+    subagent_dialect = SubagentDialect(
+        client="claude-code",
+        fmt=Format.MARKDOWN,
+        suffix=".md",
+        user_dirs=(".claude/agents",),
+        project_dirs=(".claude/agents",),
+        keys={
+            "description": ("description",),
+            "model": ("model",),
+            "tools": ("tools",),
+            "tools_deny": ("disallowedTools",),
+            "max_turns": ("maxTurns",),
+            "color": ("color",),
+        },
+        tools=CLAUDE_TOOLS,
+        tools_style="csv",
+        model_ok=claude_model,
+    )
+    skill_dirs = ((".claude/skills",), (".claude/skills",))
     command_codec = CommandCodec(Format.MARKDOWN)
     command_dirs = (".claude/commands", ".claude/commands")
     dialect = JsonDialect(
@@ -64,12 +85,12 @@ class ClaudeCodeAdapter(McpJsonAdapter):
                     project,
                 )
             )
-        return files + self.command_files(home, projects)
+        return files + self.command_files(home, projects) + self.subagent_files(home, projects)
 
     def capabilities(self) -> Capabilities:
         """Claude has no cwd, timeouts, tool filters, trust or description on a server."""
         return Capabilities(
             self.client,
-            {McpServer.kind: _SERVER_FIELDS},
+            {McpServer.kind: _SERVER_FIELDS, **self.entity_capabilities()},
             ("SSE supported", "env syntax ${VAR} and ${VAR:-default}"),
         )

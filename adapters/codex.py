@@ -14,8 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from adapters import envrefs
+from adapters._agent_tools import openai_model
 from adapters._mcp_plan import plan_servers
 from adapters._mcp_values import literal_list, native_value, optional_int, value_list
+from adapters._subagents import SubagentDialect
 from adapters.base import Capabilities, ClientAdapter, ConfigFile, Desired, RenderPlan
 from adapters.envrefs import EnvSyntax, SecretClassifier
 from adapters.formats import Format, load
@@ -94,6 +96,17 @@ class CodexAdapter(ClientAdapter):
     client = ClientId.CODEX
     display_name = "Codex CLI"
     instruction_files = ("AGENTS.override.md", "AGENTS.md")
+    subagent_dialect = SubagentDialect(
+        client="codex",
+        fmt=Format.TOML,
+        suffix=".toml",
+        user_dirs=(".codex/agents",),
+        project_dirs=(".codex/agents",),
+        keys={"description": ("description",), "model": ("model",)},
+        body_key="developer_instructions",
+        model_ok=openai_model,
+    )
+    skill_dirs = ((".codex/skills", ".agents/skills"), (".codex/skills", ".agents/skills"))
 
     def discover(self, home: Path, projects: Sequence[Path]) -> list[ConfigFile]:
         """The user config plus each project's ``.codex/config.toml`` (trust-gated)."""
@@ -114,7 +127,7 @@ class CodexAdapter(ClientAdapter):
             )
             for p in projects
         ]
-        return files
+        return files + self.subagent_files(home, projects)
 
     def _server(
         self, file: ConfigFile, name: str, raw: Mapping[str, Any], classifier: SecretClassifier
@@ -261,7 +274,7 @@ class CodexAdapter(ClientAdapter):
         """Codex: no SSE, no interpolation, seconds-based timeouts."""
         return Capabilities(
             self.client,
-            {McpServer.kind: _SERVER_FIELDS},
+            {McpServer.kind: _SERVER_FIELDS, **self.entity_capabilities()},
             (
                 "no SSE",
                 "no ${VAR}: env_vars / env_http_headers / bearer_token_env_var",

@@ -11,7 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from adapters._agent_tools import COPILOT_TOOLS, full_model_id
 from adapters._mcp_json import JsonDialect, McpJsonAdapter
+from adapters._subagents import SubagentDialect
 from adapters.base import Capabilities, ConfigFile
 from adapters.envrefs import EnvSyntax
 from adapters.formats import Format, load
@@ -48,6 +50,20 @@ class CopilotCliAdapter(McpJsonAdapter):
     client = ClientId.COPILOT
     display_name = "GitHub Copilot CLI"
     instruction_files = (".github/copilot-instructions.md", "AGENTS.md", "CLAUDE.md", "GEMINI.md")
+    subagent_dialect = SubagentDialect(
+        client="copilot",
+        fmt=Format.MARKDOWN,
+        suffix=".agent.md",
+        user_dirs=(".copilot/agents",),
+        project_dirs=(".github/agents",),
+        keys={"description": ("description",), "model": ("model",), "tools": ("tools",)},
+        tools=COPILOT_TOOLS,
+        model_ok=full_model_id,
+    )
+    skill_dirs = (
+        (".copilot/skills", ".agents/skills"),
+        (".github/skills", ".agents/skills", ".claude/skills"),
+    )
     dialect = JsonDialect(
         syntax=EnvSyntax.CLAUDE,
         stdio_type="local",
@@ -73,12 +89,12 @@ class CopilotCliAdapter(McpJsonAdapter):
             )
             for p in projects
         ]
-        return files
+        return files + self.subagent_files(home, projects)
 
     def capabilities(self) -> Capabilities:
         """Copilot supports a tool allowlist and a timeout (ms)."""
         return Capabilities(
             self.client,
-            {McpServer.kind: _SERVER_FIELDS},
+            {McpServer.kind: _SERVER_FIELDS, **self.entity_capabilities()},
             ("workspace MCP only in trusted_folders", "${VAR} expansion unconfirmed"),
         )

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from adapters._mcp_json import JsonDialect, McpJsonAdapter
+from adapters._subagents import SubagentDialect
 from adapters.base import Capabilities, ConfigFile
 from adapters.envrefs import EnvSyntax
 from adapters.formats import Format
@@ -25,6 +26,15 @@ class CursorAdapter(McpJsonAdapter):
     client = ClientId.CURSOR
     display_name = "Cursor"
     instruction_files = ("AGENTS.md", ".cursorrules")
+    subagent_dialect = SubagentDialect(
+        client="cursor",
+        fmt=Format.MARKDOWN,
+        suffix=".md",
+        user_dirs=(".cursor/agents",),
+        project_dirs=(".cursor/agents",),
+        keys={"description": ("description",), "model": ("model",)},
+    )
+    skill_dirs = ((".cursor/skills",), (".cursor/skills",))
     dialect = JsonDialect(
         syntax=EnvSyntax.CURSOR,
         disabled_note="Cursor toggles servers in its UI, not in mcp.json",
@@ -43,10 +53,12 @@ class CursorAdapter(McpJsonAdapter):
             )
             for p in projects
         ]
-        return files
+        return files + self.subagent_files(home, projects)
 
     def capabilities(self) -> Capabilities:
         """Cursor has the basic stdio/remote fields; ``envFile`` stays an extra."""
         return Capabilities(
-            self.client, {McpServer.kind: _SERVER_FIELDS}, ("env syntax ${env:VAR}",)
+            self.client,
+            {McpServer.kind: _SERVER_FIELDS, **self.entity_capabilities()},
+            ("env syntax ${env:VAR}",),
         )

@@ -10,8 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from adapters._agent_tools import GEMINI_TOOLS, gemini_model
 from adapters._commands import CommandCodec
 from adapters._mcp_json import JsonDialect, McpJsonAdapter
+from adapters._subagents import SubagentDialect
 from adapters.base import Capabilities, ConfigFile
 from adapters.envrefs import EnvSyntax
 from adapters.formats import Edit, Format, load
@@ -63,6 +65,28 @@ class GeminiCliAdapter(McpJsonAdapter):
     client = ClientId.GEMINI
     display_name = "Gemini CLI"
     instruction_files = ("GEMINI.md",)
+    # Gemini's agent schema is .strict(): any other frontmatter key invalidates the agent.
+    subagent_dialect = SubagentDialect(
+        client="gemini",
+        fmt=Format.MARKDOWN,
+        suffix=".md",
+        user_dirs=(".gemini/agents",),
+        project_dirs=(".gemini/agents",),
+        keys={
+            "description": ("description",),
+            "model": ("model",),
+            "tools": ("tools",),
+            "max_turns": ("max_turns",),
+            "temperature": ("temperature",),
+        },
+        tools=GEMINI_TOOLS,
+        model_ok=gemini_model,
+        allowed_keys=frozenset(
+            {"kind", "name", "description", "display_name", "tools", "mcp_servers", "model"}
+            | {"temperature", "max_turns", "timeout_mins"}
+        ),
+    )
+    skill_dirs = ((".gemini/skills", ".agents/skills"), (".gemini/skills", ".agents/skills"))
     command_codec = CommandCodec(Format.TOML)
     command_dirs = (".gemini/commands", ".gemini/commands")
     dialect = JsonDialect(
@@ -97,12 +121,12 @@ class GeminiCliAdapter(McpJsonAdapter):
             )
             for p in projects
         ]
-        return files + self.command_files(home, projects)
+        return files + self.command_files(home, projects) + self.subagent_files(home, projects)
 
     def capabilities(self) -> Capabilities:
         """Gemini supports cwd, timeout (ms), trust, description and tool filters."""
         return Capabilities(
             self.client,
-            {McpServer.kind: _SERVER_FIELDS},
+            {McpServer.kind: _SERVER_FIELDS, **self.entity_capabilities()},
             ("project settings ignored in untrusted folders", "$ expanded in every string"),
         )

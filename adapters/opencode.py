@@ -13,9 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from adapters import envrefs
+from adapters._agent_tools import OPENCODE_PERMISSIONS, provider_model
 from adapters._commands import CommandCodec
 from adapters._mcp_plan import plan_servers
 from adapters._mcp_values import native_value, value_list
+from adapters._subagents import SubagentDialect
 from adapters.base import Capabilities, ClientAdapter, ConfigFile, Desired, RenderPlan
 from adapters.envrefs import EnvSyntax, SecretClassifier
 from adapters.formats import Format
@@ -50,6 +52,31 @@ class OpenCodeAdapter(ClientAdapter):
     client = ClientId.OPENCODE
     display_name = "OpenCode"
     instruction_files = ("AGENTS.md", "CLAUDE.md")
+    # The file name is the agent name; OpenCode moves unknown keys into ``options``.
+    subagent_dialect = SubagentDialect(
+        client="opencode",
+        fmt=Format.MARKDOWN,
+        suffix=".md",
+        user_dirs=(".config/opencode/agents", ".config/opencode/agent"),
+        project_dirs=(".opencode/agents", ".opencode/agent"),
+        keys={
+            "description": ("description",),
+            "model": ("model",),
+            "tools_deny": ("permission",),
+            "max_turns": ("steps",),
+            "temperature": ("temperature",),
+            "color": ("color",),
+        },
+        name_key=None,
+        tools=OPENCODE_PERMISSIONS,
+        deny_as_permission=True,
+        model_ok=provider_model,
+        defaults={"mode": "subagent"},
+    )
+    skill_dirs = (
+        (".config/opencode/skills", ".claude/skills", ".agents/skills"),
+        (".opencode/skills", ".claude/skills", ".agents/skills"),
+    )
     command_codec = CommandCodec(Format.MARKDOWN)
     command_dirs = (".config/opencode/command", ".opencode/command")
 
@@ -63,7 +90,7 @@ class OpenCodeAdapter(ClientAdapter):
                 p / "opencode.jsonc", p / "opencode.json", p / ".opencode" / "opencode.json"
             )
             files.append(ConfigFile(self.client, path, Scope.PROJECT, Format.JSONC, _MCP, False, p))
-        return files + self.command_files(home, projects)
+        return files + self.command_files(home, projects) + self.subagent_files(home, projects)
 
     def _server(
         self, file: ConfigFile, name: str, raw: Mapping[str, Any], classifier: SecretClassifier
@@ -183,6 +210,6 @@ class OpenCodeAdapter(ClientAdapter):
         """OpenCode: inline ``enabled``; no timeouts, cwd or tool filters per server."""
         return Capabilities(
             self.client,
-            {McpServer.kind: _SERVER_FIELDS},
+            {McpServer.kind: _SERVER_FIELDS, **self.entity_capabilities()},
             ("env syntax {env:VAR}", "unknown top-level keys make OpenCode refuse to start"),
         )

@@ -10,8 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from adapters._agent_tools import QWEN_TOOLS, full_model_id
 from adapters._commands import CommandCodec
 from adapters._mcp_json import JsonDialect, McpJsonAdapter
+from adapters._subagents import SubagentDialect
 from adapters.base import Capabilities, ConfigFile
 from adapters.envrefs import EnvSyntax
 from adapters.formats import Format
@@ -46,6 +48,24 @@ class QwenCodeAdapter(McpJsonAdapter):
     client = ClientId.QWEN
     display_name = "Qwen Code"
     instruction_files = ("QWEN.md", "AGENTS.md")
+    subagent_dialect = SubagentDialect(
+        client="qwen",
+        fmt=Format.MARKDOWN,
+        suffix=".md",
+        user_dirs=(".qwen/agents",),
+        project_dirs=(".qwen/agents",),
+        keys={
+            "description": ("description",),
+            "model": ("model",),
+            "tools": ("tools",),
+            "tools_deny": ("disallowedTools",),
+            "max_turns": ("runConfig", "max_turns"),
+            "color": ("color",),
+        },
+        tools=QWEN_TOOLS,
+        model_ok=full_model_id,
+    )
+    skill_dirs = ((".qwen/skills", ".agents/skills"), (".qwen/skills", ".agents/skills"))
     command_codec = CommandCodec(Format.TOML)
     command_dirs = (".qwen/commands", ".qwen/commands")
     dialect = JsonDialect(
@@ -83,12 +103,12 @@ class QwenCodeAdapter(McpJsonAdapter):
             )
             for p in projects
         ]
-        return files + self.command_files(home, projects)
+        return files + self.command_files(home, projects) + self.subagent_files(home, projects)
 
     def capabilities(self) -> Capabilities:
         """Qwen supports cwd, timeout (ms), trust, description and tool filters."""
         return Capabilities(
             self.client,
-            {McpServer.kind: _SERVER_FIELDS},
+            {McpServer.kind: _SERVER_FIELDS, **self.entity_capabilities()},
             ("no ${VAR:-default}", "writes settings.json.orig on its own writes"),
         )

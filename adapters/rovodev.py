@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from adapters._agent_tools import ROVODEV_TOOLS, full_model_id
 from adapters._mcp_json import JsonDialect, McpJsonAdapter
+from adapters._subagents import SubagentDialect
 from adapters.base import Capabilities, ConfigFile
 from adapters.envrefs import EnvSyntax
 from adapters.formats import Format, load
@@ -38,6 +40,16 @@ class RovoDevAdapter(McpJsonAdapter):
     client = ClientId.ROVODEV
     display_name = "Rovo Dev"
     instruction_files = ("AGENTS.md", "AGENTS.local.md")
+    subagent_dialect = SubagentDialect(
+        client="rovodev",
+        fmt=Format.MARKDOWN,
+        suffix=".md",
+        user_dirs=(".rovodev/subagents",),
+        project_dirs=(".rovodev/subagents",),
+        keys={"description": ("description",), "model": ("model",), "tools": ("tools",)},
+        tools=ROVODEV_TOOLS,
+        model_ok=full_model_id,
+    )
     # Rovo Dev does not document interpolation; ${VAR} is what other tools write.
     dialect = JsonDialect(
         syntax=EnvSyntax.CLAUDE,
@@ -58,12 +70,12 @@ class RovoDevAdapter(McpJsonAdapter):
             )
             for p in projects
         ]
-        return files
+        return files + self.subagent_files(home, projects)
 
     def capabilities(self) -> Capabilities:
         """Rovo Dev has the basic stdio/remote fields."""
         return Capabilities(
             self.client,
-            {McpServer.kind: _SERVER_FIELDS},
-            ("project mcp.json needs mcp.mcpConfigPath in config.yml",),
+            {McpServer.kind: _SERVER_FIELDS, **self.entity_capabilities()},
+            ("project mcp.json needs mcp.mcpConfigPath in config.yml", *self.entity_notes()),
         )

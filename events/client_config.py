@@ -37,6 +37,7 @@ __all__ = [
     "Lit",
     "Loss",
     "McpServer",
+    "Placement",
     "Scope",
     "SecretLiteral",
     "ShellPlaceholder",
@@ -344,27 +345,54 @@ class Instruction(_Entity):
 
 
 class Subagent(_Entity):
-    """A subagent: a named system prompt with optional model and tool list."""
+    """A subagent: a named system prompt with optional model, tool lists and limits.
+
+    Tool references use the canonical vocabulary (``read``, ``edit``, ``write``, ``bash``,
+    ``grep``, ``glob``, ``ls``, ``webfetch``, ``websearch``, ``mcp:server/tool``); a tool with
+    no canonical name is kept as ``"<client>:<native name>"``.
+    """
 
     kind: ClassVar[str] = "subagent"
 
     description: str = ""
     prompt: str = ""
     model: str | None = None
+    #: Allowed tools (``None``: the client's default, usually all tools).
     tools: tuple[str, ...] | None = None
+    tools_deny: tuple[str, ...] | None = None
+    max_turns: int | None = None
+    temperature: float | None = None
+    color: str | None = None
+
+
+class Placement(StrEnum):
+    """How a skill reaches a client: its own copy, a symlink, or a root the client shares."""
+
+    COPY = "copy"
+    SYMLINK = "symlink"
+    SHARED_ROOT = "shared_root"
 
 
 class Skill(_Entity):
-    """A skill directory (``SKILL.md`` plus files), identified by its content digest."""
+    """A skill directory (``SKILL.md`` plus files), identified by its content digest.
+
+    The frontmatter fields are the Agent Skills core; every other byte of the directory
+    (client-only frontmatter keys, scripts, references) is covered by ``content_sha256``.
+    """
 
     kind: ClassVar[str] = "skill"
-    unsynced: ClassVar[frozenset[str]] = frozenset({"scope", "extras", "root"})
+    unsynced: ClassVar[frozenset[str]] = frozenset({"scope", "extras", "root", "placement"})
 
     description: str = ""
-    #: SHA-256 over the directory's relative paths and bytes.
+    license: str | None = None
+    compatibility: str | None = None
+    metadata: dict[str, str] = Field(default_factory=dict)
+    allowed_tools: tuple[str, ...] | None = None
+    #: SHA-256 over the directory's sorted relative paths and bytes.
     content_sha256: str = ""
     #: The skills root the directory was found in, e.g. ``.agents/skills``.
     root: str = ".agents/skills"
+    placement: Placement = Placement.COPY
 
 
 Entity = McpServer | Command | Instruction | Subagent | Skill
