@@ -156,7 +156,8 @@ class CircuitBreaker:
             slow_call_rate=_rate(outcomes, slow=True),
             times_opened=self._times_opened,
             open_for_s=self._open_for if state is BreakerState.OPEN else 0.0,
-            retry_in_s=max(0.0, self._open_until - self._clock.now())
+            # Clamped: (now + d) - now can exceed d by a rounding error.
+            retry_in_s=min(self._open_for, max(0.0, self._open_until - self._clock.now()))
             if state is BreakerState.OPEN
             else 0.0,
         )
