@@ -83,11 +83,39 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["csv", "json", "parquet"], default="csv")
     p.add_argument("-o", "--output", help="file to write (default: <home>/exports/<name>.<ext>)")
 
+    p = sub.add_parser("agents", help="agents with breaker state, latency and load")
+    _add_common(p)
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("ask", help="send one task to the gateway and stream the answer")
+    _add_common(p)
+    p.add_argument("capability", choices=["plan", "code", "analyze", "review", "execute"])
+    p.add_argument("prompt")
+    p.add_argument("--agent", default="any", help="agent name (default: any with the capability)")
+    p.add_argument("--context", help="extra context for the agent")
+    p.add_argument("--no-stream", action="store_true", help="wait for the whole answer")
+
+    p = sub.add_parser("workflow", help="durable multi-agent workflows")
+    _add_common(p)
+    wsub = p.add_subparsers(dest="workflow_verb", metavar="run|status|approve", required=True)
+    w = wsub.add_parser("run", help="start plan -> code -> review -> (approval) -> execute")
+    w.add_argument("prompt")
+    w.add_argument("--id", help="workflow id (default: generated); reusing one is idempotent")
+    w.add_argument("--no-approval", action="store_true", help="skip the gate before execute")
+    w.add_argument("--wait", type=float, default=60.0, help="seconds to wait for the gate")
+    w = wsub.add_parser("status", help="show a workflow's steps")
+    w.add_argument("id")
+    w = wsub.add_parser("approve", help="approve the gated step (execute) and continue")
+    w.add_argument("id")
+    w.add_argument("--step", default="execute")
+    w.add_argument("--by", default="cli")
+    w.add_argument("--wait", type=float, default=60.0)
+
     return parser
 
 
 def _dispatch(args: argparse.Namespace) -> int:
-    from synapse import _commands
+    from synapse import _agent_commands, _commands
 
     handlers: dict[str, Callable[[argparse.Namespace], int]] = {
         "up": _commands.up,
@@ -98,6 +126,9 @@ def _dispatch(args: argparse.Namespace) -> int:
         "replay": _commands.replay,
         "sql": _commands.sql,
         "export": _commands.export,
+        "agents": _agent_commands.agents,
+        "ask": _agent_commands.ask,
+        "workflow": _agent_commands.workflow,
     }
     return handlers[args.verb](args)
 
