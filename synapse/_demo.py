@@ -1,10 +1,20 @@
 """``synapse demo``: the whole system in a sandbox home, with activity you can watch.
 
 It starts a local Ray cluster in this process, spawns the supervised actors, deploys the
-HTTP app on loopback, then drives real activity through the system while printing the live
-event feed: alerts raised and acknowledged, and a projector crash that Ray restarts with
-nothing lost. At the end it answers a SQL query, writes a Parquet export, checks that the
-projections hold exactly the events in the log, and shuts everything down.
+HTTP app on loopback and prints the live event feed while it drives real activity through
+the system, act by act:
+
+1. supervision: the projector actor is killed; Ray restarts it and it resumes from the
+   position it committed in DuckDB;
+2. the agent gateway: a task goes to a scripted agent configured to fail its first calls;
+   the gateway retries and falls back, and the answer arrives anyway;
+3. a durable workflow: plan → code → review runs across agents, stops at the approval gate,
+   is approved, and completes;
+4. client sync (when the sandbox holds client configs): one client's MCP server is edited and
+   the change reaches the other clients' files.
+
+It ends with SQL over the projections, a Parquet export and a check that DuckDB holds exactly
+the events in the log, then shuts everything down.
 """
 
 from __future__ import annotations
@@ -12,14 +22,12 @@ from __future__ import annotations
 import contextlib
 import json
 import tempfile
+import threading
 import time
 import uuid
-from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from actors.lifecycle import raise_alert
-from events.runtime import Alert
-from events.store import EventStore, aggregate_id
 from synapse import bootstrap
 from synapse._client import ApiClient
 from synapse._output import format_rows
@@ -27,113 +35,177 @@ from synapse.settings import Settings, load_settings
 
 __all__ = ["run_demo"]
 
+#: demo-a fails its first calls (injected fault); demo-b is healthy.
+DEMO_AGENTS = """\
+# Written by `synapse demo`: two scripted agents; demo-a fails its first three calls.
+[[agents]]
+name = "demo-a"
+backend = "scripted"
+capabilities = ["plan", "code", "analyze", "review", "execute"]
+fail_first = 3
 
-class _Feed:
-    """Prints new events from the API as they become visible."""
+[[agents]]
+name = "demo-b"
+backend = "scripted"
+capabilities = ["plan", "code", "analyze", "review", "execute"]
+"""
+
+
+class _Feed(threading.Thread):
+    """Prints new events from the API as they become visible, until stopped."""
 
     def __init__(self, client: ApiClient) -> None:
+        super().__init__(name="demo-feed", daemon=True)
         self.client = client
         self.after = 0
-        self.seen = 0
+        self.stop = threading.Event()
+        self.lock = threading.Lock()
+
+    def run(self) -> None:
+        while not self.stop.wait(0.3):
+            with contextlib.suppress(Exception):
+                self.poll()
 
     def poll(self) -> None:
         page = self.client.get_json("/api/v1/events", after=self.after, limit=1000)
-        for row in page["items"]:
-            body = json.dumps(row.get("body", {}), separators=(",", ":"), default=str)
-            body = body if len(body) <= 100 else body[:99] + "…"
-            print(f"  event {row['position']:>5}  {row['type']:34s} {body}", flush=True)
-            self.after = row["position"]
-            self.seen += 1
+        with self.lock:
+            for row in page["items"]:
+                body = {
+                    k: v
+                    for k, v in row.get("body", {}).items()
+                    if k not in ("timestamp", "originator_topic", "command_id")
+                }
+                text = json.dumps(body, separators=(",", ":"), default=str)
+                text = text if len(text) <= 90 else text[:89] + "…"
+                print(f"  | {row['position']:>5}  {row['type']:30s} {text}", flush=True)
+                self.after = row["position"]
 
 
-def _step(title: str) -> None:
-    print(f"\n== {title}", flush=True)
-
-
-def _alerts(store: EventStore, n: int) -> Callable[[], None]:
-    counter = iter(range(n))
-
-    def act() -> None:
-        i = next(counter, None)
-        if i is None:
-            return
-        alert_id = f"demo-{i}"
-        raise_alert(
-            store, alert_id=alert_id, severity="info", source="demo", message=f"demo activity #{i}"
-        )
-        if i % 2 == 0:
-            store.execute(
-                Alert,
-                aggregate_id("alert", alert_id),
-                f"ack:{alert_id}",
-                lambda a: a.acknowledge(by="demo"),
-            )
-
-    return act
+def _step(feed: _Feed | None, title: str) -> None:
+    if feed is not None:
+        with feed.lock:
+            print(f"\n== {title}", flush=True)
+    else:
+        print(f"\n== {title}", flush=True)
 
 
 def run_demo(home: Path | None, seconds: float, port: int, keep: bool) -> int:
     """Run the demo; return the CLI exit code."""
     sandbox = home or Path(tempfile.mkdtemp(prefix="synapse-demo-"))
     settings = load_settings(
-        home=sandbox, namespace=f"synapse-demo-{uuid.uuid4().hex[:8]}", poll_interval_s=0.5
+        home=sandbox / "synapse",
+        namespace=f"synapse-demo-{uuid.uuid4().hex[:8]}",
+        poll_interval_s=0.5,
     )
-    _step(f"starting Synapse in the sandbox {sandbox}")
+    settings.home.mkdir(parents=True, exist_ok=True)
+    agents_file = settings.home / bootstrap.AGENTS_FILE
+    if not agents_file.exists():
+        agents_file.write_text(DEMO_AGENTS)
+    print(f"== starting Synapse in the sandbox {sandbox} (local Ray, SQLite, DuckDB)", flush=True)
     system = bootstrap.start_system(settings, detached=False, port=port)
     try:
         return _drive(settings, system, seconds, keep)
     finally:
-        _step("shutting down")
+        print("\n== shutting down", flush=True)
         bootstrap.stop_attached()
-        print("done; the sandbox stays at", sandbox)
+        print(f"done; the sandbox stays at {sandbox}")
 
 
 def _drive(settings: Settings, system: bootstrap.RunningSystem, seconds: float, keep: bool) -> int:
-    print(f"HTTP API: {system.url}   (browser: {system.browser_url})")
-    client = ApiClient(system.url, system.token)
+    print(f"HTTP API {system.url}  |  dashboard {system.browser_url}")
+    client = ApiClient(system.url, system.token, timeout_s=120)
     feed = _Feed(client)
+    feed.start()
+    try:
+        _act_supervision(settings, feed)
+        _act_gateway(client, feed)
+        _act_workflow(client, feed)
+        deadline = time.monotonic() + seconds
+        while keep or time.monotonic() < deadline:
+            time.sleep(0.5)
+            if not keep and time.monotonic() >= deadline:
+                break
+    finally:
+        time.sleep(1.0)
+        feed.stop.set()
+        feed.join(timeout=5)
+    return _summary(settings, client)
+
+
+def _act_supervision(settings: Settings, feed: _Feed) -> None:
+    _step(feed, "1. supervision: crashing the projector actor; Ray restarts it from its log")
+    bootstrap.crash_actor(settings, bootstrap.PROJECTOR)
+    time.sleep(3.0)
+
+
+def _act_gateway(client: ApiClient, feed: _Feed) -> None:
+    _step(feed, "2. gateway: `plan` task; agent demo-a fails its first calls (injected fault)")
+    answer: dict[str, Any] = client.post_json(
+        "/api/v1/tasks", {"capability": "plan", "prompt": "add a cache to the config loader"}
+    )
+    with feed.lock:
+        print(
+            f"  answer from {answer['agent']} after {answer['attempts']} attempt(s)"
+            f"{', fallback ' + str(answer['fallback']) if answer.get('fallback') else ''}: "
+            f"{answer['text'][:80]}",
+            flush=True,
+        )
+    time.sleep(1.5)
+
+
+def _act_workflow(client: ApiClient, feed: _Feed) -> None:
+    _step(feed, "3. durable workflow: plan -> code -> review -> (approval) -> execute")
+    status = client.post_json("/api/v1/workflow", {"prompt": "add a cache to the config loader"})
+    workflow_id = status["workflow_id"]
+    status = _wait_workflow(client, workflow_id, gate=True)
+    with feed.lock:
+        print(f"  workflow {workflow_id} is {status['state']}; approving execute", flush=True)
+    client.post_json(f"/api/v1/workflows/{workflow_id}/approve", {"step": "execute", "by": "demo"})
+    status = _wait_workflow(client, workflow_id, gate=False)
+    with feed.lock:
+        steps = ", ".join(f"{s['name']}={s['status']}" for s in status["steps"])
+        print(f"  workflow {workflow_id} {status['state']}: {steps}", flush=True)
+    time.sleep(1.5)
+
+
+def _wait_workflow(client: ApiClient, workflow_id: str, *, gate: bool) -> dict[str, Any]:
+    deadline = time.monotonic() + 60
+    while True:
+        status: dict[str, Any] = client.get_json(f"/api/v1/workflows/{workflow_id}")
+        waiting = any(s["status"] == "awaiting_approval" for s in status["steps"])
+        if (gate and waiting) or status["state"] in ("completed", "failed", "rejected"):
+            return status
+        if time.monotonic() > deadline:
+            return status
+        time.sleep(0.3)
+
+
+def _sql(client: ApiClient, query: str) -> dict[str, Any]:
+    result: dict[str, Any] = client.post_json("/api/v1/sql", {"query": query})
+    return result
+
+
+def _summary(settings: Settings, client: ApiClient) -> int:
     store = bootstrap.open_store(settings)
-    projector = bootstrap.projector_handle(settings)
-    store.add_listener(lambda head: projector.hint.remote(head))
-    activity = _alerts(store, 10_000)
-    crashed = False
-    start = time.monotonic()
-    _step("live event feed (the projector follows the log; Ray supervises the actors)")
-    while keep or time.monotonic() - start < seconds:
-        activity()
-        elapsed = time.monotonic() - start
-        if not crashed and elapsed > min(4.0, seconds / 3):
-            _step("crashing the projector actor on purpose: Ray restarts it from its log")
-            bootstrap.crash_actor(settings, bootstrap.PROJECTOR)
-            crashed = True
-        with contextlib.suppress(Exception):
-            feed.poll()
-        time.sleep(0.4)
-    return _summary(settings, client, store, feed)
-
-
-def _summary(settings: Settings, client: ApiClient, store: EventStore, feed: _Feed) -> int:
     head = store.head()
+    store.close_quietly()
     deadline = time.monotonic() + 30
     count = -1
     while time.monotonic() < deadline:
-        res = client.post_json(
-            "/api/v1/sql", {"query": "SELECT count(*), max(position) FROM events"}
-        )
-        count = int(res["rows"][0][0] or 0)
+        count = int(_sql(client, "SELECT count(*) FROM events")["rows"][0][0] or 0)
         if count >= head:
             break
         time.sleep(0.2)
-    _step("SQL on the DuckDB projections: POST /api/v1/sql  (or `synapse sql`)")
-    res = client.post_json(
-        "/api/v1/sql",
-        {"query": "SELECT type, count(*) AS events FROM events GROUP BY type ORDER BY 2 DESC"},
-    )
-    print(format_rows(res["columns"], res["rows"], "table"), end="")
-    res = client.post_json(
-        "/api/v1/sql", {"query": "SELECT name, status, restarts FROM actors ORDER BY name"}
-    )
-    print(format_rows(res["columns"], res["rows"], "table"), end="")
+    print("\n== SQL on the DuckDB projections (POST /api/v1/sql, or `synapse sql`)")
+    for query in (
+        "SELECT type, count(*) AS events FROM events GROUP BY type ORDER BY 2 DESC LIMIT 12",
+        "SELECT name, status, restarts FROM actors ORDER BY name",
+        "SELECT request_id, capability, agent, attempts, fallback, status FROM tasks",
+        "SELECT step, status, attempts, agent FROM steps ORDER BY step",
+    ):
+        res = _sql(client, query)
+        print(f"\n{query}")
+        print(format_rows(res["columns"], res["rows"], "table"), end="")
     response = client.request("GET", "/api/v1/exports/events", params={"format": "parquet"})
     dest = settings.exports_dir / "events.parquet"
     dest.write_bytes(response.content)
@@ -141,6 +213,5 @@ def _summary(settings: Settings, client: ApiClient, store: EventStore, feed: _Fe
     ok = count == head
     verdict = "nothing lost, nothing doubled" if ok else "MISMATCH"
     print(f"log head {head}, rows in DuckDB {count}: {verdict}")
-    store.close_quietly()
     client.close()
     return 0 if ok else 1
