@@ -31,6 +31,7 @@ from projections.alerts import AlertsReadModel
 from projections.exports import ExportFormat, ExportResult, export
 from projections.read_model import ReadModel
 from projections.sql_guard import QueryResult, run_query
+from projections.sync_models import SyncReadModel
 
 __all__ = ["MEMORY", "Progress", "Projector", "default_read_models"]
 
@@ -66,8 +67,8 @@ _INSERT_EVENTS = """
 
 
 def default_read_models() -> list[ReadModel]:
-    """Return fresh instances of the built-in read models (``actors``, ``alerts``)."""
-    return [ActorsReadModel(), AlertsReadModel()]
+    """Return fresh instances of the built-in read models (``actors``, ``alerts``, sync)."""
+    return [ActorsReadModel(), AlertsReadModel(), SyncReadModel()]
 
 
 class _PositionMoved(Exception):
