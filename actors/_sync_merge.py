@@ -107,8 +107,8 @@ def _candidates(
 ) -> dict[str | None, list[str]]:
     """Return each candidate digest with the clients holding it."""
     holders: dict[str | None, list[str]] = {}
-    on_top = [c for c in changers if st.base.get(c) == st.agreed]
-    behind = [c for c in changers if st.base.get(c) != st.agreed and st.seen.get(c) != st.agreed]
+    on_top = [c for c in changers if st.in_step(c)]
+    behind = [c for c in changers if not st.in_step(c) and st.seen.get(c) != st.agreed]
     for client in on_top:
         holders.setdefault(st.seen.get(client), []).append(client)
     if behind and not on_top:
@@ -118,6 +118,12 @@ def _candidates(
         ]
     for client in behind:
         holders.setdefault(st.seen.get(client), []).append(client)
+    # A client that reached the agreed value on its own (a user typed what we were about to
+    # write, or our write landed unconfirmed) stands behind it: a concurrent deletion then
+    # loses (modify beats delete) and a concurrent edit is a conflict, never a silent loss.
+    caught = [c for c in changers if not st.in_step(c) and st.seen.get(c) == st.agreed]
+    if caught:
+        holders.setdefault(st.agreed, []).extend(caught)
     return holders
 
 

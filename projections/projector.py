@@ -173,7 +173,8 @@ class Projector:
         with self._write_lock:
             while stop is None or self._position < stop:
                 start = self._position
-                notes = store.read(start, batch_size, stop=stop)
+                read = getattr(store, "read_raw", None) or store.read
+                notes = read(start, batch_size, stop=stop)
                 if not notes:
                     break
                 batch = self._builder.build(store, notes)

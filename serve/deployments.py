@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -232,6 +233,8 @@ def deploy_api(config: ApiConfig) -> str:
     deployment = serve.deployment(
         name="synapse-api", max_ongoing_requests=MAX_ONGOING_REQUESTS, num_replicas=1
     )(serve.ingress()(SynapseApi))
+    # Serve's driver-side INFO lines ("Started Serve…") are noise in a CLI.
+    logging.getLogger("ray.serve").setLevel(logging.WARNING)
     try:
         serve.start(http_options={"host": config.host, "port": config.port})
         serve.run(deployment.bind(config), name="synapse", route_prefix="/")

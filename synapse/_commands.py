@@ -8,6 +8,7 @@ process instead, so the data is reachable either way.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import time
@@ -94,7 +95,11 @@ def status(args: argparse.Namespace) -> int:
 
 
 def _print_event(row: dict[str, Any]) -> None:
-    body = json.dumps(row.get("body", {}), separators=(",", ":"), default=str)
+    raw = row.get("body", {})
+    if isinstance(raw, str):
+        with contextlib.suppress(ValueError):
+            raw = json.loads(raw)
+    body = json.dumps(raw, separators=(",", ":"), default=str)
     if len(body) > 120:
         body = body[:119] + "…"
     print(f"{row['position']:>8} {str(row['timestamp'])[:23]:23s} {row['type']:32s} {body}")
@@ -230,7 +235,7 @@ def export(args: argparse.Namespace) -> int:
             body = {"query": args.query, "format": API_FORMAT[args.format]}
             response = client.request("POST", "/api/v1/exports", json=body)
         dest.write_bytes(response.content)
-        rows = response.headers.get("x-row-count", "?")
+        rows = response.headers.get("x-export-rows", "?")
     else:
         from projections.exports import export as do_export
 

@@ -12,6 +12,7 @@ import os
 import shutil
 import socket
 import subprocess
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ import ray
 from ray import serve
 
 from actors import supervision
+from actors.lifecycle import record_stop
 from actors.projector_service import ProjectorService
 from actors.supervision import REBUILDS_FROM_LOG
 from actors.supervisor import Supervisor
@@ -263,11 +265,16 @@ def stop_system(settings: Settings) -> list[str]:
             with contextlib.suppress(Exception):
                 serve.shutdown()  # type: ignore[no-untyped-call]
                 steps.append("stopped the HTTP app")
-            steps.extend(
-                f"stopped actor {name}"
-                for name in (SUPERVISOR, PROJECTOR)
-                if supervision.kill(name, settings.namespace)
-            )
+            store = open_store(settings)
+            try:
+                for name in (SUPERVISOR, PROJECTOR):
+                    if supervision.kill(name, settings.namespace):
+                        record_stop(
+                            store, name, reason="synapse down", incarnation=uuid.uuid4().hex
+                        )
+                        steps.append(f"stopped actor {name}")
+            finally:
+                store.close_quietly()
             supervision.shutdown()
     (settings.home / SERVER_FILE).unlink(missing_ok=True)
     marker = settings.home / RAY_MARKER

@@ -374,3 +374,28 @@ def test_one_way_needs_a_participating_source() -> None:
     """A one-way policy without a participating source is refused."""
     with pytest.raises(ActorError):
         engine(direction=Direction.ONE_WAY, source="zed")
+
+
+def test_deletion_by_a_client_behind_the_agreement_loses_to_it() -> None:
+    """A client deleting before the propagated value reached it: modify beats delete."""
+    e = engine()
+    start(e, {GH: V1, FS: V1})
+    scan(e, "a", {GH: V2, FS: V1})  # writes of V2 to b and c pending
+    scan(e, "c", {FS: V1})
+    scan(e, "c", {FS: V1})
+    assert writes(e) == {("b", GH, _freeze(V2)), ("c", GH, _freeze(V2))}
+
+
+def test_a_base_equal_to_the_agreement_by_coincidence_is_not_in_step() -> None:
+    """A conflict loser whose old value later becomes the agreement still gets modify-wins."""
+    e = engine()
+    start(e, {GH: V1, FS: V1})
+    scan(e, "a", {GH: V2, FS: V1})
+    scan(e, "b", {GH: V3, FS: V1})
+    e.resolve(GH, take="a")  # b lost with V3; its write of V2 is pending
+    e.confirm_write("c", GH, V2)
+    scan(e, "c", {GH: V3, FS: V1})  # c then independently moves everyone to V3
+    scan(e, "b", {FS: V1})  # b had deleted GH before any of that reached it
+    scan(e, "b", {FS: V1})
+    assert ("b", GH, _freeze(V3)) in writes(e)
+    assert all(w.value is not None for w in e.plan().writes)
