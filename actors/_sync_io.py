@@ -18,7 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from adapters import envrefs
 from adapters.base import ClientAdapter, ConfigFile
+from adapters.envrefs import EnvSyntax
 from adapters.files import find_case_collisions, read_config
 from events.client_config import Entity, EntityKey, McpServer
 from events.errors import AdapterError
@@ -30,6 +32,7 @@ __all__ = [
     "ScanReport",
     "entity_from_value",
     "entity_value",
+    "friendly_fields",
     "project",
     "scan_client",
     "synced_files",
@@ -123,6 +126,29 @@ def entity_from_value(
     fields = {reverse.get(k, k): v for k, v in value.items() if k != "scope"}
     base: dict[str, Any] = {} if current is None else current.model_dump(mode="json")
     return cls.model_validate({**base, **fields, "name": key[1], "scope": scope})
+
+
+def friendly_fields(value: Value) -> Value:
+    """Accept plain strings where the canonical model wants templates (``${VAR}`` syntax).
+
+    Lets a person resolve a conflict with ``{"command": "npx", "args": ["-y", "x"]}``.
+    """
+
+    def template(item: Any) -> Any:
+        if isinstance(item, str):
+            return envrefs.parse(item, EnvSyntax.CLAUDE).model_dump(mode="json")
+        return item
+
+    out = dict(value)
+    for name in ("command", "url", "cwd"):
+        if name in out:
+            out[name] = template(out[name])
+    if isinstance(out.get("args"), list):
+        out["args"] = [template(a) for a in out["args"]]
+    for name in ("env", "headers"):
+        if isinstance(out.get(name), dict):
+            out[name] = {k: template(v) for k, v in out[name].items()}
+    return out
 
 
 def _clean_error(error: BaseException) -> str:

@@ -31,6 +31,7 @@ from actors._sync_io import (
     ScanReport,
     entity_from_value,
     entity_value,
+    friendly_fields,
     project,
     scan_client,
     synced_files,
@@ -212,9 +213,13 @@ class SyncService:
                 continue
             written = st.value(base)
             cfg = self._target(client, scope, key)
-            if written is not None and cfg is not None:
-                if project(self.adapters[client], cfg, key, written) == observed:
-                    out[key] = written
+            adapter = self.adapters[client]
+            if (
+                written is not None
+                and cfg is not None
+                and (project(adapter, cfg, key, written) == observed)
+            ):
+                out[key] = written
         return out
 
     def _record(self) -> None:
@@ -442,7 +447,8 @@ class SyncService:
             key, scope = self._find(conflict_id)
             chosen = None
             if value is not None:
-                chosen = entity_value(entity_from_value(key, value, scope=scope))
+                fields = friendly_fields(value)
+                chosen = entity_value(entity_from_value(key, fields, scope=scope))
             writes = self.engine.resolve(key, take=take, value=chosen, scope=scope)
             self._record()
             if self.policy.mode == "apply":
@@ -526,6 +532,6 @@ def _decision_dict(decision: Decision) -> dict[str, Any]:
     }
     if isinstance(decision, Conflict):
         out.update(conflict_id=decision.conflict_id, sides=dict(decision.sides))
-    elif isinstance(decision, HoldDeletion) or isinstance(decision, NeedsApproval):
+    elif isinstance(decision, HoldDeletion | NeedsApproval):
         out.update(client=decision.client, reason=decision.reason)
     return out

@@ -119,10 +119,10 @@ def _file(con: duckdb.DuckDBPyConnection, row: ProjectedEvent) -> None:
     found = con.execute(
         "SELECT name FROM sync_entity_names WHERE aggregate_id = ? AND kind = '__file__'",
         [row.aggregate_id],
-    ).fetchone()
-    if found is None:
+    ).fetchall()
+    if not found:
         return
-    client, path = json.loads(found[0])
+    client, path = json.loads(found[0][0])
     sets = {
         "Observed": "present = true, error = NULL, sha256 = ?, size = ?",
         "ParseFailed": "error = ?",
@@ -143,8 +143,8 @@ def _file(con: duckdb.DuckDBPyConnection, row: ProjectedEvent) -> None:
 def _entity_name(con: duckdb.DuckDBPyConnection, row: ProjectedEvent) -> tuple[str, str] | None:
     found = con.execute(
         "SELECT kind, name FROM sync_entity_names WHERE aggregate_id = ?", [row.aggregate_id]
-    ).fetchone()
-    return None if found is None else (str(found[0]), str(found[1]))
+    ).fetchall()
+    return None if not found else (str(found[0][0]), str(found[0][1]))
 
 
 def _held(
