@@ -125,7 +125,8 @@ def test_conflicting_edits_write_nothing_and_resolve_by_taking_a_side(tmp_path: 
     conflicts = service.conflicts()
     assert [c["type"] for c in conflicts] == ["Conflict"]
     rows = duckdb_rows(service, tmp_path, "SELECT name, status, sides FROM conflicts")
-    assert rows[0][0] == "filesystem" and rows[0][1] == "open"
+    assert rows[0][0] == "filesystem"
+    assert rows[0][1] == "open"
     assert {"cursor", "rovodev"} <= set(json.loads(rows[0][2]))
     service.resolve(conflicts[0]["conflict_id"], take="rovodev")
     for client, path in paths.items():
@@ -159,11 +160,13 @@ def test_observe_mode_plans_and_apply_refuses_a_stale_hash(tmp_path: Path) -> No
     assert plan.plan_hash == service.plan().plan_hash, "planning is repeatable"
     edit(paths["cursor"], '"mcpServers": {', '"mcpServers": {"x": {"command": "x"},')
     stale = service.apply(plan.plan_hash)
-    assert stale.stale and not stale.applied
+    assert stale.stale
+    assert not stale.applied
     assert DEMO_ARG not in paths["claude-code"].read_text()
     fresh = service.plan()
     done = service.apply(fresh.plan_hash)
-    assert done.applied and len(done.written) == 8  # 7 for the demo edit + gemini for x
+    assert done.applied
+    assert len(done.written) == 8
     assert all(DEMO_ARG in p.read_text() for p in paths.values())
 
 
@@ -231,13 +234,13 @@ def test_project_scope_change_waits_for_approval(tmp_path: Path) -> None:
     )
     service.scan()
     assert [d["type"] for d in service.conflicts()] == ["NeedsApproval"]
-    user_files = [home / ".gemini/settings.json", home / ".codex/config.toml", home / ".claude.json"]
+    user_files = [home / ".gemini/settings.json", home / ".codex/config.toml"]
     assert all("evil" not in p.read_text() for p in user_files)
 
 
 def test_restart_rebuilds_from_the_log_and_stays_quiet(tmp_path: Path) -> None:
     """A new orchestrator on the same log and files writes nothing and knows past writes."""
-    service, paths, home = system(tmp_path)
+    service, _paths, home = system(tmp_path)
     demo_edit(home)
     service.scan()
     again = SyncService(
@@ -256,15 +259,14 @@ def test_temp_files_from_a_crash_are_swept_at_start(tmp_path: Path) -> None:
     service, paths, home = system(tmp_path)
     stale = paths["cursor"].parent / ".synapse.mcp.json.abc.tmp"
     stale.write_text("{half")
-    again = SyncService(
-        service.store, service.adapters, home=home, preimage_dir=tmp_path / "p2"
-    )
-    assert str(stale) in again.swept and not stale.exists()
+    again = SyncService(service.store, service.adapters, home=home, preimage_dir=tmp_path / "p2")
+    assert str(stale) in again.swept
+    assert not stale.exists()
 
 
 def test_read_models_show_files_and_entities_in_sync(tmp_path: Path) -> None:
     """After a round, ``clients`` lists each file in sync and ``entities`` each copy."""
-    service, paths, home = system(tmp_path)
+    service, _paths, home = system(tmp_path)
     demo_edit(home)
     service.scan()
     rows = duckdb_rows(service, tmp_path, "SELECT client, status FROM clients ORDER BY client")
