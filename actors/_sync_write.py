@@ -18,7 +18,7 @@ from pathlib import Path
 from actors._sync_io import entity_from_value
 from actors._sync_types import Write
 from adapters.base import ClientAdapter, ConfigFile, Desired
-from adapters.files import atomic_write, read_config, sha256_hex
+from adapters.files import WriteFailedError, atomic_write, read_config, sha256_hex
 from events.client_config import Entity, EntityKey, Loss
 from events.errors import WriteConflictError
 from projections.redact import mask_credentials
@@ -94,13 +94,17 @@ class PreimageStore:
         temp = self.directory / f".{ref}.{os.getpid()}.tmp"
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(temp, path)
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view) :]
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.replace(temp, path)
+        except BaseException:
+            temp.unlink(missing_ok=True)
+            raise
         return ref
 
     def get(self, ref: str) -> bytes:
@@ -185,6 +189,10 @@ def apply_change(
     if found != change.pre_sha256:
         msg = f"{path} changed since it was planned; nothing was written"
         raise WriteConflictError(msg, hint="rescan and plan again")
-    ref = None if snap is None else preimages.put(snap.data)
+    try:
+        ref = None if snap is None else preimages.put(snap.data)
+    except OSError as e:
+        msg = f"cannot keep the pre-image of {path} ({e.strerror}); nothing was written"
+        raise WriteFailedError(msg, errno_=e.errno) from e
     result = atomic_write(path, change._new, expected_sha256=change.pre_sha256, allowed_roots=roots)
     return ref, result.sha256

@@ -164,17 +164,15 @@ class SyncService:
 
     def scan(self, client: str | None = None) -> ApplyResult:
         """Scan one client (or all) from this process and submit the result(s)."""
-        result = ApplyResult(applied=False)
+        written: list[str] = []
+        abandoned: list[str] = []
+        applied = False
         for name in [client] if client else list(self.policy.clients):
-            report = scan_client(
-                self.adapters[name],
-                self.home,
-                projects=self.projects,
-                roots=self.roots,
-                kinds=self.policy.kinds,
-            )
-            result = self.submit(report)
-        return result
+            result = self.submit(self._scan_report(name))
+            written += result.written
+            abandoned += result.abandoned
+            applied = applied or result.applied
+        return ApplyResult(applied=applied, written=written, abandoned=abandoned)
 
     def submit(self, report: ScanReport) -> ApplyResult:
         """Absorb one scan of one client; in ``apply`` mode write what it implies."""
