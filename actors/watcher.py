@@ -25,8 +25,16 @@ from watchdog.observers import Observer
 from actors._sync_io import ScanReport, scan_client, synced_files
 from adapters.base import ClientAdapter
 from adapters.files import TEMP_PREFIX, sha256_hex
+from adapters.registry import load_adapters
 
-__all__ = ["NOISE", "Change", "ClientConfigFilter", "ClientWatcher", "watcher_name"]
+__all__ = [
+    "NOISE",
+    "Change",
+    "ClientConfigFilter",
+    "ClientWatcher",
+    "WatcherActor",
+    "watcher_name",
+]
 
 #: Files clients churn that never hold synced config (clients.md §6.7).
 NOISE = (
@@ -143,6 +151,7 @@ class ClientWatcher:
         self.suppressed = 0
         self._observer: Any = None
         self._thread: threading.Thread | None = None
+        self._retry = False
         if start:
             self.start()
 
@@ -152,7 +161,10 @@ class ClientWatcher:
         """Scan once, then watch (idempotent)."""
         if self._thread is not None:
             return
-        self.rescan()
+        try:
+            self.rescan()
+        except Exception:  # noqa: BLE001 - the orchestrator may be restarting; retry soon
+            self._retry = True
         observer = Observer()
         handler = _Handler(self.notify)
         for directory in self._dirs:
@@ -201,6 +213,11 @@ class ClientWatcher:
         self.sink(report)
         return report
 
+    def watch_filter_paths(self) -> list[str]:
+        """Paths to retry when a hand-off failed (the client's config files)."""
+        files = synced_files(self.adapter, self.home, self.projects, self.kinds)
+        return [str(f.path) for f in files]
+
     # -- the worker -------------------------------------------------------------------
 
     def _due(self) -> list[str]:
@@ -232,15 +249,54 @@ class ClientWatcher:
                 due = self._due()
             if self.stop_event.is_set():
                 return
-            full = self.rescan_interval_s > 0 and time.monotonic() >= next_full
+            full = self._retry or (self.rescan_interval_s > 0 and time.monotonic() >= next_full)
+            self._retry = False
             changed = [p for p in due if not self._is_own_echo(p)]
             self.suppressed += len(due) - len(changed)
             if changed or full:
                 try:
                     self.rescan()
-                except Exception:  # noqa: BLE001 - a failed hand-off retries on the next event
+                except Exception:  # noqa: BLE001 - a failed hand-off retries after a debounce
                     with self._cond:
-                        for path in changed:
+                        for path in changed or self.watch_filter_paths():
                             self._pending.setdefault(path, time.monotonic() + self.debounce_s)
             if full:
                 next_full = time.monotonic() + self.rescan_interval_s
+
+
+class WatcherActor(ClientWatcher):
+    """The Ray-facing watcher: built from picklable arguments (one per client per host).
+
+    Args:
+        client: the client id (``"codex"``).
+        home: the home directory whose configs are watched.
+        sink: picklable callable receiving each :class:`ScanReport`.
+        extra_roots: directories besides ``home`` reads may reach.
+        kinds: synced entity kinds.
+        rescan_interval_s: time between full rescans.
+    """
+
+    def __init__(
+        self,
+        client: str,
+        home: str,
+        sink: Callable[[ScanReport], Any],
+        *,
+        extra_roots: Sequence[str] = (),
+        kinds: frozenset[str] = frozenset({"mcp_server"}),
+        rescan_interval_s: float = 600.0,
+    ) -> None:
+        adapter = load_adapters()[client]
+        root = Path(home)
+        super().__init__(
+            adapter,
+            root,
+            sink,
+            roots=[root, *(Path(r) for r in extra_roots)],
+            kinds=kinds,
+            rescan_interval_s=rescan_interval_s,
+        )
+
+    def status(self) -> dict[str, Any]:
+        """Scans made and echoes suppressed so far."""
+        return {"client": self.client, "scans": self.scans, "suppressed": self.suppressed}

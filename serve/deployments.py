@@ -35,8 +35,10 @@ from serve.schemas import (
     QueryResult,
 )
 from serve.services import Services
+from serve.sync_api import sync_router
+from serve.sync_services import SyncServices
 
-__all__ = ["ApiConfig", "RayServices", "deploy_api"]
+__all__ = ["ApiConfig", "RayServices", "RaySyncServices", "deploy_api"]
 
 MEDIA_TYPES = {
     "csv": "text/csv",
@@ -60,6 +62,7 @@ class ApiConfig:
     port: int = 8765
     projector_name: str = "projector"
     supervisor_name: str = "supervisor"
+    sync_name: str = "sync"
 
     @property
     def allowed_hosts(self) -> list[str]:
@@ -206,6 +209,53 @@ def _event_row(row: dict[str, Any]) -> EventRow:
     )
 
 
+class RaySyncServices(SyncServices):
+    """The sync routes' services: the orchestrator actor (commands) and the projector (reads)."""
+
+    def __init__(self, config: ApiConfig) -> None:
+        self._config = config
+        self._handles: dict[str, Any] = {}
+
+    def _handle(self, name: str) -> Any:
+        if name not in self._handles:
+            self._handles[name] = ray.get_actor(name, namespace=self._config.namespace)
+        return self._handles[name]
+
+    def _sync(self) -> Any:
+        return self._handle(self._config.sync_name)
+
+    async def status(self) -> dict[str, Any]:
+        """See :meth:`SyncServices.status`."""
+        return dict(await self._sync().status.remote())
+
+    async def rows(self, sql: str) -> list[dict[str, Any]]:
+        """See :meth:`SyncServices.rows` (through the projector's guarded query)."""
+        result = await self._handle(self._config.projector_name).query.remote(sql, 1000)
+        return [dict(zip(result.columns, row, strict=True)) for row in result.rows]
+
+    async def plan(self) -> dict[str, Any]:
+        """See :meth:`SyncServices.plan`."""
+        return dict(await self._sync().plan.remote())
+
+    async def apply(self, plan_hash: str) -> dict[str, Any]:
+        """See :meth:`SyncServices.apply`."""
+        return dict(await self._sync().apply.remote(plan_hash))
+
+    async def revert(self, write_id: str) -> dict[str, Any]:
+        """See :meth:`SyncServices.revert`."""
+        return dict(await self._sync().revert.remote(write_id))
+
+    async def resolve(
+        self, conflict_id: str, take: str | None, value: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        """See :meth:`SyncServices.resolve`."""
+        return dict(await self._sync().resolve.remote(conflict_id, take, value))
+
+    async def approve_deletions(self, client: str) -> dict[str, Any]:
+        """See :meth:`SyncServices.approve_deletions`."""
+        return dict(await self._sync().approve_deletions.remote(client))
+
+
 class SynapseApi:
     """The Serve deployment: builds the FastAPI app on the replica, after construction.
 
@@ -221,6 +271,7 @@ class SynapseApi:
             RayServices(self._config),
             token=self._config.token,
             allowed_hosts=self._config.allowed_hosts,
+            extra_routers=[sync_router(RaySyncServices(self._config))],
         )
 
 
