@@ -168,8 +168,10 @@ class ClientWatcher:
         observer = Observer()
         handler = _Handler(self.notify)
         for directory in self._dirs:
-            Path(directory).mkdir(parents=True, exist_ok=True)
-            observer.schedule(handler, directory, recursive=False)
+            # Never create a client's folder in someone's home; a missing one is covered by
+            # the periodic full rescan.
+            if Path(directory).is_dir():
+                observer.schedule(handler, directory, recursive=False)
         observer.daemon = True
         observer.start()
         self._observer = observer
