@@ -19,11 +19,9 @@ Safety rules here (the merge rules live in the engine):
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -46,11 +44,11 @@ from actors._sync_record import (
     record_ledger,
 )
 from actors._sync_values import canonical_hash, digest
+from actors._sync_views import ApplyResult, SyncPlanView, change_dict, decision_dict
 from actors._sync_write import FileChange, PreimageStore, apply_change, plan_change
 from actors.lifecycle import raise_alert
 from actors.sync_engine import (
     Conflict,
-    Decision,
     HoldDeletion,
     NeedsApproval,
     Observation,
@@ -60,15 +58,13 @@ from actors.sync_engine import (
 )
 from adapters.base import ClientAdapter, ConfigFile
 from adapters.files import atomic_write, read_config, sweep_stale_temps
-from adapters.registry import load_adapters
 from events.errors import ActorError, AdapterError, WriteConflictError
-from events.store import EventStore, StoreConfig
+from events.store import EventStore
 from events.sync import SyncLedger
 from projections.sync_models import write_id
 
 __all__ = [
     "ApplyResult",
-    "SyncOrchestrator",
     "SyncPlanView",
     "SyncService",
     "default_policy",
@@ -86,34 +82,6 @@ def default_policy(clients: Sequence[str], mode: str = "observe") -> Policy:
         kinds=DEFAULT_KINDS,
         mode="apply" if mode == "apply" else "observe",
     )
-
-
-@dataclass(frozen=True)
-class SyncPlanView:
-    """A plan as shown to a person (JSON-safe; diffs are redacted).
-
-    Attributes:
-        plan_hash: pass it to :meth:`SyncService.apply`.
-        changes: per file: client, path, pre/new sha256, entities, losses, diff.
-        decisions: conflicts, held deletions and approvals waiting for a person.
-        mode: the policy mode (``observe`` never writes on its own).
-    """
-
-    plan_hash: str
-    changes: list[dict[str, Any]]
-    decisions: list[dict[str, Any]]
-    mode: str
-
-
-@dataclass(frozen=True)
-class ApplyResult:
-    """What :meth:`SyncService.apply` (or an automatic round) did."""
-
-    applied: bool
-    stale: bool = False
-    written: list[str] = field(default_factory=list)
-    abandoned: list[str] = field(default_factory=list)
-    reason: str = ""
 
 
 class SyncService:
@@ -390,13 +358,13 @@ class SyncService:
         engine_plan = self.engine.plan()
         changes = [c for c in self._changes(engine_plan.writes) if not c.is_noop]
         others = [d for d in engine_plan.decisions if not isinstance(d, Write)]
-        shown = [_change_dict(c) for c in changes]
+        shown = [change_dict(c) for c in changes]
         body = {
             "engine": engine_plan.plan_hash,
             "files": [(c.client, c.path, c.pre_sha256, c.new_sha256) for c in changes],
         }
         view = SyncPlanView(
-            canonical_hash(body), shown, [_decision_dict(d) for d in others], self.policy.mode
+            canonical_hash(body), shown, [decision_dict(d) for d in others], self.policy.mode
         )
         return view, changes
 
@@ -487,7 +455,7 @@ class SyncService:
         """Open conflicts, held deletions and pending approvals."""
         with self._lock:
             return [
-                _decision_dict(d)
+                decision_dict(d)
                 for d in self.engine.decisions()
                 if isinstance(d, Conflict | HoldDeletion | NeedsApproval)
             ]
@@ -515,100 +483,3 @@ class SyncService:
 
 def _write_record(change: FileChange, ref: str | None, sha: str, keys: list[Key]) -> WriteRecord:
     return WriteRecord(change.client, change.path, sha, ref, tuple(keys))
-
-
-def _change_dict(change: FileChange) -> dict[str, Any]:
-    return {
-        "client": change.client,
-        "path": change.path,
-        "pre_sha256": change.pre_sha256,
-        "new_sha256": change.new_sha256,
-        "entities": [f"{w.key[0]}:{w.key[1]}" for w in change.writes],
-        "losses": [f"{loss.field}: {loss.reason}" for loss in change.losses],
-        "diff": change.diff,
-    }
-
-
-def _decision_dict(decision: Decision) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "type": type(decision).__name__,
-        "kind": decision.key[0],
-        "name": decision.key[1],
-        "scope": decision.scope,
-    }
-    if isinstance(decision, Conflict):
-        out.update(conflict_id=decision.conflict_id, sides=dict(decision.sides))
-    elif isinstance(decision, HoldDeletion | NeedsApproval):
-        out.update(client=decision.client, reason=decision.reason)
-    return out
-
-
-class SyncOrchestrator:
-    """The Ray-facing orchestrator: built from picklable arguments, answers in plain dicts.
-
-    Its constructor rebuilds from the log and rescans every client, so a restarted
-    orchestrator converges without waiting for a watcher event.
-
-    Args:
-        store_config: how to open the event store.
-        home: the home directory whose client configs are synced.
-        preimage_dir: where pre-images are kept.
-        mode: ``observe`` or ``apply``.
-        on_written: picklable ``(client, path, sha256)`` callback (tells the watcher).
-        extra_roots: directories besides ``home`` reads and writes may reach.
-    """
-
-    def __init__(
-        self,
-        store_config: StoreConfig,
-        home: str,
-        preimage_dir: str,
-        mode: str = "observe",
-        on_written: Callable[[str, str, str], None] | None = None,
-        extra_roots: Sequence[str] = (),
-    ) -> None:
-        adapters = load_adapters()
-        self.service = SyncService(
-            EventStore(store_config),
-            adapters,
-            home=Path(home),
-            preimage_dir=Path(preimage_dir),
-            policy=default_policy(list(adapters), mode),
-            extra_roots=[Path(r) for r in extra_roots],
-            on_written=on_written,
-        )
-        self.service.scan()
-
-    def submit(self, report: ScanReport) -> dict[str, Any]:
-        """See :meth:`SyncService.submit`."""
-        return dataclasses.asdict(self.service.submit(report))
-
-    def status(self) -> dict[str, Any]:
-        """See :meth:`SyncService.status`."""
-        return self.service.status()
-
-    def plan(self) -> dict[str, Any]:
-        """See :meth:`SyncService.plan`."""
-        return dataclasses.asdict(self.service.plan())
-
-    def apply(self, plan_hash: str) -> dict[str, Any]:
-        """See :meth:`SyncService.apply`."""
-        return dataclasses.asdict(self.service.apply(plan_hash))
-
-    def revert(self, wid: str) -> dict[str, Any]:
-        """See :meth:`SyncService.revert`."""
-        return dataclasses.asdict(self.service.revert(wid))
-
-    def resolve(
-        self, conflict_id: str, take: str | None = None, value: dict[str, Any] | None = None
-    ) -> dict[str, Any]:
-        """See :meth:`SyncService.resolve`."""
-        return dataclasses.asdict(self.service.resolve(conflict_id, take=take, value=value))
-
-    def approve_deletions(self, client: str) -> dict[str, Any]:
-        """See :meth:`SyncService.approve_deletions`."""
-        return dataclasses.asdict(self.service.approve_deletions(client))
-
-    def rescan(self) -> dict[str, Any]:
-        """Scan every client now (and write, in apply mode)."""
-        return dataclasses.asdict(self.service.scan())

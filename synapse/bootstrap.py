@@ -25,7 +25,7 @@ from actors.lifecycle import record_stop
 from actors.projector_service import ProjectorService
 from actors.supervision import REBUILDS_FROM_LOG
 from actors.supervisor import Supervisor
-from actors.sync_service import SyncOrchestrator
+from actors.sync_actor import SyncOrchestrator
 from actors.watcher import WatcherActor, watcher_name
 from adapters.registry import load_adapters
 from events.errors import StoreUnavailableError, UserInputError
