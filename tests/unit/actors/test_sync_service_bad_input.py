@@ -22,7 +22,7 @@ BAD_CLAUDE: dict[str, bytes] = {
     "empty": b"",
     "invalid-json": b'{"mcpServers": [}',
     "jsonc-in-strict-json": b'{\n // comment\n "mcpServers": {}}',
-    "bom": b"\xef\xbb\xbf" + b'{"mcpServers": {"x": }}',
+    "bom": b"\xef\xbb\xbf" + b'{"mcpServers": {}}',
     "duplicate-keys": b'{"mcpServers": {}, "mcpServers": {}}',
     "nan": b'{"mcpServers": {}, "n": NaN}',
     "deep-nesting": b'{"a": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
