@@ -36,6 +36,10 @@ NEVER_SYNC = frozenset(
     }
 )
 
+#: Entity kinds that are MCP servers (the engine's tests say ``mcp``; the canonical model
+#: in :mod:`events.client_config` says ``mcp_server``).
+MCP_KINDS = frozenset({"mcp", "mcp_server"})
+
 #: MCP fields whose addition or change runs code or reaches a new endpoint.
 EXECUTION_FIELDS = ("command", "args", "url", "headers")
 
@@ -72,7 +76,7 @@ def needs_approval(
     Adding or changing an MCP server's ``command``, ``args``, ``url`` or ``headers`` in project
     scope runs code a repository chose (reliability.md E4), so it is never synced silently.
     """
-    if kind != "mcp" or new is None or scope_of(new) != PROJECT_SCOPE:
+    if kind not in MCP_KINDS or new is None or scope_of(new) != PROJECT_SCOPE:
         return None
     before = old or {}
     changed = [f for f in EXECUTION_FIELDS if new.get(f) != before.get(f)]

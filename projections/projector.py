@@ -32,6 +32,7 @@ from projections.alerts import AlertsReadModel
 from projections.exports import ExportFormat, ExportResult, export
 from projections.read_model import ReadModel
 from projections.sql_guard import QueryResult, run_query
+from projections.sync_models import SyncReadModel
 from projections.tasks import TasksReadModel
 from projections.workflows import WorkflowsReadModel
 
@@ -71,8 +72,9 @@ _INSERT_EVENTS = """
 def default_read_models() -> list[ReadModel]:
     """Return fresh instances of the built-in read models.
 
-    ``actors``, ``alerts``, and the gateway's ``agents``, ``tasks`` (+ ``attempts``) and
-    ``workflows`` (+ ``steps``).
+    ``actors``, ``alerts``, the gateway's ``agents``, ``tasks`` (+ ``attempts``) and
+    ``workflows`` (+ ``steps``), and sync's ``clients``, ``entities``, ``sync_log``,
+    ``conflicts`` and ``losses``.
     """
     return [
         ActorsReadModel(),
@@ -80,6 +82,7 @@ def default_read_models() -> list[ReadModel]:
         AgentsReadModel(),
         TasksReadModel(),
         WorkflowsReadModel(),
+        SyncReadModel(),
     ]
 
 

@@ -45,8 +45,10 @@ from serve.schemas import (
     QueryResult,
 )
 from serve.services import Services
+from serve.sync_api import sync_router
+from serve.sync_services import SyncServices
 
-__all__ = ["ApiConfig", "RayAgentServices", "RayServices", "deploy_api"]
+__all__ = ["ApiConfig", "RayAgentServices", "RayServices", "RaySyncServices", "deploy_api"]
 
 MEDIA_TYPES = {
     "csv": "text/csv",
@@ -72,6 +74,7 @@ class ApiConfig:
     supervisor_name: str = "supervisor"
     gateway_name: str = "gateway"
     workflows_name: str = "workflows"
+    sync_name: str = "sync"
 
     @property
     def allowed_hosts(self) -> list[str]:
@@ -323,6 +326,53 @@ class RayAgentServices(AgentServices):
         return rows
 
 
+class RaySyncServices(SyncServices):
+    """The sync routes' services: the orchestrator actor (commands) and the projector (reads)."""
+
+    def __init__(self, config: ApiConfig) -> None:
+        self._config = config
+        self._handles: dict[str, Any] = {}
+
+    def _handle(self, name: str) -> Any:
+        if name not in self._handles:
+            self._handles[name] = ray.get_actor(name, namespace=self._config.namespace)
+        return self._handles[name]
+
+    def _sync(self) -> Any:
+        return self._handle(self._config.sync_name)
+
+    async def status(self) -> dict[str, Any]:
+        """See :meth:`SyncServices.status`."""
+        return dict(await self._sync().status.remote())
+
+    async def rows(self, sql: str) -> list[dict[str, Any]]:
+        """See :meth:`SyncServices.rows` (through the projector's guarded query)."""
+        result = await self._handle(self._config.projector_name).query.remote(sql, 1000)
+        return [dict(zip(result.columns, row, strict=True)) for row in result.rows]
+
+    async def plan(self) -> dict[str, Any]:
+        """See :meth:`SyncServices.plan`."""
+        return dict(await self._sync().plan.remote())
+
+    async def apply(self, plan_hash: str) -> dict[str, Any]:
+        """See :meth:`SyncServices.apply`."""
+        return dict(await self._sync().apply.remote(plan_hash))
+
+    async def revert(self, write_id: str) -> dict[str, Any]:
+        """See :meth:`SyncServices.revert`."""
+        return dict(await self._sync().revert.remote(write_id))
+
+    async def resolve(
+        self, conflict_id: str, take: str | None, value: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        """See :meth:`SyncServices.resolve`."""
+        return dict(await self._sync().resolve.remote(conflict_id, take, value))
+
+    async def approve_deletions(self, client: str) -> dict[str, Any]:
+        """See :meth:`SyncServices.approve_deletions`."""
+        return dict(await self._sync().approve_deletions.remote(client))
+
+
 class SynapseApi:
     """The Serve deployment: builds the FastAPI app on the replica, after construction.
 
@@ -338,7 +388,10 @@ class SynapseApi:
             RayServices(self._config),
             token=self._config.token,
             allowed_hosts=self._config.allowed_hosts,
-            extra_routers=[agents_router(RayAgentServices(self._config))],
+            extra_routers=[
+                agents_router(RayAgentServices(self._config)),
+                sync_router(RaySyncServices(self._config)),
+            ],
         )
 
 

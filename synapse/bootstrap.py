@@ -29,7 +29,10 @@ from actors.lifecycle import record_stop
 from actors.projector_service import ProjectorService
 from actors.supervision import AT_MOST_ONCE, REBUILDS_FROM_LOG
 from actors.supervisor import Supervisor
+from actors.sync_actor import SyncOrchestrator
+from actors.watcher import WatcherActor, watcher_name
 from actors.workflow_service import WorkflowService
+from adapters.registry import load_adapters
 from events.errors import StoreUnavailableError, UserInputError
 from events.store import EventStore, PostgresConfig, StoreConfig, load_cipher_key
 from projections.projector import Projector
@@ -40,6 +43,7 @@ from synapse.settings import Settings
 __all__ = [
     "PROJECTOR",
     "SUPERVISOR",
+    "SYNC",
     "RunningSystem",
     "local_projector",
     "open_store",
@@ -56,6 +60,7 @@ SUPERVISOR = "supervisor"
 GATEWAY = "gateway"
 WORKFLOWS = "workflows"
 AGENTS_FILE = "agents.toml"
+SYNC = "sync"
 SERVER_FILE = "server.json"
 RAY_MARKER = "ray.started"
 
@@ -166,6 +171,7 @@ def start_system(
     detached: bool,
     address: str | None = None,
     port: int | None = None,
+    sync_home: Path | None = None,
 ) -> RunningSystem:
     """Connect to (or start) Ray, spawn the supervised actors and deploy the HTTP app.
 
@@ -176,6 +182,8 @@ def start_system(
         address: Ray address to join; None = an in-process local cluster when not detached,
             else a cluster started by ``ray start`` (started here when none is running).
         port: HTTP port (0 = a free one).
+        sync_home: the home whose client configs are synced (default: the real home); the
+            demo passes a sandbox. The mode (observe/apply) comes from ``settings.mode``.
     """
     token = prepare_home(settings)
     config = store_config(settings)
@@ -218,7 +226,9 @@ def start_system(
         max_concurrency=4,
         detached=detached,
     )
-    supervision.get(supervisor.ping.remote(), timeout=120)
+    home = sync_home or settings.sync_home or Path.home()
+    for name in start_sync(settings, config, home, detached=detached):
+        supervisor.watch.remote(name)
     http_port = _free_port() if port == 0 else (port or settings.http_port)
     url = deploy_api(
         ApiConfig(
@@ -300,6 +310,63 @@ def start_agents(settings: Settings, config: StoreConfig, *, detached: bool) -> 
     return [*names, GATEWAY, WORKFLOWS]
 
 
+def start_sync(settings: Settings, config: StoreConfig, home: Path, *, detached: bool) -> list[str]:
+    """Spawn the sync orchestrator and one watcher per client on this host; return names."""
+    ns, host = settings.namespace, socket.gethostname()
+    orchestrator = supervision.spawn(
+        SyncOrchestrator,
+        REBUILDS_FROM_LOG,
+        name=SYNC,
+        namespace=ns,
+        args=(config, str(home), str(settings.home / "preimages"), settings.mode),
+        kwargs={"on_written": _WatcherNotifier(ns, host)},
+        store_config=config,
+        detached=detached,
+    )
+    supervision.get(orchestrator.ping.remote(), timeout=120)
+    names = [SYNC]
+    for client in load_adapters():
+        names.append(watcher_name(str(client), host))
+        supervision.spawn(
+            WatcherActor,
+            REBUILDS_FROM_LOG,
+            name=watcher_name(str(client), host),
+            namespace=ns,
+            args=(str(client), str(home), _OrchestratorSink(ns)),
+            store_config=config,
+            max_concurrency=4,
+            detached=detached,
+        )
+    return names
+
+
+class _OrchestratorSink:
+    """Picklable sink a watcher actor hands its scans to (the orchestrator actor)."""
+
+    def __init__(self, namespace: str) -> None:
+        self.namespace = namespace
+
+    def __call__(self, report: Any) -> Any:
+        handle = supervision.lookup(SYNC, self.namespace)
+        if handle is None:
+            msg = "the sync orchestrator is not running"
+            raise StoreUnavailableError(msg)
+        return supervision.get(handle.submit.remote(report), timeout=120)
+
+
+class _WatcherNotifier:
+    """Picklable callback telling a client's watcher the hash the orchestrator just wrote."""
+
+    def __init__(self, namespace: str, host: str) -> None:
+        self.namespace = namespace
+        self.host = host
+
+    def __call__(self, client: str, path: str, sha256: str) -> None:
+        handle = supervision.lookup(watcher_name(client, self.host), self.namespace)
+        if handle is not None:
+            handle.expect_write.remote(path, sha256)  # fire and forget: a hint, not a duty
+
+
 class _Prober:
     """Picklable probe used by the supervisor actor (runs inside the cluster)."""
 
@@ -339,7 +406,15 @@ def stop_system(settings: Settings) -> list[str]:
             agents = [agent_actor_name(a.name) for a in agents_config(settings).enabled_agents()]
             store = open_store(settings)
             try:
-                for name in (SUPERVISOR, WORKFLOWS, GATEWAY, *agents, PROJECTOR):
+                for name in (
+                    SUPERVISOR,
+                    SYNC,
+                    *(watcher_name(str(c), socket.gethostname()) for c in load_adapters()),
+                    WORKFLOWS,
+                    GATEWAY,
+                    *agents,
+                    PROJECTOR,
+                ):
                     if supervision.kill(name, settings.namespace):
                         record_stop(
                             store, name, reason="synapse down", incarnation=uuid.uuid4().hex

@@ -40,6 +40,7 @@ class Settings(BaseModel):
     sql_row_limit: int = 10_000
     sql_timeout_s: float = 10.0
     mode: Literal["observe", "apply"] = "observe"
+    sync_home: Path | None = None
 
     @property
     def event_db(self) -> Path:

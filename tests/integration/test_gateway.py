@@ -47,7 +47,9 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Settings,
     settings = load_settings(
         {}, home=home, namespace=f"gw-{uuid.uuid4().hex[:6]}", poll_interval_s=0.2
     )
-    running = bootstrap.start_system(settings, detached=False, port=0)
+    running = bootstrap.start_system(
+        settings, detached=False, port=0, sync_home=settings.home / "sandbox-home"
+    )
     try:
         yield settings, running
     finally:

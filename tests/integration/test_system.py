@@ -46,7 +46,9 @@ def system(home: tuple[Path, bool]) -> Iterator[tuple[Settings, bootstrap.Runnin
     settings = load_settings(
         {}, home=home[0], namespace=f"it-{uuid.uuid4().hex[:6]}", poll_interval_s=0.5
     )
-    running = bootstrap.start_system(settings, detached=False, port=0)
+    running = bootstrap.start_system(
+        settings, detached=False, port=0, sync_home=settings.home / "sandbox-home"
+    )
     try:
         yield settings, running
     finally:

@@ -1,0 +1,243 @@
+"""Scanning client files into engine values, and rendering engine values back into files.
+
+The sync engine compares plain JSON values. This module is the bridge: it reads a client's
+files safely (:func:`adapters.files.read_config`), parses them with the client's adapter and
+turns each entity into an *engine value*: the fields every client can express (so a lossless
+round trip compares equal), plus the entity's scope. Fields outside that set stay per client:
+a write starts from the target's own entity and only replaces the synced fields.
+
+Nothing here holds file text beyond one call: scan results carry hashes and values (secrets
+are :class:`~events.client_config.SecretLiteral` fingerprints), never content.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from adapters import envrefs
+from adapters.base import ClientAdapter, ConfigFile
+from adapters.envrefs import EnvSyntax
+from adapters.files import find_case_collisions, read_config
+from events.client_config import Entity, EntityKey, McpServer
+from events.errors import AdapterError
+from projections.redact import mask_credentials
+
+__all__ = [
+    "SYNC_FIELDS",
+    "FileScan",
+    "ScanReport",
+    "entity_from_value",
+    "entity_value",
+    "friendly_fields",
+    "project",
+    "scan_client",
+    "synced_files",
+]
+
+#: Per kind, the canonical fields that sync: those every built-in client expresses (plus the
+#: transport, which decides which of them apply). Other fields stay with each client.
+SYNC_FIELDS: Mapping[str, tuple[str, ...]] = {
+    McpServer.kind: ("transport", "command", "args", "env", "url", "headers", "bearer_token_env"),
+}
+_TYPES: Mapping[str, type[McpServer]] = {McpServer.kind: McpServer}
+#: Engine-value spelling of fields whose canonical name looks like a secret's key (events
+#: redact values under such keys, which would corrupt the value on replay).
+_ALIASES = {"bearer_token_env": "bearer_env"}
+_MAX_ERROR = 300
+
+Value = dict[str, Any]
+Key = tuple[str, str]
+
+
+@dataclass(frozen=True)
+class FileScan:
+    """What one read of one client file found (hashes and values only, never text).
+
+    Attributes:
+        client: the client.
+        path: the path as the client names it.
+        scope: user, project or local.
+        present: the file exists.
+        sha256: hash of the bytes read ("" when absent or unreadable).
+        size: bytes read.
+        error: why the file could not be used (None when it parsed).
+        entities: engine values by ``(kind, name)``.
+        blank: the file holds nothing but whitespace.
+    """
+
+    client: str
+    path: str
+    scope: str
+    present: bool
+    sha256: str = ""
+    size: int = 0
+    error: str | None = None
+    entities: dict[Key, Value] = field(default_factory=dict)
+    blank: bool = False
+
+
+@dataclass(frozen=True)
+class ScanReport:
+    """One scan of all of one client's files."""
+
+    client: str
+    scan_id: str
+    files: tuple[FileScan, ...]
+
+    @property
+    def entities(self) -> dict[Key, Value]:
+        """Every entity found, across the files (the first file wins a duplicate name)."""
+        out: dict[Key, Value] = {}
+        for scan in self.files:
+            for key, value in scan.entities.items():
+                out.setdefault(key, value)
+        return out
+
+
+def entity_value(entity: Entity) -> Value:
+    """Return the engine value of ``entity``: its synced fields and its scope."""
+    fields = SYNC_FIELDS.get(entity.kind, ())
+    synced = entity.synced()
+    value: Value = {"scope": str(entity.scope)}
+    for name in fields:
+        if name in synced:
+            value[_ALIASES.get(name, name)] = synced[name]
+    return value
+
+
+def entity_from_value(
+    key: Key, value: Value, *, scope: str, current: Entity | None = None
+) -> Entity:
+    """Build the entity to write: ``current`` (the target's own copy) with the synced fields
+    of ``value`` laid over it, or a new entity from ``value`` alone.
+
+    Raises:
+        AdapterError: the kind is not one this module can rebuild.
+    """
+    cls = _TYPES.get(key[0])
+    if cls is None:
+        msg = f"cannot write entities of kind {key[0]!r}"
+        raise AdapterError(msg)
+    reverse = {alias: name for name, alias in _ALIASES.items()}
+    fields = {reverse.get(k, k): v for k, v in value.items() if k != "scope"}
+    base: dict[str, Any] = {} if current is None else current.model_dump(mode="json")
+    return cls.model_validate({**base, **fields, "name": key[1], "scope": scope})
+
+
+def friendly_fields(value: Value) -> Value:
+    """Accept plain strings where the canonical model wants templates (``${VAR}`` syntax).
+
+    Lets a person resolve a conflict with ``{"command": "npx", "args": ["-y", "x"]}``.
+    """
+
+    def template(item: Any) -> Any:
+        if isinstance(item, str):
+            return envrefs.parse(item, EnvSyntax.CLAUDE).model_dump(mode="json")
+        return item
+
+    out = dict(value)
+    for name in ("command", "url", "cwd"):
+        if name in out:
+            out[name] = template(out[name])
+    if isinstance(out.get("args"), list):
+        out["args"] = [template(a) for a in out["args"]]
+    for name in ("env", "headers"):
+        if isinstance(out.get(name), dict):
+            out[name] = {k: template(v) for k, v in out[name].items()}
+    return out
+
+
+def _clean_error(error: BaseException) -> str:
+    """One line about a failed read; credential-shaped text is masked, length capped."""
+    text = " ".join(str(error).split())[:_MAX_ERROR]
+    return f"{type(error).__name__}: {mask_credentials(text)}"
+
+
+def _parse(adapter: ClientAdapter, cfg: ConfigFile, data: bytes, kinds: frozenset[str]) -> Any:
+    text = data.decode("utf-8")
+    entities = [e for e in adapter.parse(cfg, text) if not kinds or e.kind in kinds]
+    collisions = find_case_collisions(e.name for e in entities)
+    if collisions:
+        first, second = collisions[0]
+        msg = f"entity names {first!r} and {second!r} differ only by case"
+        raise AdapterError(msg)
+    return {tuple(e.key): entity_value(e) for e in entities}
+
+
+def scan_file(
+    adapter: ClientAdapter, cfg: ConfigFile, roots: Sequence[Path], kinds: frozenset[str]
+) -> FileScan:
+    """Read and parse one file; every failure becomes ``error``, never an exception."""
+    client, path, scope = str(cfg.client), str(cfg.path), str(cfg.scope)
+    try:
+        snap = read_config(cfg.path, allowed_roots=roots)
+    except (AdapterError, OSError) as e:
+        return FileScan(client, path, scope, True, error=_clean_error(e))
+    if snap is None:
+        return FileScan(client, path, scope, False)
+    try:
+        entities = _parse(adapter, cfg, snap.data, kinds)
+    except (AdapterError, ValueError, RecursionError, TypeError) as e:
+        # UnicodeDecodeError is a ValueError; pydantic's ValidationError too.
+        return FileScan(client, path, scope, True, snap.sha256, len(snap.data), _clean_error(e))
+    blank = not snap.data.strip()
+    return FileScan(client, path, scope, True, snap.sha256, len(snap.data), None, entities, blank)
+
+
+def synced_files(
+    adapter: ClientAdapter, home: Path, projects: Sequence[Path], kinds: frozenset[str]
+) -> list[ConfigFile]:
+    """The client's files that can hold a synced kind (discovered, existing or not)."""
+    files = adapter.discover(home, projects)
+    return [f for f in files if not kinds or f.kinds & kinds]
+
+
+def scan_client(
+    adapter: ClientAdapter,
+    home: Path,
+    *,
+    projects: Sequence[Path] = (),
+    roots: Sequence[Path],
+    kinds: frozenset[str],
+    scan_id: str | None = None,
+) -> ScanReport:
+    """Scan every synced file of one client.
+
+    Args:
+        adapter: the client's adapter.
+        home: the home directory whose configs are scanned.
+        projects: project roots to include.
+        roots: directories reads must stay under.
+        kinds: entity kinds to keep (empty = all).
+        scan_id: the scan's id (a fresh one by default).
+    """
+    files = tuple(
+        scan_file(adapter, cfg, roots, kinds)
+        for cfg in synced_files(adapter, home, projects, kinds)
+    )
+    return ScanReport(str(adapter.client), scan_id or uuid.uuid4().hex, files)
+
+
+def project(adapter: ClientAdapter, cfg: ConfigFile, key: Key, value: Value) -> Value | None:
+    """Return what ``value`` reads back as once written into ``cfg``'s client (None = it
+    cannot be written there at all).
+
+    A lossy target (Codex cannot expand ``${X}`` in args; a secret cannot be copied) holds
+    a different value than the one written; comparing an observation with this projection
+    tells "the client still holds our write" from "someone edited it".
+    """
+    try:
+        entity = entity_from_value(key, value, scope=str(cfg.scope))
+        rendered = adapter.render(cfg, "", {EntityKey(*key): entity})
+        if rendered.delete_file or not rendered.text.strip():
+            return None
+        for parsed in adapter.parse(cfg, rendered.text):
+            if tuple(parsed.key) == key:
+                return entity_value(parsed)
+    except (AdapterError, ValueError):
+        return None
+    return None

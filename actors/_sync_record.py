@@ -1,0 +1,138 @@
+"""Event-log side effects of the orchestrator: file facts, alerts, write outcomes, and the
+in-memory indexes rebuilt from them at start (last good hash per file, applied writes)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from uuid import UUID
+
+from actors._sync_io import FileScan
+from actors._sync_values import digest
+from actors.lifecycle import raise_alert
+from events.store import EventStore
+from events.sync import ClientFile, SyncLedger, client_file_id, ledger_id
+from projections.sync_models import write_id
+
+__all__ = ["FileState", "Indexes", "WriteRecord", "load_indexes", "record_file", "record_ledger"]
+
+_PAGE = 500
+
+
+@dataclass
+class FileState:
+    """What the orchestrator last knew of one file."""
+
+    sha256: str | None = None
+    had_entities: bool = False
+
+
+@dataclass(frozen=True)
+class WriteRecord:
+    """One applied file write, for revert."""
+
+    client: str
+    path: str
+    sha256: str
+    pre_image_ref: str | None
+    keys: tuple[tuple[str, str], ...]
+
+
+@dataclass
+class Indexes:
+    """The orchestrator's caches of the log."""
+
+    files: dict[str, FileState] = field(default_factory=dict)
+    writes: dict[str, WriteRecord] = field(default_factory=dict)
+
+
+def load_indexes(store: EventStore) -> Indexes:
+    """Replay ``ClientFile`` and ``SyncLedger.WriteApplied`` events into :class:`Indexes`."""
+    out = Indexes()
+    keys: dict[UUID, tuple[str, str]] = {}
+    paths: dict[UUID, str] = {}
+    position = 0
+    while page := store.read(position, _PAGE):
+        for note in page:
+            position = note.id
+            event = store.decode(note)
+            agg = event.originator_id
+            if isinstance(event, SyncLedger.Opened):
+                keys[agg] = (event.kind, event.name)
+            elif isinstance(event, ClientFile.Discovered):
+                paths[agg] = event.path
+                out.files.setdefault(event.path, FileState())
+            elif isinstance(event, ClientFile.Observed) and agg in paths:
+                out.files[paths[agg]] = FileState(event.sha256, bool(event.entity_digests))
+            elif isinstance(event, SyncLedger.WriteApplied) and agg in keys:
+                wid = write_id(event.client, event.path, event.pre_image_ref, event.sha256)
+                old = out.writes.get(wid)
+                prior = old.keys if old is not None else ()
+                out.writes[wid] = WriteRecord(
+                    event.client, event.path, event.sha256, event.pre_image_ref, (*prior, keys[agg])
+                )
+                out.files[event.path] = FileState(event.sha256, True)
+    return out
+
+
+def record_file(store: EventStore, scan: FileScan, scan_id: str, problem: str | None) -> None:
+    """Record one file's scan as ``ClientFile`` events, and alert on a problem.
+
+    Args:
+        store: the event store.
+        scan: the file's scan.
+        scan_id: the scan's id (makes the command idempotent).
+        problem: why this read is not trusted (parse error, blank file, vanished), or None.
+    """
+    agg_id = client_file_id(scan.client, scan.path)
+    digests = {f"{k[0]}:{k[1]}": _digest(v) for k, v in scan.entities.items()}
+
+    def act(agg: ClientFile) -> None:
+        if not scan.present:
+            agg.vanish()
+        elif problem is not None:
+            if agg.parse_error != problem:
+                agg.fail_parse(problem)
+        else:
+            agg.observe(scan.sha256, digests, scan.size)
+
+    def create(command_id: str) -> ClientFile:
+        return ClientFile.discover(scan.client, scan.path, scan.scope, command_id=command_id)
+
+    store.execute(ClientFile, agg_id, f"scan:{scan_id}:{scan.path}", act, create=create)
+    if problem is not None:
+        raise_alert(
+            store,
+            alert_id=f"sync-file:{scan.client}:{scan.path}:{scan.sha256[:16]}:{problem[:40]}",
+            severity="warning",
+            source=f"sync:{scan.client}",
+            message=f"{scan.path}: {problem}; the file was left untouched and nothing was "
+            "deleted because of it",
+        )
+
+
+def record_ledger(
+    store: EventStore,
+    keys: Iterable[tuple[str, str]],
+    command_id: str,
+    event: type,
+    **fields: object,
+) -> None:
+    """Append one event to each existing entity ledger of ``keys`` (idempotent per command)."""
+    ledgers = []
+    for key in dict.fromkeys(keys):
+        agg_id = ledger_id(*key)
+        if agg_id not in store.repository:
+            continue
+        ledger: SyncLedger = store.repository.get(agg_id)
+        if ledger.has_applied(command_id):
+            continue
+        with ledger.command(command_id):
+            ledger.record(event, **fields)
+        ledgers.append(ledger)
+    if ledgers:
+        store.save_all(*ledgers)
+
+
+def _digest(value: dict[str, object]) -> str:
+    return digest(value) or ""

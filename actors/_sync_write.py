@@ -1,0 +1,198 @@
+"""Planning and applying file changes: surgical edits, redacted diffs, pre-images for revert.
+
+A :class:`FileChange` is computed from a fresh read of the target and the engine's writes for
+it; it carries hashes and a redacted diff, never file text that could leave the process. The
+apply step stores the exact pre-image bytes (0600, under ``preimages/``, named by sha256)
+*before* the atomic compare-and-swap write, so a crash between the two still leaves a way back.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from actors._sync_io import entity_from_value
+from actors._sync_types import Write
+from adapters.base import ClientAdapter, ConfigFile, Desired
+from adapters.files import WriteFailedError, atomic_write, read_config, sha256_hex
+from events.client_config import Entity, EntityKey, Loss
+from events.errors import WriteConflictError
+from projections.redact import mask_credentials
+
+__all__ = ["FileChange", "PreimageStore", "apply_change", "plan_change", "redact_text"]
+
+_SECRET_ASSIGN = re.compile(
+    r"""(?P<head>["']?[\w.-]*(?:token|secret|passw|api[_-]?key|authorization|credential|cookie)"""
+    r"""[\w.-]*["']?\s*[:=]\s*)(?P<q>["'])(?P<v>[^"'\n]*)(?P=q)""",
+    re.IGNORECASE,
+)
+_REFERENCE = re.compile(r"^\s*(?:Bearer\s+)?(?:\$\{[^}]*\}|\{env:[^}]*\}|\$[A-Za-z_]\w*)\s*$")
+
+
+def redact_text(text: str) -> str:
+    """Mask secrets in config text: values of secret-named keys and credential shapes."""
+
+    def mask(match: re.Match[str]) -> str:
+        value = match.group("v")
+        if not value or _REFERENCE.match(value):
+            return match.group(0)
+        return f"{match.group('head')}{match.group('q')}***{match.group('q')}"
+
+    return mask_credentials(_SECRET_ASSIGN.sub(mask, text)) if text else text
+
+
+@dataclass(frozen=True)
+class FileChange:
+    """One planned file write (hashes and a redacted diff; never the text itself).
+
+    Attributes:
+        client: the target client.
+        path: the target path as the client names it.
+        pre_sha256: hash the file must still have (None = it must not exist).
+        new_sha256: hash of the content to write.
+        writes: the engine writes this change carries out.
+        losses: what the target cannot express.
+        diff: unified diff, secrets redacted.
+    """
+
+    client: str
+    path: str
+    pre_sha256: str | None
+    new_sha256: str
+    writes: tuple[Write, ...]
+    losses: tuple[Loss, ...] = ()
+    diff: str = ""
+    _new: bytes = field(default=b"", repr=False, compare=False)
+
+    @property
+    def is_noop(self) -> bool:
+        """The file already holds the desired content."""
+        return self.pre_sha256 == self.new_sha256
+
+
+class PreimageStore:
+    """Exact previous bytes of every file we changed, in 0600 files named by their sha256.
+
+    Args:
+        directory: where pre-images live (created 0700).
+    """
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+
+    def put(self, data: bytes) -> str:
+        """Store ``data`` (idempotent) and return its sha256 reference."""
+        ref = sha256_hex(data)
+        path = self.directory / ref
+        if path.exists():
+            return ref
+        temp = self.directory / f".{ref}.{os.getpid()}.tmp"
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view) :]
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.replace(temp, path)
+        except BaseException:
+            temp.unlink(missing_ok=True)
+            raise
+        return ref
+
+    def get(self, ref: str) -> bytes:
+        """Return the bytes stored under ``ref``.
+
+        Raises:
+            FileNotFoundError: no such pre-image.
+            ValueError: the stored bytes no longer match their hash.
+        """
+        data = (self.directory / ref).read_bytes()
+        if sha256_hex(data) != ref:
+            msg = f"pre-image {ref[:12]} is corrupt"
+            raise ValueError(msg)
+        return data
+
+
+def plan_change(
+    adapter: ClientAdapter, cfg: ConfigFile, roots: Sequence[Path], writes: Sequence[Write]
+) -> FileChange:
+    """Render ``writes`` into a fresh read of ``cfg`` (surgical edits; nothing written).
+
+    Raises:
+        AdapterError: the target cannot be read or parsed (it is then not written).
+    """
+    snap = read_config(cfg.path, allowed_roots=roots)
+    text = "" if snap is None else snap.data.decode("utf-8")
+    current: dict[tuple[str, str], Entity] = {}
+    if text.strip():
+        current = {tuple(e.key): e for e in adapter.parse(cfg, text)}  # type: ignore[misc]
+    desired: dict[EntityKey, Entity | None] = {}
+    for w in writes:
+        key = EntityKey(*w.key)
+        desired[key] = (
+            None
+            if w.value is None
+            else entity_from_value(w.key, w.value, scope=str(cfg.scope), current=current.get(w.key))
+        )
+    plan_desired: Desired = desired
+    rendered = adapter.render(cfg, text, plan_desired)
+    new = rendered.text.encode("utf-8")
+    pre = None if snap is None else snap.sha256
+    new_sha = sha256_hex(new)
+    if snap is None and not rendered.text.strip():
+        new_sha = ""  # nothing to create
+        pre = ""
+    diff = ""
+    if pre != new_sha:
+        lines = difflib.unified_diff(
+            redact_text(text).splitlines(keepends=True),
+            redact_text(rendered.text).splitlines(keepends=True),
+            fromfile=str(cfg.path),
+            tofile=str(cfg.path),
+        )
+        diff = "".join(lines)
+    return FileChange(
+        str(cfg.client),
+        str(cfg.path),
+        pre,
+        new_sha,
+        tuple(writes),
+        tuple(rendered.losses),
+        diff,
+        new,
+    )
+
+
+def apply_change(
+    change: FileChange, roots: Sequence[Path], preimages: PreimageStore
+) -> tuple[str | None, str]:
+    """Write ``change`` if the target still holds what it was planned against.
+
+    Returns:
+        ``(pre_image_ref, new_sha256)``; the ref is None when the file did not exist.
+
+    Raises:
+        WriteConflictError: the target changed since the plan; nothing was written.
+        WriteFailedError: disk full or another OS error; the original is intact.
+    """
+    path = Path(change.path)
+    snap = read_config(path, allowed_roots=roots)
+    found = None if snap is None else snap.sha256
+    if found != change.pre_sha256:
+        msg = f"{path} changed since it was planned; nothing was written"
+        raise WriteConflictError(msg, hint="rescan and plan again")
+    try:
+        ref = None if snap is None else preimages.put(snap.data)
+    except OSError as e:
+        msg = f"cannot keep the pre-image of {path} ({e.strerror}); nothing was written"
+        raise WriteFailedError(msg, errno_=e.errno) from e
+    result = atomic_write(path, change._new, expected_sha256=change.pre_sha256, allowed_roots=roots)
+    return ref, result.sha256

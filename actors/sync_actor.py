@@ -1,0 +1,87 @@
+"""The Ray-facing sync orchestrator: a :class:`~actors.sync_service.SyncService` built from
+picklable arguments, answering in plain dicts."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from actors._sync_io import ScanReport
+from actors.sync_service import SyncService, default_policy
+from adapters.registry import load_adapters
+from events.store import EventStore, StoreConfig
+
+__all__ = ["SyncOrchestrator"]
+
+
+class SyncOrchestrator:
+    """The Ray-facing orchestrator: built from picklable arguments, answers in plain dicts.
+
+    Its constructor rebuilds from the log and rescans every client, so a restarted
+    orchestrator converges without waiting for a watcher event.
+
+    Args:
+        store_config: how to open the event store.
+        home: the home directory whose client configs are synced.
+        preimage_dir: where pre-images are kept.
+        mode: ``observe`` or ``apply``.
+        on_written: picklable ``(client, path, sha256)`` callback (tells the watcher).
+        extra_roots: directories besides ``home`` reads and writes may reach.
+    """
+
+    def __init__(
+        self,
+        store_config: StoreConfig,
+        home: str,
+        preimage_dir: str,
+        mode: str = "observe",
+        on_written: Callable[[str, str, str], None] | None = None,
+        extra_roots: Sequence[str] = (),
+    ) -> None:
+        adapters = load_adapters()
+        self.service = SyncService(
+            EventStore(store_config),
+            adapters,
+            home=Path(home),
+            preimage_dir=Path(preimage_dir),
+            policy=default_policy(list(adapters), mode),
+            extra_roots=[Path(r) for r in extra_roots],
+            on_written=on_written,
+        )
+        self.service.scan()
+
+    def submit(self, report: ScanReport) -> dict[str, Any]:
+        """See :meth:`SyncService.submit`."""
+        return dataclasses.asdict(self.service.submit(report))
+
+    def status(self) -> dict[str, Any]:
+        """See :meth:`SyncService.status`."""
+        return self.service.status()
+
+    def plan(self) -> dict[str, Any]:
+        """See :meth:`SyncService.plan`."""
+        return dataclasses.asdict(self.service.plan())
+
+    def apply(self, plan_hash: str) -> dict[str, Any]:
+        """See :meth:`SyncService.apply`."""
+        return dataclasses.asdict(self.service.apply(plan_hash))
+
+    def revert(self, wid: str) -> dict[str, Any]:
+        """See :meth:`SyncService.revert`."""
+        return dataclasses.asdict(self.service.revert(wid))
+
+    def resolve(
+        self, conflict_id: str, take: str | None = None, value: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """See :meth:`SyncService.resolve`."""
+        return dataclasses.asdict(self.service.resolve(conflict_id, take=take, value=value))
+
+    def approve_deletions(self, client: str) -> dict[str, Any]:
+        """See :meth:`SyncService.approve_deletions`."""
+        return dataclasses.asdict(self.service.approve_deletions(client))
+
+    def rescan(self) -> dict[str, Any]:
+        """Scan every client now (and write, in apply mode)."""
+        return dataclasses.asdict(self.service.scan())

@@ -1,0 +1,485 @@
+"""The sync orchestrator: scans in, engine decisions out, surgical writes applied with CAS.
+
+One instance per system (a Ray actor in production, a plain object in tests). Watchers call
+:meth:`SyncService.submit` with a :class:`~actors._sync_io.ScanReport`; the orchestrator records
+``ClientFile`` facts, feeds the :class:`~actors.sync_engine.SyncEngine`, records its facts in
+the ``SyncLedger`` and, in ``apply`` mode, writes. In ``observe`` mode nothing is written until
+:meth:`apply` is called with the hash of a plan the caller has seen.
+
+Safety rules here (the merge rules live in the engine):
+
+* A read that failed, a blank file that held entities, or a vanished file makes the scan
+  *incomplete*: nothing is deleted because of it, and it raises an alert.
+* A write is planned against the hash of the file's last observation; if the file changed
+  since (an edit not yet observed), the write is abandoned and the client rescanned.
+* The exact pre-image is stored (0600) before every write; :meth:`revert` restores it.
+* A lossy target holds a different value than the one written; an observation equal to what
+  the written value reads back as counts as that value (no echo, no spurious change).
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from actors._sync_io import (
+    FileScan,
+    ScanReport,
+    entity_from_value,
+    entity_value,
+    friendly_fields,
+    project,
+    scan_client,
+    synced_files,
+)
+from actors._sync_ledger import rebuild_state, record_facts, record_plan
+from actors._sync_record import (
+    FileState,
+    WriteRecord,
+    load_indexes,
+    record_file,
+    record_ledger,
+)
+from actors._sync_values import canonical_hash, digest
+from actors._sync_views import ApplyResult, SyncPlanView, change_dict, decision_dict
+from actors._sync_write import FileChange, PreimageStore, apply_change, plan_change
+from actors.lifecycle import raise_alert
+from actors.sync_engine import (
+    Conflict,
+    HoldDeletion,
+    NeedsApproval,
+    Observation,
+    Policy,
+    SyncEngine,
+    Write,
+)
+from adapters.base import ClientAdapter, ConfigFile
+from adapters.files import atomic_write, read_config, sweep_stale_temps
+from events.errors import ActorError, AdapterError, WriteConflictError
+from events.store import EventStore
+from events.sync import SyncLedger
+from projections.sync_models import write_id
+
+__all__ = [
+    "ApplyResult",
+    "SyncPlanView",
+    "SyncService",
+    "default_policy",
+]
+
+#: Entity kinds synced by default.
+DEFAULT_KINDS = frozenset({"mcp_server"})
+Key = tuple[str, str]
+
+
+def default_policy(clients: Sequence[str], mode: str = "observe") -> Policy:
+    """Two-way sync of MCP servers between ``clients``, manual conflicts, given mode."""
+    return Policy(
+        tuple(str(c) for c in clients),
+        kinds=DEFAULT_KINDS,
+        mode="apply" if mode == "apply" else "observe",
+    )
+
+
+class SyncService:
+    """Orchestrate sync between the clients' files.
+
+    Args:
+        store: the event store.
+        adapters: client id → adapter, for the participating clients.
+        home: the home directory whose client configs are synced.
+        preimage_dir: where pre-images are kept (0700 directory, 0600 files).
+        policy: what and how to sync (default: MCP servers, two-way, observe).
+        projects: project roots to include.
+        extra_roots: directories besides ``home`` that reads and writes may reach (dotfiles).
+        on_written: called with ``(client, path, sha256)`` after each write, so the watcher of
+            that client can ignore its own echo.
+    """
+
+    def __init__(
+        self,
+        store: EventStore,
+        adapters: Mapping[str, ClientAdapter],
+        *,
+        home: Path,
+        preimage_dir: Path,
+        policy: Policy | None = None,
+        projects: Sequence[Path] = (),
+        extra_roots: Sequence[Path] = (),
+        on_written: Callable[[str, str, str], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.adapters = {str(k): v for k, v in adapters.items()}
+        self.home = home
+        self.policy = policy or default_policy(list(self.adapters))
+        self.projects = tuple(projects)
+        self.roots = (home, *self.projects, *extra_roots)
+        self.preimages = PreimageStore(preimage_dir)
+        self.on_written = on_written
+        self._lock = threading.RLock()
+        self.engine = SyncEngine(self.policy, rebuild_state(store, self.policy))
+        self._index = load_indexes(store)
+        self.swept = self._sweep()
+
+    # -- inputs -----------------------------------------------------------------------
+
+    def _sweep(self) -> list[str]:
+        removed: list[str] = []
+        for client in self.policy.clients:
+            for cfg in self._files(client):
+                if not cfg.path.parent.exists():
+                    continue
+                removed += [str(p) for p in sweep_stale_temps(cfg.path.resolve().parent)]
+        return removed
+
+    def _files(self, client: str) -> list[ConfigFile]:
+        return synced_files(self.adapters[client], self.home, self.projects, self.policy.kinds)
+
+    def scan(self, client: str | None = None) -> ApplyResult:
+        """Scan one client (or all) from this process and submit the result(s)."""
+        written: list[str] = []
+        abandoned: list[str] = []
+        applied = False
+        for name in [client] if client else list(self.policy.clients):
+            result = self.submit(self._scan_report(name))
+            written += result.written
+            abandoned += result.abandoned
+            applied = applied or result.applied
+        return ApplyResult(applied=applied, written=written, abandoned=abandoned)
+
+    def submit(self, report: ScanReport) -> ApplyResult:
+        """Absorb one scan of one client; in ``apply`` mode write what it implies."""
+        with self._lock:
+            if report.client not in self.adapters:
+                return ApplyResult(applied=False, reason=f"unknown client {report.client}")
+            self._observe_only(report)
+            if self.policy.mode == "apply":
+                return self._apply_writes(self.engine.plan().writes)
+            return ApplyResult(applied=False)
+
+    def _problem(self, scan: FileScan) -> str | None:
+        """Why this read must not count as the file's content (None = it counts)."""
+        if scan.error is not None:
+            return scan.error
+        before = self._index.files.get(scan.path)
+        if before is None or not before.had_entities:
+            return None
+        if not scan.present:
+            return "the file vanished; treated as unknown, not as deletions"
+        if scan.size == 0 or (not scan.entities and scan.blank):
+            return "the file is blank (truncated?); treated as unknown, not as deletions"
+        return None
+
+    def _as_written(
+        self, client: str, found: dict[Key, dict[str, Any]], complete: bool
+    ) -> dict[Key, dict[str, Any]]:
+        """Replace lossy read-backs of our own writes by the value written."""
+        out = dict(found)
+        for (key, scope), st in self.engine.state.slots.items():
+            base = st.base.get(client)
+            if base is None or (key not in found and not complete):
+                continue
+            observed = found.get(key)
+            if observed is not None and digest(observed) == base:
+                continue
+            written = st.value(base)
+            cfg = self._target(client, scope, key)
+            adapter = self.adapters[client]
+            if (
+                written is not None
+                and cfg is not None
+                and (project(adapter, cfg, key, written) == observed)
+            ):
+                out[key] = written
+        return out
+
+    def _record(self) -> None:
+        record_facts(self.store, self.engine.take_facts())
+        record_plan(self.store, self.engine.plan())
+
+    # -- writing ----------------------------------------------------------------------
+
+    def _target(self, client: str, scope: str, key: Key) -> ConfigFile | None:
+        """The file of ``client`` that holds ``key`` in ``scope`` (or would create it)."""
+        files = [f for f in self._files(client) if str(f.scope) == scope and key[0] in f.kinds]
+        for cfg in files:
+            state = self._index.files.get(str(cfg.path))
+            if state is not None and state.had_entities:
+                return cfg
+        return files[0] if files else None
+
+    def _changes(self, writes: Sequence[Write]) -> list[FileChange]:
+        groups: dict[tuple[str, str], tuple[ConfigFile, list[Write]]] = {}
+        for w in writes:
+            cfg = self._target(w.client, w.scope, w.key)
+            if cfg is None:
+                continue
+            groups.setdefault((w.client, str(cfg.path)), (cfg, []))[1].append(w)
+        changes = []
+        for cfg, group in groups.values():
+            try:
+                changes.append(plan_change(self.adapters[str(cfg.client)], cfg, self.roots, group))
+            except (AdapterError, ValueError):
+                continue  # an unreadable target is reported by its scan, never written
+        return changes
+
+    def _apply_writes(self, writes: Sequence[Write]) -> ApplyResult:
+        written: list[str] = []
+        abandoned: list[str] = []
+        for change in self._changes(writes):
+            if self._apply_one(change):
+                written.append(change.path)
+            else:
+                abandoned.append(change.path)
+        return ApplyResult(applied=True, written=written, abandoned=abandoned)
+
+    def _apply_one(self, change: FileChange) -> bool:
+        keys = [w.key for w in change.writes]
+        if not change.is_noop:
+            observed = self._index.files.get(change.path, FileState())
+            if change.pre_sha256 is not None and observed.sha256 != change.pre_sha256:
+                return self._abandon(change, keys, "changed since it was last observed")
+            for w in change.writes:
+                pre = change.pre_sha256
+                record_ledger(
+                    self.store,
+                    [w.key],
+                    f"intent:{change.path}:{pre}:{change.new_sha256}",
+                    SyncLedger.WritePlanned,
+                    client=change.client,
+                    path=change.path,
+                    scope=w.scope,
+                    digest=digest(w.value),
+                    pre_sha256=pre,
+                )
+            try:
+                ref, sha = apply_change(change, self.roots, self.preimages)
+            except WriteConflictError as e:
+                return self._abandon(change, keys, e.message)
+            except AdapterError as e:
+                self._alert_write(change, e.message)
+                return self._abandon(change, keys, e.message, rescan=False)
+        else:
+            ref, sha = None, change.pre_sha256 or ""
+        for w in change.writes:
+            self.engine.confirm_write(
+                w.client,
+                w.key,
+                w.value,
+                scope=w.scope,
+                path=change.path,
+                sha256=sha,
+                pre_image_ref=ref,
+            )
+        if not change.is_noop:
+            self._index.files[change.path] = FileState(sha, True)
+            wid = write_id(change.client, change.path, ref, sha)
+            self._index.writes[wid] = _write_record(change, ref, sha, keys)
+        self._record()
+        self._record_losses(change)
+        if self.on_written is not None and not change.is_noop:
+            self.on_written(change.client, change.path, sha)
+        return True
+
+    def _abandon(
+        self, change: FileChange, keys: list[Key], reason: str, *, rescan: bool = True
+    ) -> bool:
+        record_ledger(
+            self.store,
+            keys,
+            f"abandon:{change.path}:{change.pre_sha256}:{uuid.uuid4().hex}",
+            SyncLedger.WriteAbandoned,
+            client=change.client,
+            path=change.path,
+            reason=reason,
+        )
+        if rescan:
+            # Observe only: the rescan's own consequences wait for the next round.
+            self._observe_only(self._scan_report(change.client))
+        return False
+
+    def _observe_only(self, report: ScanReport) -> None:
+        complete = True
+        for scan in report.files:
+            problem = self._problem(scan)
+            complete = complete and problem is None
+            record_file(self.store, scan, report.scan_id, problem)
+            if problem is None and scan.present:
+                self._index.files[scan.path] = FileState(scan.sha256, bool(scan.entities))
+        entities = self._as_written(report.client, report.entities, complete)
+        self.engine.observe(Observation(report.client, report.scan_id, complete, entities))
+        self._record()
+
+    def _alert_write(self, change: FileChange, message: str) -> None:
+        raise_alert(
+            self.store,
+            alert_id=f"sync-write:{change.client}:{change.path}:{change.new_sha256[:16]}",
+            severity="error",
+            source=f"sync:{change.client}",
+            message=f"writing {change.path} failed: {message}; the original is intact",
+        )
+
+    def _record_losses(self, change: FileChange) -> None:
+        for loss in change.losses:
+            key = (loss.entity_key.kind, loss.entity_key.name)
+            record_ledger(
+                self.store,
+                [key],
+                f"loss:{loss.client}:{key}:{loss.field}:{loss.reason}",
+                SyncLedger.TranslationLossy,
+                client=loss.client,
+                field=loss.field,
+                reason=loss.reason,
+            )
+
+    # -- plans, apply, revert, resolve ------------------------------------------------
+
+    def plan(self, *, rescan: bool = True) -> SyncPlanView:
+        """Return the pending changes with redacted diffs and a hash for :meth:`apply`."""
+        with self._lock:
+            if rescan:
+                for client in self.policy.clients:
+                    self._observe_only(self._scan_report(client))
+            return self._view()[0]
+
+    def _scan_report(self, client: str) -> ScanReport:
+        return scan_client(
+            self.adapters[client],
+            self.home,
+            projects=self.projects,
+            roots=self.roots,
+            kinds=self.policy.kinds,
+        )
+
+    def _view(self) -> tuple[SyncPlanView, list[FileChange]]:
+        engine_plan = self.engine.plan()
+        changes = [c for c in self._changes(engine_plan.writes) if not c.is_noop]
+        others = [d for d in engine_plan.decisions if not isinstance(d, Write)]
+        shown = [change_dict(c) for c in changes]
+        body = {
+            "engine": engine_plan.plan_hash,
+            "files": [(c.client, c.path, c.pre_sha256, c.new_sha256) for c in changes],
+        }
+        view = SyncPlanView(
+            canonical_hash(body), shown, [decision_dict(d) for d in others], self.policy.mode
+        )
+        return view, changes
+
+    def apply(self, plan_hash: str) -> ApplyResult:
+        """Apply the plan whose hash is ``plan_hash``, unless anything changed since.
+
+        Returns:
+            ``stale=True`` (nothing written) when the current plan has another hash.
+        """
+        with self._lock:
+            for client in self.policy.clients:
+                self._observe_only(self._scan_report(client))
+            view, _ = self._view()
+            if view.plan_hash != plan_hash:
+                return ApplyResult(applied=False, stale=True, reason="the plan changed; plan again")
+            return self._apply_writes(self.engine.plan().writes)
+
+    def revert(self, wid: str) -> ApplyResult:
+        """Restore the exact bytes a write replaced, and record ``ChangeReverted``.
+
+        Raises:
+            ActorError: unknown write id, or the file changed since that write.
+        """
+        with self._lock:
+            rec = self._index.writes.get(wid)
+            if rec is None:
+                msg = f"no write with id {wid!r}"
+                raise ActorError(msg, hint="see the sync_log table")
+            path = Path(rec.path)
+            snap = read_config(path, allowed_roots=self.roots)
+            if snap is None or snap.sha256 != rec.sha256:
+                msg = f"{rec.path} changed since write {wid}; not reverting over newer content"
+                raise ActorError(msg)
+            self.preimages.put(snap.data)
+            data = b"" if rec.pre_image_ref is None else self.preimages.get(rec.pre_image_ref)
+            atomic_write(path, data, expected_sha256=rec.sha256, allowed_roots=self.roots)
+            record_ledger(
+                self.store, rec.keys, f"revert:{wid}", SyncLedger.ChangeReverted, write_id=wid
+            )
+            self._observe_only(self._scan_report(rec.client))
+            return ApplyResult(applied=True, written=[rec.path])
+
+    def resolve(
+        self, conflict_id: str, *, take: str | None = None, value: dict[str, Any] | None = None
+    ) -> ApplyResult:
+        """Settle a conflict (or an approval, or a held deletion) by id or ``kind:name``.
+
+        Args:
+            conflict_id: a conflict id from :meth:`conflicts`, or ``kind:name[@scope]``.
+            take: adopt this client's copy.
+            value: adopt this value (canonical fields, e.g. ``{"command": "npx", ...}``).
+        """
+        with self._lock:
+            key, scope = self._find(conflict_id)
+            chosen = None
+            if value is not None:
+                fields = friendly_fields(value)
+                chosen = entity_value(entity_from_value(key, fields, scope=scope))
+            writes = self.engine.resolve(key, take=take, value=chosen, scope=scope)
+            self._record()
+            if self.policy.mode == "apply":
+                return self._apply_writes(writes)
+            return ApplyResult(applied=False)
+
+    def approve_deletions(self, client: str) -> ApplyResult:
+        """Approve every held deletion from ``client``."""
+        with self._lock:
+            writes = self.engine.approve_deletions(client)
+            self._record()
+            return self._apply_writes(writes) if self.policy.mode == "apply" else ApplyResult(False)
+
+    def _find(self, ref: str) -> tuple[Key, str]:
+        for d in self.engine.decisions():
+            if isinstance(d, Conflict) and d.conflict_id == ref:
+                return d.key, d.scope
+        name, _, scope = ref.partition("@")
+        kind, _, entity = name.partition(":")
+        slots = self.engine.state.slots_of((kind, entity))
+        for slot in slots:
+            if not scope or slot[1] == scope:
+                return slot
+        msg = f"no open conflict or entity {ref!r}"
+        raise ActorError(msg, hint="see `synapse conflicts`")
+
+    # -- views ------------------------------------------------------------------------
+
+    def conflicts(self) -> list[dict[str, Any]]:
+        """Open conflicts, held deletions and pending approvals."""
+        with self._lock:
+            return [
+                decision_dict(d)
+                for d in self.engine.decisions()
+                if isinstance(d, Conflict | HoldDeletion | NeedsApproval)
+            ]
+
+    def status(self) -> dict[str, Any]:
+        """Per client: files, their last hash and whether they parse; plus open decisions."""
+        with self._lock:
+            clients = {
+                client: [
+                    {
+                        "path": str(cfg.path),
+                        "sha256": self._index.files.get(str(cfg.path), FileState()).sha256,
+                    }
+                    for cfg in self._files(client)
+                ]
+                for client in self.policy.clients
+            }
+            return {
+                "mode": self.policy.mode,
+                "clients": clients,
+                "open": self.conflicts(),
+                "writes": len(self._index.writes),
+            }
+
+
+def _write_record(change: FileChange, ref: str | None, sha: str, keys: list[Key]) -> WriteRecord:
+    return WriteRecord(change.client, change.path, sha, ref, tuple(keys))

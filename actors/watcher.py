@@ -1,0 +1,304 @@
+"""ClientWatcher: watch one client's config files and hand scans to the orchestrator.
+
+Shaped like watchfiles' ``watch(*paths, watch_filter=..., stop_event=...)``: a watchdog observer
+feeds raw events through :class:`ClientConfigFilter`; a worker thread debounces them per file,
+drops the echo of the orchestrator's own writes (by content hash, never by time), rescans the
+client and calls ``sink(report)``. A full rescan also runs at start (so a change made while
+the watcher was down is seen) and every ``rescan_interval_s`` (so a dropped event is harmless).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fnmatch
+import os
+import threading
+import time
+from collections.abc import Callable, Sequence
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.observers import Observer
+
+from actors._sync_io import ScanReport, scan_client, synced_files
+from adapters.base import ClientAdapter
+from adapters.files import TEMP_PREFIX, sha256_hex
+from adapters.registry import load_adapters
+
+__all__ = [
+    "NOISE",
+    "Change",
+    "ClientConfigFilter",
+    "ClientWatcher",
+    "WatcherActor",
+    "watcher_name",
+]
+
+#: Files clients churn that never hold synced config (clients.md §6.7).
+NOISE = (
+    f"{TEMP_PREFIX}*",
+    "*.tmp",
+    "*.orig",
+    "*.lock",
+    ".mcp-writer.*",
+    "*.bak",
+    "*~",
+    ".#*",
+    "*.swp",
+)
+
+
+def watcher_name(client: str, host: str) -> str:
+    """The actor name of ``client``'s watcher on ``host``."""
+    return f"watcher:{client}:{host}"
+
+
+class Change(StrEnum):
+    """What happened to a path."""
+
+    added = "added"
+    modified = "modified"
+    deleted = "deleted"
+
+
+class ClientConfigFilter:
+    """Let through only events on the watched config files, never noise or our temp files.
+
+    Args:
+        paths: the config files (as named and as resolved through symlinks).
+    """
+
+    def __init__(self, paths: Sequence[Path]) -> None:
+        self.paths = {str(p) for p in paths}
+
+    def __call__(self, change: Change, path: str) -> bool:
+        """Return True when ``path`` should trigger a rescan."""
+        name = os.path.basename(path)
+        if any(fnmatch.fnmatch(name, pattern) for pattern in NOISE):
+            return False
+        return path in self.paths
+
+
+class _Handler(FileSystemEventHandler):
+    def __init__(self, on_event: Callable[[Change, str], None]) -> None:
+        self._on_event = on_event
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        if event.is_directory:
+            return
+        kinds = {"created": Change.added, "modified": Change.modified, "deleted": Change.deleted}
+        if event.event_type == "moved":
+            # Editors save by renaming a temp file over the target: the target changed.
+            self._on_event(Change.modified, os.fsdecode(event.dest_path))
+            return
+        change = kinds.get(event.event_type)
+        if change is None and event.event_type == "closed":
+            change = Change.modified
+        if change is not None:
+            self._on_event(change, os.fsdecode(event.src_path))
+
+
+class ClientWatcher:
+    """Watch one client's files; debounce; suppress own writes; rescan; report.
+
+    Args:
+        adapter: the client's adapter.
+        home: the home directory whose configs are watched.
+        sink: receives each :class:`ScanReport` (the orchestrator's ``submit``).
+        roots: directories reads may reach.
+        kinds: synced entity kinds.
+        projects: project roots to include.
+        debounce_s: quiet time after the last event on a file before it is rescanned.
+        rescan_interval_s: time between full rescans (0 = never).
+        watch_filter: decides which events count (default: :class:`ClientConfigFilter`).
+        start: start watching immediately (an initial full scan runs first).
+    """
+
+    def __init__(
+        self,
+        adapter: ClientAdapter,
+        home: Path,
+        sink: Callable[[ScanReport], Any],
+        *,
+        roots: Sequence[Path],
+        kinds: frozenset[str],
+        projects: Sequence[Path] = (),
+        debounce_s: float = 0.3,
+        rescan_interval_s: float = 600.0,
+        watch_filter: Callable[[Change, str], bool] | None = None,
+        start: bool = True,
+    ) -> None:
+        self.adapter = adapter
+        self.client = str(adapter.client)
+        self.home = home
+        self.sink = sink
+        self.roots = tuple(roots)
+        self.kinds = kinds
+        self.projects = tuple(projects)
+        self.debounce_s = debounce_s
+        self.rescan_interval_s = rescan_interval_s
+        files = synced_files(adapter, home, self.projects, kinds)
+        watched = [f.path for f in files] + [f.path.resolve() for f in files]
+        self.watch_filter = watch_filter or ClientConfigFilter(watched)
+        self._dirs = sorted({str(p.parent) for p in watched})
+        self._own: dict[str, str] = {}
+        self._pending: dict[str, float] = {}
+        self._cond = threading.Condition()
+        self.stop_event = threading.Event()
+        self.scans = 0
+        self.suppressed = 0
+        self._observer: Any = None
+        self._thread: threading.Thread | None = None
+        self._retry = False
+        if start:
+            self.start()
+
+    # -- lifecycle --------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Scan once, then watch (idempotent)."""
+        if self._thread is not None:
+            return
+        try:
+            self.rescan()
+        except Exception:  # noqa: BLE001 - the orchestrator may be restarting; retry soon
+            self._retry = True
+        observer = Observer()
+        handler = _Handler(self.notify)
+        for directory in self._dirs:
+            # Never create a client's folder in someone's home; a missing one is covered by
+            # the periodic full rescan.
+            if Path(directory).is_dir():
+                observer.schedule(handler, directory, recursive=False)
+        observer.daemon = True
+        observer.start()
+        self._observer = observer
+        self._thread = threading.Thread(target=self._run, name=f"watch-{self.client}", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop watching and wait for the threads."""
+        self.stop_event.set()
+        with self._cond:
+            self._cond.notify_all()
+        if self._observer is not None:
+            self._observer.stop()
+            self._observer.join(timeout=5)
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    # -- inputs -----------------------------------------------------------------------
+
+    def notify(self, change: Change, path: str) -> None:
+        """Take one raw event (the watchdog handler calls this; tests may too)."""
+        if not self.watch_filter(change, path):
+            return
+        with self._cond:
+            self._pending[path] = time.monotonic() + self.debounce_s
+            self._cond.notify_all()
+
+    def expect_write(self, path: str, sha256: str) -> None:
+        """The orchestrator wrote ``sha256`` into ``path``: its echo is not a change."""
+        with self._cond:
+            self._own[path] = sha256
+            with contextlib.suppress(OSError):
+                self._own[str(Path(path).resolve())] = sha256
+
+    def rescan(self) -> ScanReport:
+        """Scan every file of the client now and hand the report to the sink."""
+        report = scan_client(
+            self.adapter, self.home, projects=self.projects, roots=self.roots, kinds=self.kinds
+        )
+        self.scans += 1
+        self.sink(report)
+        return report
+
+    def watch_filter_paths(self) -> list[str]:
+        """Paths to retry when a hand-off failed (the client's config files)."""
+        files = synced_files(self.adapter, self.home, self.projects, self.kinds)
+        return [str(f.path) for f in files]
+
+    # -- the worker -------------------------------------------------------------------
+
+    def _due(self) -> list[str]:
+        now = time.monotonic()
+        due = [p for p, t in self._pending.items() if t <= now]
+        for path in due:
+            del self._pending[path]
+        return due
+
+    def _is_own_echo(self, path: str) -> bool:
+        expected = self._own.get(path)
+        if expected is None:
+            return False
+        try:
+            current = sha256_hex(Path(path).read_bytes())
+        except OSError:
+            return False
+        return current == expected
+
+    def _run(self) -> None:
+        next_full = time.monotonic() + self.rescan_interval_s
+        while not self.stop_event.is_set():
+            with self._cond:
+                deadlines = [*self._pending.values()]
+                if self.rescan_interval_s > 0:
+                    deadlines.append(next_full)
+                timeout = max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
+                self._cond.wait(timeout)
+                due = self._due()
+            if self.stop_event.is_set():
+                return
+            full = self._retry or (self.rescan_interval_s > 0 and time.monotonic() >= next_full)
+            self._retry = False
+            changed = [p for p in due if not self._is_own_echo(p)]
+            self.suppressed += len(due) - len(changed)
+            if changed or full:
+                try:
+                    self.rescan()
+                except Exception:  # noqa: BLE001 - a failed hand-off retries after a debounce
+                    with self._cond:
+                        for path in changed or self.watch_filter_paths():
+                            self._pending.setdefault(path, time.monotonic() + self.debounce_s)
+            if full:
+                next_full = time.monotonic() + self.rescan_interval_s
+
+
+class WatcherActor(ClientWatcher):
+    """The Ray-facing watcher: built from picklable arguments (one per client per host).
+
+    Args:
+        client: the client id (``"codex"``).
+        home: the home directory whose configs are watched.
+        sink: picklable callable receiving each :class:`ScanReport`.
+        extra_roots: directories besides ``home`` reads may reach.
+        kinds: synced entity kinds.
+        rescan_interval_s: time between full rescans.
+    """
+
+    def __init__(
+        self,
+        client: str,
+        home: str,
+        sink: Callable[[ScanReport], Any],
+        *,
+        extra_roots: Sequence[str] = (),
+        kinds: frozenset[str] = frozenset({"mcp_server"}),
+        rescan_interval_s: float = 600.0,
+    ) -> None:
+        adapter = load_adapters()[client]
+        root = Path(home)
+        super().__init__(
+            adapter,
+            root,
+            sink,
+            roots=[root, *(Path(r) for r in extra_roots)],
+            kinds=kinds,
+            rescan_interval_s=rescan_interval_s,
+        )
+
+    def status(self) -> dict[str, Any]:
+        """Scans made and echoes suppressed so far."""
+        return {"client": self.client, "scans": self.scans, "suppressed": self.suppressed}

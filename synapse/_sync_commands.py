@@ -1,0 +1,171 @@
+"""CLI verbs of sync: ``synapse sync status|plan|apply|revert`` and ``synapse conflicts``.
+
+Each function takes the parsed ``argparse.Namespace`` and returns an exit code. With a running
+system they call its HTTP API; otherwise they run the orchestrator in this process (observe
+mode: only ``apply``, ``revert`` and ``conflicts resolve`` write). Arguments each expects:
+
+* every verb: ``home`` (``--home``, optional SYNAPSE_HOME), ``sync_home`` (``--sync-home``,
+  the home whose client configs are synced; default the real home; offline only).
+* ``sync_status(args)``: nothing more.
+* ``sync_plan(args)``: nothing more (prints redacted unified diffs and ``plan: <hash>``).
+* ``sync_apply(args)``: ``plan`` (``--plan HASH``, required).
+* ``sync_revert(args)``: ``write_id`` (positional ``ID``, from ``sync_log``).
+* ``conflicts(args)``: nothing more.
+* ``conflicts_resolve(args)``: ``conflict_id`` (positional), and exactly one of ``take``
+  (``--take CLIENT``) or ``value`` (``--value JSON``, e.g. ``'{"command": "npx"}'``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+from actors.sync_service import SyncService, default_policy
+from adapters.registry import load_adapters
+from events.errors import UserInputError
+from projections.projector import Projector
+from serve.sync_services import CONFLICT_SQL, InProcessSyncServices
+from synapse import bootstrap
+from synapse._client import ApiClient
+from synapse.settings import Settings, load_settings
+
+__all__ = [
+    "conflicts",
+    "conflicts_resolve",
+    "sync_apply",
+    "sync_plan",
+    "sync_revert",
+    "sync_status",
+]
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    home = getattr(args, "home", None)
+    return load_settings(home=Path(home) if home else None)
+
+
+def _call(args: argparse.Namespace, method: str, path: str, body: dict[str, Any] | None) -> Any:
+    """Call the running API, or the same operation on an in-process orchestrator."""
+    settings = _settings(args)
+    system = bootstrap.running_system(settings)
+    if system is not None:
+        client = ApiClient(system.url, system.token)
+        try:
+            if method == "GET":
+                return client.get_json(path)
+            return client.post_json(path, body or {})
+        finally:
+            client.close()
+    return asyncio.run(_offline(settings, args, path, body))
+
+
+async def _offline(
+    settings: Settings, args: argparse.Namespace, path: str, body: dict[str, Any] | None
+) -> Any:
+    bootstrap.prepare_home(settings)
+    store = bootstrap.open_store(settings)
+    sync_home = Path(getattr(args, "sync_home", None) or Path.home())
+    adapters = load_adapters()
+    service = SyncService(
+        store,
+        adapters,
+        home=sync_home,
+        preimage_dir=settings.home / "preimages",
+        policy=default_policy(list(adapters), "observe"),
+    )
+    projector = Projector(settings.duckdb_path)
+    services = InProcessSyncServices(service, store, projector)
+    try:
+        service.scan()
+        body = body or {}
+        if path == "/api/v1/sync/status":
+            return await services.status()
+        if path == "/api/v1/sync/plan":
+            return await services.plan()
+        if path == "/api/v1/sync/apply":
+            result = await services.apply(str(body["plan_hash"]))
+            if result.get("stale"):
+                msg = "the plan changed since it was made"
+                raise UserInputError(msg, hint="run `synapse sync plan` again")
+            return result
+        if path.startswith("/api/v1/sync/revert/"):
+            return await services.revert(path.rsplit("/", 1)[-1])
+        if path == "/api/v1/conflicts":
+            return {"conflicts": await services.rows(CONFLICT_SQL), "open": service.conflicts()}
+        conflict_id = path.split("/")[-2]
+        return await services.resolve(conflict_id, body.get("take"), body.get("value"))
+    finally:
+        projector.close()
+        store.close_quietly()
+
+
+def sync_status(args: argparse.Namespace) -> int:
+    """Print the mode, each client's files and the open decisions."""
+    status = _call(args, "GET", "/api/v1/sync/status", None)
+    print(f"mode: {status['mode']}")
+    for client, files in sorted(status["clients"].items()):
+        for f in files:
+            sha = (f.get("sha256") or "-")[:12]
+            print(f"  {client:12} {sha:12} {f['path']}")
+    for d in status["open"]:
+        print(f"  open: {d['type']} {d['kind']}:{d['name']} ({d.get('conflict_id', '')})")
+    return 0
+
+
+def sync_plan(args: argparse.Namespace) -> int:
+    """Print the plan's redacted unified diffs, pending decisions and its hash."""
+    plan = _call(args, "POST", "/api/v1/sync/plan", {})
+    for change in plan["changes"]:
+        print(change["diff"], end="" if change["diff"].endswith("\n") else "\n")
+        for loss in change["losses"]:
+            print(f"# {change['client']} cannot express {loss}")
+    for d in plan["decisions"]:
+        print(f"# {d['type']}: {d['kind']}:{d['name']} {d.get('reason', '')}".rstrip())
+    print(f"plan: {plan['plan_hash']}")
+    return 0
+
+
+def sync_apply(args: argparse.Namespace) -> int:
+    """Apply the plan ``args.plan``; refuse (exit 1) when anything changed since."""
+    result = _call(args, "POST", "/api/v1/sync/apply", {"plan_hash": args.plan})
+    for path in result.get("written", []):
+        print(f"wrote {path}")
+    for path in result.get("abandoned", []):
+        print(f"left alone (changed meanwhile) {path}")
+    return 0 if not result.get("abandoned") else 1
+
+
+def sync_revert(args: argparse.Namespace) -> int:
+    """Restore the exact bytes write ``args.write_id`` replaced."""
+    result = _call(args, "POST", f"/api/v1/sync/revert/{args.write_id}", {})
+    for path in result.get("written", []):
+        print(f"restored {path}")
+    return 0
+
+
+def conflicts(args: argparse.Namespace) -> int:
+    """List open conflicts, held deletions and pending approvals."""
+    body = _call(args, "GET", "/api/v1/conflicts", None)
+    for d in body["open"]:
+        sides = ", ".join(f"{c}={(v or 'deleted')[:8]}" for c, v in d.get("sides", {}).items())
+        print(f"{d.get('conflict_id', '-'):16} {d['type']:14} {d['kind']}:{d['name']} {sides}")
+    if not body["open"]:
+        print("no open conflicts")
+    return 0
+
+
+def conflicts_resolve(args: argparse.Namespace) -> int:
+    """Resolve ``args.conflict_id`` by ``--take CLIENT`` or ``--value JSON``."""
+    take = getattr(args, "take", None)
+    raw = getattr(args, "value", None)
+    if (take is None) == (raw is None):
+        msg = "give exactly one of --take CLIENT or --value JSON"
+        raise UserInputError(msg)
+    value = json.loads(raw) if raw is not None else None
+    body = {"take": take, "value": value}
+    _call(args, "POST", f"/api/v1/conflicts/{args.conflict_id}/resolve", body)
+    print(f"resolved {args.conflict_id}")
+    return 0
