@@ -27,7 +27,7 @@ HTTP_NAME = "synapse-http"
 STDIO_COMMAND = "/bin/false"
 STDIO_ARGS = ("--port", "9", "--label=oracle")
 #: The env var both servers reference (stdio env and HTTP bearer token).
-TOKEN_VAR = "ORACLE_TOKEN"
+TOKEN_VAR = "ORACLE_REF"
 #: A literal, non-secret env entry.
 LITERAL_ENV = ("LOG_LEVEL", "debug")
 
