@@ -109,8 +109,15 @@ def cache_dir() -> Path:
     return Path(configured) if configured else Path.home() / ".cache" / "synapse-oracle"
 
 
-def _tail(text: str, lines: int = 6) -> str:
-    return " | ".join(line.strip() for line in text.strip().splitlines()[-lines:] if line.strip())
+def _npm_reason(output: str, limit: int = 3) -> str:
+    """The few headline lines of an npm failure (code and message, no stack or log path)."""
+    noise = ("syscall", "errno", "}", "A complete log", "If you are behind a proxy")
+    lines = []
+    for raw in output.splitlines():
+        line = re.sub(r"^npm (error|ERR!) ?", "", raw)
+        if line.strip() and not line[0].isspace() and not line.startswith(noise):
+            lines.append(line.strip())
+    return "; ".join(lines[:limit])
 
 
 def install(spec: CliSpec, cache: Path) -> Path | str:
@@ -141,7 +148,7 @@ def install(spec: CliSpec, cache: Path) -> Path | str:
     except subprocess.TimeoutExpired:
         return f"npm install {spec.package}@{spec.version} timed out after {INSTALL_TIMEOUT_S}s"
     if done.returncode != 0 or not binary.exists():
-        why = _tail(done.stderr or done.stdout) or f"exit {done.returncode}, no {spec.binary}"
+        why = _npm_reason(done.stderr or done.stdout) or f"exit {done.returncode}, no {spec.binary}"
         return f"npm install {spec.package}@{spec.version} failed: {why}"
     (prefix / _OK_MARKER).write_text(f"{spec.package}@{spec.version}\n")
     return binary
