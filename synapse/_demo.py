@@ -30,6 +30,7 @@ from typing import Any
 
 from synapse import bootstrap
 from synapse._client import ApiClient
+from synapse._demo_sync import DEMO_ARG, demo_edit, sandbox_paths, seed_sandbox
 from synapse._output import format_rows
 from synapse.settings import Settings, load_settings
 
@@ -92,16 +93,21 @@ def _step(feed: _Feed | None, title: str) -> None:
 def run_demo(home: Path | None, seconds: float, port: int, keep: bool) -> int:
     """Run the demo; return the CLI exit code."""
     sandbox = home or Path(tempfile.mkdtemp(prefix="synapse-demo-"))
+    clients_home = sandbox / "home"
+    seeded = seed_sandbox(clients_home)
     settings = load_settings(
         home=sandbox / "synapse",
         namespace=f"synapse-demo-{uuid.uuid4().hex[:8]}",
         poll_interval_s=0.5,
+        mode="apply",  # a sandbox: the demo may write; a real home defaults to observe
+        sync_home=clients_home,
     )
     settings.home.mkdir(parents=True, exist_ok=True)
     agents_file = settings.home / bootstrap.AGENTS_FILE
     if not agents_file.exists():
         agents_file.write_text(DEMO_AGENTS)
     print(f"== starting Synapse in the sandbox {sandbox} (local Ray, SQLite, DuckDB)", flush=True)
+    print(f"   seeded configs for {len(seeded)} clients in {clients_home}: {', '.join(seeded)}")
     system = bootstrap.start_system(settings, detached=False, port=port)
     try:
         return _drive(settings, system, seconds, keep)
@@ -120,6 +126,7 @@ def _drive(settings: Settings, system: bootstrap.RunningSystem, seconds: float, 
         _act_supervision(settings, feed)
         _act_gateway(client, feed)
         _act_workflow(client, feed)
+        _act_sync(settings, client, feed)
         deadline = time.monotonic() + seconds
         while keep or time.monotonic() < deadline:
             time.sleep(0.5)
@@ -168,6 +175,44 @@ def _act_workflow(client: ApiClient, feed: _Feed) -> None:
     time.sleep(1.5)
 
 
+def _act_sync(settings: Settings, client: ApiClient, feed: _Feed) -> None:
+    home = settings.sync_home
+    if home is None:
+        return
+    _step(feed, "4. client sync: an MCP server edited in Gemini's settings.json (JSONC, comments)")
+    files = sandbox_paths(home)
+    started = time.monotonic()
+    source = demo_edit(home)
+    deadline = started + 30
+    pending = {c for c in files if c != source}
+    while pending and time.monotonic() < deadline:
+        pending = {c for c in pending if DEMO_ARG not in files[c].read_text()}
+        time.sleep(0.05)
+    elapsed = time.monotonic() - started
+    with feed.lock:
+        for name, path in sorted(files.items()):
+            mark = "source" if name == source else ("MISSING" if name in pending else "updated")
+            print(f"  {name:12s} {mark:8s} {path}", flush=True)
+        if not pending:
+            print(
+                f"  the edit reached all {len(files) - 1} other clients in {elapsed:.2f} s; "
+                "comments and unknown keys kept",
+                flush=True,
+            )
+        codex = files.get("codex")
+        if codex is not None:
+            snippet = [
+                ln
+                for ln in codex.read_text().splitlines()
+                if "filesystem" in ln or DEMO_ARG in ln or "env_vars" in ln
+            ]
+            print("  codex config.toml now has: " + " | ".join(snippet[:4]), flush=True)
+    status = client.get_json("/api/v1/sync/status")
+    with feed.lock:
+        print(f"  sync status: {json.dumps(status)[:160]}", flush=True)
+    time.sleep(1.5)
+
+
 def _wait_workflow(client: ApiClient, workflow_id: str, *, gate: bool) -> dict[str, Any]:
     deadline = time.monotonic() + 60
     while True:
@@ -202,6 +247,7 @@ def _summary(settings: Settings, client: ApiClient) -> int:
         "SELECT name, status, restarts FROM actors ORDER BY name",
         "SELECT request_id, capability, agent, attempts, fallback, status FROM tasks",
         "SELECT step, status, attempts, agent FROM steps ORDER BY step",
+        "SELECT client, status, path FROM clients ORDER BY client",
     ):
         res = _sql(client, query)
         print(f"\n{query}")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["DEMO_ARG", "DOTFILES", "demo_edit", "seed_sandbox"]
+__all__ = ["DEMO_ARG", "DOTFILES", "demo_edit", "sandbox_paths", "seed_sandbox"]
 
 #: The argument :func:`demo_edit` adds to the ``filesystem`` server.
 DEMO_ARG = "/srv/synapse-demo-edit"
@@ -188,6 +188,11 @@ def seed_sandbox(home: Path) -> dict[str, Path]:
             path.write_text(body)
         out[client] = path
     return out
+
+
+def sandbox_paths(home: Path) -> dict[str, Path]:
+    """Client id → its seeded user config path under ``home`` (as :func:`seed_sandbox` wrote)."""
+    return {client: home / rel for client, (rel, _) in _FILES.items()}
 
 
 def demo_edit(home: Path) -> str:

@@ -83,6 +83,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["csv", "json", "parquet"], default="csv")
     p.add_argument("-o", "--output", help="file to write (default: <home>/exports/<name>.<ext>)")
 
+    leaf = argparse.ArgumentParser(add_help=False)
+    _add_common(leaf)
+    leaf.add_argument("--sync-home", help="home whose client configs to read when offline")
+    p = sub.add_parser("sync", help="two-way sync of AI client configuration")
+    ssub = p.add_subparsers(dest="sync_verb", metavar="status|plan|apply|revert", required=True)
+    ssub.add_parser("status", parents=[leaf], help="each client: in sync, drifted, conflict, error")
+    ssub.add_parser("plan", parents=[leaf], help="what a sync would write: diffs, secrets redacted")
+    s = ssub.add_parser("apply", parents=[leaf], help="apply a plan; refused if anything changed")
+    s.add_argument("--plan", required=True, metavar="HASH", help="the hash `sync plan` printed")
+    s = ssub.add_parser("revert", parents=[leaf], help="restore the exact bytes a write replaced")
+    s.add_argument("write_id")
+
+    p = sub.add_parser("conflicts", parents=[leaf], help="open sync conflicts (and resolve them)")
+    csub = p.add_subparsers(dest="conflicts_verb", metavar="resolve")
+    c = csub.add_parser("resolve", parents=[leaf], help="take one side, or give a value")
+    c.add_argument("conflict_id")
+    g = c.add_mutually_exclusive_group(required=True)
+    g.add_argument("--take", metavar="CLIENT", help="keep this client's version everywhere")
+    g.add_argument("--value", metavar="JSON", help="the server definition to use everywhere")
+
     p = sub.add_parser("agents", help="agents with breaker state, latency and load")
     _add_common(p)
     p.add_argument("--json", action="store_true")
@@ -115,7 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
-    from synapse import _agent_commands, _commands
+    from synapse import _agent_commands, _commands, _sync_commands
 
     handlers: dict[str, Callable[[argparse.Namespace], int]] = {
         "up": _commands.up,
@@ -126,6 +146,17 @@ def _dispatch(args: argparse.Namespace) -> int:
         "replay": _commands.replay,
         "sql": _commands.sql,
         "export": _commands.export,
+        "sync": lambda a: {
+            "status": _sync_commands.sync_status,
+            "plan": _sync_commands.sync_plan,
+            "apply": _sync_commands.sync_apply,
+            "revert": _sync_commands.sync_revert,
+        }[a.sync_verb](a),
+        "conflicts": lambda a: (
+            _sync_commands.conflicts_resolve(a)
+            if a.conflicts_verb == "resolve"
+            else _sync_commands.conflicts(a)
+        ),
         "agents": _agent_commands.agents,
         "ask": _agent_commands.ask,
         "workflow": _agent_commands.workflow,
