@@ -3,7 +3,9 @@ picklable arguments, answering in plain dicts."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -14,6 +16,22 @@ from adapters.registry import load_adapters
 from events.store import EventStore, StoreConfig
 
 __all__ = ["SyncOrchestrator"]
+
+
+def fingerprint_key(home: Path) -> bytes:
+    """This install's secret key for secret fingerprints (``fingerprint.key``, mode 0600).
+
+    Fingerprints let sync notice that a literal secret changed without storing it; with a
+    public constant key a short secret could be brute-forced from its fingerprint.
+    """
+    path = home / "fingerprint.key"
+    if not path.exists():
+        home.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(FileExistsError):
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(os.urandom(32))
+    return path.read_bytes()
 
 
 class SyncOrchestrator:
@@ -40,7 +58,7 @@ class SyncOrchestrator:
         on_written: Callable[[str, str, str], None] | None = None,
         extra_roots: Sequence[str] = (),
     ) -> None:
-        adapters = load_adapters()
+        adapters = load_adapters(fingerprint_key=fingerprint_key(Path(preimage_dir).parent))
         self.service = SyncService(
             EventStore(store_config),
             adapters,

@@ -23,6 +23,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from actors.sync_actor import fingerprint_key
 from actors.sync_service import SyncService, default_policy
 from adapters.registry import load_adapters
 from events.errors import UserInputError
@@ -68,7 +69,7 @@ async def _offline(
     bootstrap.prepare_home(settings)
     store = bootstrap.open_store(settings)
     sync_home = Path(getattr(args, "sync_home", None) or Path.home())
-    adapters = load_adapters()
+    adapters = load_adapters(fingerprint_key=fingerprint_key(settings.home))
     service = SyncService(
         store,
         adapters,
