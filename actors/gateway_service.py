@@ -14,6 +14,7 @@ Every gateway notice is recorded through :class:`~actors.gateway.sink.GatewayEve
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Mapping, Sequence
@@ -29,6 +30,7 @@ from actors.gateway.clock import Clock
 from actors.gateway.config import AgentEntry, GatewayConfig
 from actors.gateway.router import Gateway
 from actors.gateway.sink import GatewayEventSink
+from events.errors import ActorError
 from events.store import EventStore, StoreConfig
 
 __all__ = ["GatewayService"]
@@ -36,6 +38,37 @@ __all__ = ["GatewayService"]
 #: Completed answers kept for idempotent repeats of the same request id.
 ANSWER_CACHE = 512
 _RESUMABLE = frozenset({"claude", "codex", "gemini", "qwen", "scripted"})
+
+
+#: The agents config's route strategy names → the router's balancer names.
+STRATEGIES = {
+    "weighted": "smooth_weighted",
+    "smooth_weighted": "smooth_weighted",
+    "round_robin": "round_robin",
+    "least_connections": "least_connections",
+    "least_response_time": "least_response_time",
+    "power_of_two_choices": "power_of_two_choices",
+    "p2c": "power_of_two_choices",
+}
+
+
+def with_routes(config: GatewayConfig, agents: AgentsConfig) -> GatewayConfig:
+    """Add the agents config's per-capability routes (strategy, agent list) to ``config``.
+
+    Raises:
+        ActorError: a route names an unknown strategy.
+    """
+    balancers: dict[str, str] = dict(config.route_balancers)
+    members: dict[str, tuple[str, ...]] = dict(config.route_agents)
+    for capability, route in agents.routes.items():
+        if route.strategy not in STRATEGIES:
+            msg = f"route {capability}: unknown strategy {route.strategy!r}"
+            raise ActorError(msg, hint=f"use one of {', '.join(sorted(STRATEGIES))}")
+        key = str(getattr(capability, "value", capability))
+        balancers[key] = STRATEGIES[route.strategy]
+        if route.agents:
+            members[key] = tuple(route.agents)
+    return dataclasses.replace(config, route_balancers=balancers, route_agents=members)
 
 
 class GatewayService:
@@ -83,7 +116,7 @@ class GatewayService:
             entries,
             clock=clock,
             rng=random.Random(seed),  # noqa: S311 - jitter, not cryptography
-            config=gateway_config,
+            config=with_routes(gateway_config or GatewayConfig(), agents),
             on_event=self._sink,
         )
         self._execute = ExecuteLane(

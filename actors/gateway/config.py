@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from actors.agent_stream import AgentBackend, Capability
@@ -40,6 +41,9 @@ class GatewayConfig:
     """Routing and resilience settings."""
 
     balancer: str = "round_robin"
+    #: Per-capability routes (capability value → balancer name / allowed agent names).
+    route_balancers: Mapping[str, str] = field(default_factory=dict)
+    route_agents: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     breaker: BreakerConfig = field(default_factory=BreakerConfig)
     max_agents: int = 3  # distinct agents tried per request before the cache/default rungs

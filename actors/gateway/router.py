@@ -74,6 +74,9 @@ class Gateway(Notifier):
         self.metrics = GatewayMetrics()
         self._on_event = on_event
         self._balancer = make_balancer(self.config.balancer)
+        self._route_balancers = {
+            cap: make_balancer(name) for cap, name in self.config.route_balancers.items()
+        }
         self.agents = {a.name: a for a in agents}
         self.slots = {a.name: Slot(a.name, a.weight) for a in agents}
         self.breakers = {
@@ -386,17 +389,20 @@ class Gateway(Notifier):
         """Choose an available agent with the capability and take a breaker permit."""
         excluded = set(exclude)
         while True:
+            route = self.config.route_agents.get(capability.value) or ()
             slots = [
                 self.slots[name]
                 for name, entry in self.agents.items()
                 if capability in entry.capabilities
+                and (not route or name in route)
                 and name not in excluded
                 and self.breakers[name].is_available()
             ]
             if not slots:
                 return None
             hinted = [s for s in slots if s.name == hint]
-            slot = hinted[0] if hinted else self._balancer.pick(slots, self.rng)
+            balancer = self._route_balancers.get(capability.value, self._balancer)
+            slot = hinted[0] if hinted else balancer.pick(slots, self.rng)
             if slot is None:
                 return None
             if self.breakers[slot.name].allow():

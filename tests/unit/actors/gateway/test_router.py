@@ -337,3 +337,22 @@ def test_faults_at_five_percent_keep_success_high_and_amplification_low() -> Non
     print(f"success={rate:.4f} attempts/request={amplification:.3f} {gw.metrics}")
     assert rate >= 0.995
     assert amplification <= 1.2
+
+
+def test_route_restricts_agents_and_balancer_per_capability() -> None:
+    """A review route over [b] sends every review to b; plan still round-robins over all."""
+    clock = VirtualClock()
+    config = GatewayConfig(
+        route_balancers={"review": "least_connections"}, route_agents={"review": ("b",)}
+    )
+    backends = [ScriptedBackend(n, clock) for n in ("a", "b", "c")]
+    gw = _gateway(*backends, clock=clock, config=config)
+
+    async def run_all() -> tuple[list[str], list[str]]:
+        reviews = [(await gw.run(f"r{i}", Capability.REVIEW, "check"))[1].agent for i in range(4)]
+        plans = [(await gw.run(f"p{i}", Capability.PLAN, "plan"))[1].agent for i in range(3)]
+        return reviews, plans
+
+    reviews, plans = asyncio.run(run_all())
+    assert reviews == ["b", "b", "b", "b"]
+    assert sorted(plans) == ["a", "b", "c"]
