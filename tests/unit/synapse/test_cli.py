@@ -95,3 +95,13 @@ def test_status_offline_says_not_running(home: Path, capsys: pytest.CaptureFixtu
     """`synapse status` without a running system says so and exits 3."""
     assert main(["status"]) == 3
     assert "not running" in capsys.readouterr().out
+
+
+def test_replay_rebuild_offline_rebuilds_from_the_log(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`synapse replay --rebuild` replays the log into a new file and reports the position."""
+    assert main(["replay", "--rebuild"]) == 0
+    assert "rebuilt up to log position 3" in capsys.readouterr().out
+    assert main(["sql", "SELECT count(*) AS n FROM events", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"n": 3}
