@@ -68,6 +68,8 @@ class RunningSystem:
     token: str
     namespace: str
     ray_address: str
+    #: Port of the gRPC proxy (``synapse.v1.Gateway`` on the loopback), None when off.
+    grpc_port: int | None = None
 
     @property
     def browser_url(self) -> str:
@@ -166,6 +168,7 @@ def start_system(
     detached: bool,
     address: str | None = None,
     port: int | None = None,
+    grpc_port: int | None = None,
 ) -> RunningSystem:
     """Connect to (or start) Ray, spawn the supervised actors and deploy the HTTP app.
 
@@ -176,6 +179,8 @@ def start_system(
         address: Ray address to join; None = an in-process local cluster when not detached,
             else a cluster started by ``ray start`` (started here when none is running).
         port: HTTP port (0 = a free one).
+        grpc_port: serve ``synapse.v1.Gateway`` on this gRPC port (0 = a free one);
+            None = no gRPC.
     """
     token = prepare_home(settings)
     config = store_config(settings)
@@ -220,6 +225,7 @@ def start_system(
     )
     supervision.get(supervisor.ping.remote(), timeout=120)
     http_port = _free_port() if port == 0 else (port or settings.http_port)
+    rpc_port = _free_port() if grpc_port == 0 else grpc_port
     url = deploy_api(
         ApiConfig(
             store=config,
@@ -229,9 +235,12 @@ def start_system(
             port=http_port,
             projector_name=PROJECTOR,
             supervisor_name=SUPERVISOR,
+            grpc_port=rpc_port,
         )
     )
-    system = RunningSystem(url=url, token=token, namespace=ns, ray_address=ray_address)
+    system = RunningSystem(
+        url=url, token=token, namespace=ns, ray_address=ray_address, grpc_port=rpc_port
+    )
     (settings.home / SERVER_FILE).write_text(
         json.dumps({"url": url, "namespace": ns, "ray_address": ray_address})
     )
