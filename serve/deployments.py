@@ -33,6 +33,7 @@ from serve.agent_services import (
 )
 from serve.agents_api import agents_router
 from serve.app import build_app
+from serve.gateway_metrics import render_gateway_metrics
 from serve.grpc.service import GrpcGateway
 from serve.schemas import (
     ComponentHealth,
@@ -182,20 +183,32 @@ class RayServices(Services):
         return ExportFile(path=Path(name), media_type=MEDIA_TYPES[fmt], rows=int(result.rows))
 
     async def metrics_text(self) -> bytes | None:
-        """Expose projector position and lag as Prometheus gauges."""
+        """Projector position and lag, and the gateway's counters and per-agent gauges."""
+        lines: list[str] = []
         try:
             status = await asyncio.wait_for(self._projector_handle().status.remote(), 5)
         except Exception:  # noqa: BLE001 - metrics must never fail the scrape
-            return None
-        lines = [
-            "# HELP synapse_projector_position Last log position committed into DuckDB.",
-            "# TYPE synapse_projector_position gauge",
-            f"synapse_projector_position {status['position']}",
-            "# HELP synapse_projector_lag Events appended but not yet projected.",
-            "# TYPE synapse_projector_lag gauge",
-            f"synapse_projector_lag {status['lag'] if status['lag'] is not None else -1}",
-        ]
-        return ("\n".join(lines) + "\n").encode()
+            status = None
+        if status is not None:
+            lines = [
+                "# HELP synapse_projector_position Last log position committed into DuckDB.",
+                "# TYPE synapse_projector_position gauge",
+                f"synapse_projector_position {status['position']}",
+                "# HELP synapse_projector_lag Events appended but not yet projected.",
+                "# TYPE synapse_projector_lag gauge",
+                f"synapse_projector_lag {status['lag'] if status['lag'] is not None else -1}",
+            ]
+        text = ("\n".join(lines) + "\n" if lines else "") + await self._gateway_metrics()
+        return text.encode() or None
+
+    async def _gateway_metrics(self) -> str:
+        """The gateway actor's counters and per-agent gauges, or nothing when it is away."""
+        try:
+            handle = ray.get_actor(self._config.gateway_name, namespace=self._config.namespace)
+            snapshot: dict[str, Any] = await asyncio.wait_for(handle.metrics.remote(), 5)
+        except Exception:  # noqa: BLE001 - metrics must never fail the scrape
+            return ""
+        return render_gateway_metrics(snapshot)
 
 
 def _free_bytes(config: StoreConfig) -> int | None:

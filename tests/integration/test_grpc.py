@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import grpc
+import httpx
 import pytest
 
 from serve.grpc import synapse_pb2 as pb
@@ -100,3 +101,16 @@ def test_calls_without_the_token_are_unauthenticated(
     with pytest.raises(grpc.RpcError) as streamed:
         list(stub.StreamTask(request, metadata=_meta(system, token), timeout=60))
     assert streamed.value.code() is grpc.StatusCode.UNAUTHENTICATED
+
+
+def test_metrics_expose_the_gateway_gauges(system: Any, stub: pb_grpc.GatewayStub) -> None:
+    """GET /metrics carries the breaker state per agent and the attempts-per-request ratio."""
+    stub.RunTask(
+        pb.TaskRequest(capability="plan", prompt="count me"),
+        metadata=_meta(system, system.token),
+        timeout=60,
+    )
+    headers = {"Authorization": f"Bearer {system.token}"}
+    text = httpx.get(f"{system.url}/metrics", headers=headers, timeout=30).text
+    assert 'synapse_agent_breaker_state{agent="steady"} 0' in text
+    assert "synapse_gateway_attempts_per_request" in text
