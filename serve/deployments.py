@@ -33,6 +33,8 @@ from serve.agent_services import (
 )
 from serve.agents_api import agents_router
 from serve.app import build_app
+from serve.gateway_metrics import render_gateway_metrics
+from serve.grpc.service import GrpcGateway
 from serve.schemas import (
     ComponentHealth,
     EventPage,
@@ -59,6 +61,8 @@ MEDIA_TYPES = {
 MAX_ONGOING_REQUESTS = 256
 #: Below this much free space the store is reported down: appends would fail mid-write.
 MIN_FREE_BYTES = 256 * 1024
+#: Import path Serve's gRPC proxy loads the ``synapse.v1.Gateway`` servicer from.
+GRPC_SERVICER = "serve.grpc.synapse_pb2_grpc.add_GatewayServicer_to_server"
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,8 @@ class ApiConfig:
     gateway_name: str = "gateway"
     workflows_name: str = "workflows"
     sync_name: str = "sync"
+    #: Port of Serve's gRPC proxy (``synapse.v1.Gateway``); None = no gRPC.
+    grpc_port: int | None = None
 
     @property
     def allowed_hosts(self) -> list[str]:
@@ -180,20 +186,32 @@ class RayServices(Services):
         return ExportFile(path=Path(name), media_type=MEDIA_TYPES[fmt], rows=int(result.rows))
 
     async def metrics_text(self) -> bytes | None:
-        """Expose projector position and lag as Prometheus gauges."""
+        """Projector position and lag, and the gateway's counters and per-agent gauges."""
+        lines: list[str] = []
         try:
             status = await asyncio.wait_for(self._projector_handle().status.remote(), 5)
         except Exception:  # noqa: BLE001 - metrics must never fail the scrape
-            return None
-        lines = [
-            "# HELP synapse_projector_position Last log position committed into DuckDB.",
-            "# TYPE synapse_projector_position gauge",
-            f"synapse_projector_position {status['position']}",
-            "# HELP synapse_projector_lag Events appended but not yet projected.",
-            "# TYPE synapse_projector_lag gauge",
-            f"synapse_projector_lag {status['lag'] if status['lag'] is not None else -1}",
-        ]
-        return ("\n".join(lines) + "\n").encode()
+            status = None
+        if status is not None:
+            lines = [
+                "# HELP synapse_projector_position Last log position committed into DuckDB.",
+                "# TYPE synapse_projector_position gauge",
+                f"synapse_projector_position {status['position']}",
+                "# HELP synapse_projector_lag Events appended but not yet projected.",
+                "# TYPE synapse_projector_lag gauge",
+                f"synapse_projector_lag {status['lag'] if status['lag'] is not None else -1}",
+            ]
+        text = ("\n".join(lines) + "\n" if lines else "") + await self._gateway_metrics()
+        return text.encode() or None
+
+    async def _gateway_metrics(self) -> str:
+        """The gateway actor's counters and per-agent gauges, or nothing when it is away."""
+        try:
+            handle = ray.get_actor(self._config.gateway_name, namespace=self._config.namespace)
+            snapshot: dict[str, Any] = await asyncio.wait_for(handle.metrics.remote(), 5)
+        except Exception:  # noqa: BLE001 - metrics must never fail the scrape
+            return ""
+        return render_gateway_metrics(snapshot)
 
 
 def _free_bytes(config: StoreConfig) -> int | None:
@@ -382,6 +400,21 @@ class SynapseApi:
 
     def __init__(self, config: ApiConfig) -> None:
         self._config = config
+        self._grpc = GrpcGateway(RayAgentServices(config), config.token)
+
+    # Serve's gRPC proxy calls the method named like the RPC, passing ``grpc_context``.
+    async def RunTask(self, request: Any, grpc_context: Any) -> Any:
+        """``synapse.v1.Gateway/RunTask``."""
+        return await self._grpc.run_task(request, grpc_context)
+
+    async def StreamTask(self, request: Any, grpc_context: Any) -> AsyncIterator[Any]:
+        """``synapse.v1.Gateway/StreamTask``."""
+        async for event in self._grpc.stream_task(request, grpc_context):
+            yield event
+
+    async def ListAgents(self, request: Any, grpc_context: Any) -> Any:
+        """``synapse.v1.Gateway/ListAgents``."""
+        return await self._grpc.list_agents(request, grpc_context)
 
     def __serve_build_asgi_app__(self) -> Any:
         return build_app(
@@ -407,9 +440,20 @@ def deploy_api(config: ApiConfig) -> str:
     # Serve's driver-side INFO lines ("Started Serve…") are noise in a CLI.
     logging.getLogger("ray.serve").setLevel(logging.WARNING)
     try:
-        serve.start(http_options={"host": config.host, "port": config.port})
+        serve.start(http_options={"host": config.host, "port": config.port}, **_grpc(config))
         serve.run(deployment.bind(config), name="synapse", route_prefix="/")
     except Exception as exc:
         msg = f"the HTTP app could not start on {config.host}:{config.port}: {exc}"
         raise StoreUnavailableError(msg, hint="choose another port with --port") from exc
     return f"http://{config.host}:{config.port}"
+
+
+def _grpc(config: ApiConfig) -> dict[str, Any]:
+    """``serve.start`` keyword for the gRPC proxy, or nothing when gRPC is off.
+
+    Serve 2.60's proxy listens on ``[::]:port`` whatever the HTTP host (not configurable),
+    so the bearer token check in :mod:`serve.grpc.service` is what keeps other hosts out.
+    """
+    if config.grpc_port is None:
+        return {}
+    return {"grpc_options": {"port": config.grpc_port, "grpc_servicer_functions": [GRPC_SERVICER]}}

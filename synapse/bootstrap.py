@@ -73,6 +73,8 @@ class RunningSystem:
     token: str
     namespace: str
     ray_address: str
+    #: Port of the gRPC proxy (``synapse.v1.Gateway`` on the loopback), None when off.
+    grpc_port: int | None = None
 
     @property
     def browser_url(self) -> str:
@@ -172,6 +174,7 @@ def start_system(
     address: str | None = None,
     port: int | None = None,
     sync_home: Path | None = None,
+    grpc_port: int | None = None,
 ) -> RunningSystem:
     """Connect to (or start) Ray, spawn the supervised actors and deploy the HTTP app.
 
@@ -184,6 +187,8 @@ def start_system(
         port: HTTP port (0 = a free one).
         sync_home: the home whose client configs are synced (default: the real home); the
             demo passes a sandbox. The mode (observe/apply) comes from ``settings.mode``.
+        grpc_port: serve ``synapse.v1.Gateway`` on this gRPC port (0 = a free one);
+            None = no gRPC.
     """
     token = prepare_home(settings)
     config = store_config(settings)
@@ -230,6 +235,7 @@ def start_system(
     for name in start_sync(settings, config, home, detached=detached):
         supervisor.watch.remote(name)
     http_port = _free_port() if port == 0 else (port or settings.http_port)
+    rpc_port = _free_port() if grpc_port == 0 else grpc_port
     url = deploy_api(
         ApiConfig(
             store=config,
@@ -239,9 +245,12 @@ def start_system(
             port=http_port,
             projector_name=PROJECTOR,
             supervisor_name=SUPERVISOR,
+            grpc_port=rpc_port,
         )
     )
-    system = RunningSystem(url=url, token=token, namespace=ns, ray_address=ray_address)
+    system = RunningSystem(
+        url=url, token=token, namespace=ns, ray_address=ray_address, grpc_port=rpc_port
+    )
     (settings.home / SERVER_FILE).write_text(
         json.dumps({"url": url, "namespace": ns, "ray_address": ray_address})
     )

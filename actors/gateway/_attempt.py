@@ -78,6 +78,9 @@ async def _next_within(agen: AsyncIterator[T], clock: Clock, timeout_s: float) -
     waiters: set[asyncio.Future[Any]] = {nxt, timer}
     try:
         done, _ = await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+    except BaseException:
+        nxt.cancel()  # our caller was cancelled (a hedge's loser): stop the backend read too
+        raise
     finally:
         timer.cancel()
     if nxt in done:

@@ -23,6 +23,7 @@ from actors.agent_stream import (
     StreamKind,
 )
 from actors.gateway._attempt import AttemptResult, RequestState, stream_attempt
+from actors.gateway._hedge import hedge_delay, hedged_attempt
 from actors.gateway._notices import Notifier
 from actors.gateway.balancer import Slot, make_balancer
 from actors.gateway.breaker import CircuitBreaker
@@ -35,6 +36,7 @@ from actors.gateway.checkpoint import (
 from actors.gateway.clock import Clock, MonotonicClock
 from actors.gateway.config import AgentEntry, GatewayConfig
 from actors.gateway.fallback import FallbackChain, FallbackKind
+from actors.gateway.hedging import HedgePolicy
 from actors.gateway.report import GatewayEvent, GatewayEventKind, GatewayMetrics, RequestSummary
 from actors.gateway.retry import RetryBudget
 from actors.gateway.rto import Phase, RtoTable
@@ -53,6 +55,7 @@ class Gateway(Notifier):
         rto: adaptive timeout table.
         fallback: cache and degraded-default rungs.
         on_event: receives every :class:`GatewayEvent`.
+        hedge: when and how often to hedge idempotent requests; None = never hedge.
     """
 
     def __init__(
@@ -65,6 +68,7 @@ class Gateway(Notifier):
         rto: RtoTable | None = None,
         fallback: FallbackChain | None = None,
         on_event: Callable[[GatewayEvent], None] | None = None,
+        hedge: HedgePolicy | None = None,
     ) -> None:
         self.clock = clock or MonotonicClock()
         self.rng = rng or random.Random()  # noqa: S311 - jitter and picks, not cryptography
@@ -72,6 +76,7 @@ class Gateway(Notifier):
         self.rto = rto or RtoTable()
         self.fallback = fallback or FallbackChain()
         self.metrics = GatewayMetrics()
+        self.hedge = hedge
         self._on_event = on_event
         self._balancer = make_balancer(self.config.balancer)
         self._route_balancers = {
@@ -127,6 +132,8 @@ class Gateway(Notifier):
             ),
         )
         self.metrics.requests += 1
+        if self.hedge is not None and capability in self.hedge.config.capabilities:
+            self.hedge.on_primary()
         self._emit(
             GatewayEventKind.SUBMITTED,
             request_id=request_id,
@@ -181,17 +188,23 @@ class Gateway(Notifier):
         for agent_attempt in range(1, self.config.retry.max_attempts + 1):
             if agent_attempt > 1 and not self.breakers[name].allow():
                 return
-            ctx.attempts += 1
-            self.metrics.attempts += 1
             result = AttemptResult()
-            async for event in self._attempt(ctx, entry, result):
+            delay = hedge_delay(self, ctx, entry) if agent_attempt == 1 else None
+            owner = [entry]  # a hedged attempt may be won by another agent
+            if delay is None:
+                ctx.attempts += 1
+                self.metrics.attempts += 1
+                attempt = self._attempt(ctx, entry, result)
+            else:
+                attempt = hedged_attempt(self, ctx, entry, result, delay, owner)
+            async for event in attempt:
                 yield event
             if result.ok:
-                self._on_success(ctx, entry, result)
-                yield self._final(ctx, name, ok=True)
+                self._on_success(ctx, owner[0], result)
+                yield self._final(ctx, owner[0].name, ok=True)
                 return
             kind = result.failure or FailureKind.UNKNOWN
-            self._on_failure(ctx, entry, result, kind)
+            self._on_failure(ctx, owner[0], result, kind)
             if not self.config.retry.should_retry(
                 kind, agent_attempt, ctx.capability, budget, result.retry_after_s
             ):
@@ -212,6 +225,18 @@ class Gateway(Notifier):
     async def _attempt(
         self, ctx: RequestState, entry: AgentEntry, result: AttemptResult
     ) -> AsyncIterator[StreamEvent]:
+        request, dedupe = self._request(ctx, entry)
+        async for raw in self._raw(entry, request, result):
+            out = self._relay(ctx, entry, raw, dedupe)
+            if out is not None:
+                yield out
+        if dedupe is not None:
+            dedupe.flush()
+
+    def _request(
+        self, ctx: RequestState, entry: AgentEntry
+    ) -> tuple[AgentRequest, PrefixDeduplicator | None]:
+        """Build the next attempt's request (resuming where the stream stopped)."""
         cp = ctx.checkpointer
         last = cp.checkpoint() if cp.first_token else None
         plan = resume_plan(
@@ -240,17 +265,18 @@ class Gateway(Notifier):
             attempt=ctx.attempts,
         )
         dedupe = PrefixDeduplicator(cp.text) if plan.mode is not ResumeMode.RETRY else None
+        return request, dedupe
+
+    async def _raw(
+        self, entry: AgentEntry, request: AgentRequest, result: AttemptResult
+    ) -> AsyncIterator[StreamEvent]:
         slot = self.slots[entry.name]
         slot.in_flight += 1
         try:
             async for raw in stream_attempt(entry.backend, request, self.clock, result):
-                out = self._relay(ctx, entry, raw, dedupe)
-                if out is not None:
-                    yield out
+                yield raw
         finally:
             slot.in_flight -= 1
-        if dedupe is not None:
-            dedupe.flush()
 
     def _relay(
         self,
@@ -290,6 +316,8 @@ class Gateway(Notifier):
 
     def _on_success(self, ctx: RequestState, entry: AgentEntry, result: AttemptResult) -> None:
         name = entry.name
+        if self.hedge is not None and result.ttft_s is not None:
+            self.hedge.record_ttft(ctx.capability, result.ttft_s)
         self.breakers[name].record_success(result.duration_s)
         self.budgets[name].record_success()
         self.slots[name].observe(result.ttft_s if result.ttft_s is not None else result.duration_s)

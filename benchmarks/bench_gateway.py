@@ -1,0 +1,299 @@
+"""Gateway overhead and resilience against a fake OpenAI upstream (and LiteLLM's Router).
+
+(a) direct: streamed chat completions straight to the fake server with httpx;
+(b) Synapse: the same load on ``POST /api/v1/tasks`` of a real system (Serve, gateway actor,
+two ``openai`` agent actors pointing at the fake server); added latency = Synapse − direct,
+per run; (c) LiteLLM's Router with the same two deployments, run in LiteLLM's own virtualenv
+(installed on first use) so its dependencies never touch ours; (d) Synapse with 5 % of
+upstream requests failing with 503: logical success rate and upstream attempts per request.
+
+Everything listens on 127.0.0.1; every load loop is bounded by its request count.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import httpx
+
+from benchmarks._harness import OUT, Figure, save
+from benchmarks._load import LoadResult, run_load
+from tests.fakes.fake_openai import FakeOpenAIServer, Faults, serve_fake_openai
+
+LEVELS = (1, 16, 64)
+HERE = Path(__file__).resolve().parent
+_fault_rng = random.Random(5)
+
+
+@dataclass(frozen=True)
+class _RateFaults(Faults):
+    """Fails each request with probability ``rate`` (503), seeded, instead of the first N."""
+
+    rate: float = 0.0
+
+    def with_header(self, header: str | None) -> Faults:
+        fail = self.rate > 0 and _fault_rng.random() < self.rate
+        # fail_first is compared with the request count: "huge" fails this one, 0 never does.
+        return replace(self, fail_first=1 << 62 if fail else 0)
+
+
+# -- the three ways to send one request ----------------------------------------------------
+
+
+async def _direct_once(client: httpx.AsyncClient, base: str, i: int) -> bool:
+    body = {"model": "fake", "stream": True, "messages": [{"role": "user", "content": f"ping {i}"}]}
+    async with client.stream("POST", f"{base}/chat/completions", json=body) as response:
+        if response.status_code != 200:
+            return False
+        done = False
+        async for line in response.aiter_lines():
+            done = done or line == "data: [DONE]"
+        return done
+
+
+async def _direct(base: str, requests: int, concurrency: int) -> LoadResult:
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(timeout=30, limits=limits) as client:
+        return await run_load(lambda i: _direct_once(client, base, i), requests, concurrency)
+
+
+async def _synapse(url: str, token: str, requests: int, concurrency: int) -> LoadResult:
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(
+        base_url=url, headers=headers, timeout=60, limits=limits
+    ) as client:
+
+        async def send(i: int) -> bool:
+            body = {"capability": "analyze", "prompt": f"ping {i}"}
+            response = await client.post("/api/v1/tasks", json=body)
+            return response.status_code == 200 and bool(response.json().get("ok"))
+
+        return await run_load(send, requests, concurrency)
+
+
+# -- systems under test ----------------------------------------------------------------------
+
+
+@contextmanager
+def _synapse_system(base: str) -> Iterator[tuple[str, str]]:
+    """Start Synapse with two openai agents on ``base``; yield (url, token)."""
+    from synapse import bootstrap
+    from synapse.settings import load_settings
+
+    with tempfile.TemporaryDirectory() as home:
+        agents = "".join(
+            f'[[agents]]\nname = "{name}"\nbackend = "openai"\nbase_url = "{base}"\n'
+            f'model = "fake"\ncapabilities = ["analyze", "review", "plan"]\n\n'
+            for name in ("fake-a", "fake-b")
+        )
+        (Path(home) / "agents.toml").write_text(agents)
+        settings = load_settings({}, home=Path(home), namespace=f"bench-gw-{uuid.uuid4().hex[:6]}")
+        running = bootstrap.start_system(settings, detached=False, port=0)
+        try:
+            yield running.url, running.token
+        finally:
+            bootstrap.stop_attached()
+
+
+def _litellm_python() -> tuple[Path | None, str]:
+    """An interpreter with LiteLLM: $SYNAPSE_BENCH_LITELLM_PYTHON, else a venv made here."""
+    given = os.environ.get("SYNAPSE_BENCH_LITELLM_PYTHON")
+    if given:
+        return Path(given), "from $SYNAPSE_BENCH_LITELLM_PYTHON"
+    venv = OUT / ".litellm-venv"
+    python = venv / "bin" / "python"
+    if not python.exists():
+        try:
+            subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+            subprocess.run(
+                [str(python), "-m", "pip", "install", "-q", "litellm"],
+                check=True,
+                timeout=900,
+                capture_output=True,
+            )
+        except (OSError, subprocess.SubprocessError) as exc:
+            return None, f"LiteLLM could not be installed: {exc}"
+    return python, f"installed in {venv}"
+
+
+def _litellm(base: str, requests: int, runs: int) -> tuple[dict[int, list[LoadResult]], str]:
+    python, how = _litellm_python()
+    if python is None:
+        return {}, how
+    levels = ",".join(str(c) for c in LEVELS)
+    try:
+        out = subprocess.run(
+            [str(python), str(HERE / "_litellm_load.py"), base, str(requests), str(runs), levels],
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=1800,
+        )
+        data = json.loads(out.stdout.strip().splitlines()[-1])
+        version = subprocess.run(
+            [str(python), "-c", "import importlib.metadata as m; print(m.version('litellm'))"],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError, ValueError, IndexError) as exc:
+        return {}, f"LiteLLM run failed: {exc}"
+    results = {
+        int(c): [LoadResult(r[0], int(r[1]), float(r[2])) for r in rs] for c, rs in data.items()
+    }
+    return results, f"litellm {version} Router, 2 deployments, num_retries=2, {how}"
+
+
+# -- figures -----------------------------------------------------------------------------------
+
+
+def _pcts(results: list[LoadResult]) -> str:
+    qs = {q: statistics.median(r.pct(q) for r in results) for q in (50, 95, 99)}
+    return f"p50 {qs[50]:.2f} / p95 {qs[95]:.2f} / p99 {qs[99]:.2f} ms"
+
+
+def _added(ours: list[LoadResult], base: list[LoadResult], q: float) -> list[float]:
+    return [o.pct(q) - b.pct(q) for o, b in zip(ours, base, strict=True)]
+
+
+def _level_figures(
+    c: int,
+    direct: list[LoadResult],
+    syn: list[LoadResult],
+    lite: list[LoadResult],
+    lite_note: str,
+) -> list[Figure]:
+    added = {q: _added(syn, direct, q) for q in (50, 95, 99)}
+    med = {q: statistics.median(v) for q, v in added.items()}
+    target = {16: ("<= 5", "<= 25")}.get(c, ("", ""))
+    failures = sum(r.failures for r in syn)
+    figures = [
+        Figure(
+            f"direct upstream latency p50, c={c}",
+            "ms",
+            [r.pct(50) for r in direct],
+            higher_is_better=False,
+            note=_pcts(direct),
+        ),
+        Figure(
+            f"Synapse added latency p50, c={c}",
+            "ms",
+            added[50],
+            target=target[0],
+            higher_is_better=False,
+            note=f"added p95 {med[95]:.2f} / p99 {med[99]:.2f} ms; Synapse {_pcts(syn)}",
+        ),
+        Figure(
+            f"Synapse added latency p99, c={c}",
+            "ms",
+            added[99],
+            target=target[1],
+            higher_is_better=False,
+            note=f"failed requests: {failures}",
+        ),
+        Figure(
+            f"Synapse throughput, c={c}",
+            "req/s",
+            [r.rate for r in syn],
+            floor_name="direct to the fake upstream",
+            floor_runs=[r.rate for r in direct],
+        ),
+    ]
+    if lite:
+        lite_added = {q: _added(lite, direct, q) for q in (50, 99)}
+        figures += [
+            Figure(
+                f"LiteLLM Router added latency p50, c={c}",
+                "ms",
+                lite_added[50],
+                higher_is_better=False,
+                note=f"{lite_note}; LiteLLM {_pcts(lite)}",
+            ),
+            Figure(
+                f"Synapse ÷ LiteLLM end-to-end p50, c={c}",
+                "x",
+                [s.pct(50) / max(x.pct(50), 1e-9) for s, x in zip(syn, lite, strict=True)],
+                higher_is_better=False,
+                note=_ratio_note(syn, lite),
+            ),
+        ]
+    return figures
+
+
+def _ratio_note(syn: list[LoadResult], lite: list[LoadResult]) -> str:
+    pairs = list(zip(syn, lite, strict=True))
+    p99 = statistics.median(s.pct(99) / x.pct(99) for s, x in pairs)
+    rate = statistics.median(s.rate / x.rate for s, x in pairs)
+    return f"p99 ratio {p99:.2f}; req/s ratio {rate:.2f}"
+
+
+def _fault_figures(
+    server: FakeOpenAIServer, url: str, token: str, n: int, runs: int
+) -> list[Figure]:
+    server.faults = _RateFaults(rate=0.05)
+    success: list[float] = []
+    attempts: list[float] = []
+    for _ in range(runs):
+        before = server.requests
+        result = asyncio.run(_synapse(url, token, n, 16))
+        success.append(100 * len(result.latencies_ms) / n)
+        attempts.append((server.requests - before) / n)
+    server.faults = _RateFaults(rate=0.0)
+    return [
+        Figure(
+            "Synapse success rate with 5 % upstream 503s, c=16",
+            "%",
+            success,
+            target=">= 99.5",
+            note=f"{n} logical requests per run",
+        ),
+        Figure(
+            "upstream attempts per logical request with 5 % 503s",
+            "attempts",
+            attempts,
+            target="<= 1.2",
+            higher_is_better=False,
+            note="counted at the fake server",
+        ),
+    ]
+
+
+def main(quick: bool = False) -> list[Figure]:
+    runs = 2 if quick else 3
+    n = 100 if quick else 300
+    with serve_fake_openai() as server:
+        server.faults = _RateFaults()
+        base = server.base_url
+        direct: dict[int, list[LoadResult]] = {c: [] for c in LEVELS}
+        syn: dict[int, list[LoadResult]] = {c: [] for c in LEVELS}
+        with _synapse_system(base) as (url, token):
+            asyncio.run(_synapse(url, token, 50, 8))  # warm-up: actors, connections
+            asyncio.run(_direct(base, 50, 8))
+            for c in LEVELS:
+                for _ in range(runs):  # interleaved, so drift hits both sides alike
+                    direct[c].append(asyncio.run(_direct(base, n, c)))
+                    syn[c].append(asyncio.run(_synapse(url, token, n, c)))
+            faults = _fault_figures(server, url, token, n, runs)
+        lite, lite_note = _litellm(base, n, runs)
+    figures: list[Figure] = []
+    for c in LEVELS:
+        figures += _level_figures(c, direct[c], syn[c], lite.get(c, []), lite_note)
+    if not lite:
+        figures.append(Figure("LiteLLM Router comparison", "-", [0.0], note=lite_note))
+    figures += faults
+    save("gateway", figures)
+    return figures
