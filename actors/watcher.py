@@ -266,6 +266,11 @@ class ClientWatcher:
                 next_full = time.monotonic() + self.rescan_interval_s
 
 
+#: Per-file debounce of the production watchers. Short is safe: a half-written file parses as
+#: an incomplete scan (never a deletion) and is re-read when its writer finishes.
+PRODUCTION_DEBOUNCE_S = 0.05
+
+
 class WatcherActor(ClientWatcher):
     """The Ray-facing watcher: built from picklable arguments (one per client per host).
 
@@ -287,6 +292,7 @@ class WatcherActor(ClientWatcher):
         extra_roots: Sequence[str] = (),
         kinds: frozenset[str] = frozenset({"mcp_server"}),
         rescan_interval_s: float = 600.0,
+        debounce_s: float = PRODUCTION_DEBOUNCE_S,
     ) -> None:
         adapter = load_adapters()[client]
         root = Path(home)
@@ -297,6 +303,7 @@ class WatcherActor(ClientWatcher):
             roots=[root, *(Path(r) for r in extra_roots)],
             kinds=kinds,
             rescan_interval_s=rescan_interval_s,
+            debounce_s=debounce_s,
         )
 
     def status(self) -> dict[str, Any]:
