@@ -20,6 +20,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,7 +30,7 @@ from pathlib import Path
 import httpx
 
 from benchmarks._harness import OUT, Figure, save
-from benchmarks._load import LoadResult, run_load
+from benchmarks._load import LoadResult, percentile, run_load
 from tests.fakes.fake_openai import FakeOpenAIServer, Faults, serve_fake_openai
 
 LEVELS = (1, 16, 64)
@@ -88,8 +89,8 @@ async def _synapse(url: str, token: str, requests: int, concurrency: int) -> Loa
 
 
 @contextmanager
-def _synapse_system(base: str) -> Iterator[tuple[str, str]]:
-    """Start Synapse with two openai agents on ``base``; yield (url, token)."""
+def _synapse_system(base: str) -> Iterator[tuple[str, str, str]]:
+    """Start Synapse with two openai agents on ``base``; yield (url, token, namespace)."""
     from synapse import bootstrap
     from synapse.settings import load_settings
 
@@ -103,7 +104,7 @@ def _synapse_system(base: str) -> Iterator[tuple[str, str]]:
         settings = load_settings({}, home=Path(home), namespace=f"bench-gw-{uuid.uuid4().hex[:6]}")
         running = bootstrap.start_system(settings, detached=False, port=0)
         try:
-            yield running.url, running.token
+            yield running.url, running.token, running.namespace
         finally:
             bootstrap.stop_attached()
 
@@ -241,6 +242,19 @@ def _ratio_note(syn: list[LoadResult], lite: list[LoadResult]) -> str:
     return f"p99 ratio {p99:.2f}; req/s ratio {rate:.2f}"
 
 
+def _actor_p50(namespace: str, n: int) -> float:
+    """p50 of sequential ``run_task`` calls made straight to the gateway actor."""
+    from actors import supervision
+
+    gateway = supervision.lookup("gateway", namespace)
+    latencies = []
+    for i in range(n):
+        t0 = time.perf_counter()
+        supervision.get(gateway.run_task.remote(f"actor-{i}", "analyze", f"ping {i}"), 60)
+        latencies.append((time.perf_counter() - t0) * 1000)
+    return percentile(latencies, 50)
+
+
 def _fault_figures(
     server: FakeOpenAIServer, url: str, token: str, n: int, runs: int
 ) -> list[Figure]:
@@ -280,7 +294,7 @@ def main(quick: bool = False) -> list[Figure]:
         base = server.base_url
         direct: dict[int, list[LoadResult]] = {c: [] for c in LEVELS}
         syn: dict[int, list[LoadResult]] = {c: [] for c in LEVELS}
-        with _synapse_system(base) as (url, token):
+        with _synapse_system(base) as (url, token, namespace):
             asyncio.run(_synapse(url, token, 50, 8))  # warm-up: actors, connections
             asyncio.run(_direct(base, 50, 8))
             for c in LEVELS:
@@ -288,10 +302,21 @@ def main(quick: bool = False) -> list[Figure]:
                     direct[c].append(asyncio.run(_direct(base, n, c)))
                     syn[c].append(asyncio.run(_synapse(url, token, n, c)))
             faults = _fault_figures(server, url, token, n, runs)
+            actor_ms = [_actor_p50(namespace, n) for _ in range(runs)]
         lite, lite_note = _litellm(base, n, runs)
     figures: list[Figure] = []
     for c in LEVELS:
         figures += _level_figures(c, direct[c], syn[c], lite.get(c, []), lite_note)
+    figures.append(
+        Figure(
+            "gateway actor run_task p50 (no Serve), c=1",
+            "ms",
+            actor_ms,
+            higher_is_better=False,
+            note="driver → GatewayService.run_task → agent actor → fake upstream; splits the "
+            "added latency into the Serve ingress part and the actor part",
+        )
+    )
     if not lite:
         figures.append(Figure("LiteLLM Router comparison", "-", [0.0], note=lite_note))
     figures += faults
