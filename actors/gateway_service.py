@@ -28,6 +28,7 @@ from actors.agents.config import AgentsConfig
 from actors.agents.factory import execute_policy
 from actors.gateway.clock import Clock
 from actors.gateway.config import AgentEntry, GatewayConfig
+from actors.gateway.hedging import HedgePolicy
 from actors.gateway.router import Gateway
 from actors.gateway.sink import GatewayEventSink
 from events.errors import ActorError
@@ -118,6 +119,8 @@ class GatewayService:
             rng=random.Random(seed),  # noqa: S311 - jitter, not cryptography
             config=with_routes(gateway_config or GatewayConfig(), agents),
             on_event=self._sink,
+            # Hedging only ever applies to idempotent analyze/review, within a 10 % budget.
+            hedge=HedgePolicy(),
         )
         self._execute = ExecuteLane(
             execute_policy(agents.execute),
@@ -148,6 +151,7 @@ class GatewayService:
                     error_rate=snap.failure_rate,
                     ewma_latency_ms=round(slot.ewma_s * 1000, 3),
                     in_flight=slot.in_flight,
+                    retry_budget_tokens=round(self.gateway.budgets[agent.name].tokens, 3),
                 )
             else:
                 row.update(breaker="disabled", times_opened=0, error_rate=0.0)

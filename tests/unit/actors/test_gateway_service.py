@@ -154,6 +154,8 @@ async def test_agents_lists_breaker_and_load(tmp_path: Path) -> None:
     assert rows["a"]["in_flight"] == 0
     assert service.metrics()["gateway"]["requests"] == 1
     assert service.agent_kinds() == {"a": "scripted"}
+    assert 0 < rows["a"]["retry_budget_tokens"] <= 10
+    assert service.gateway.hedge is not None  # production hedging is on (analyze/review only)
 
 
 @sync
