@@ -48,8 +48,15 @@ def up(args: argparse.Namespace) -> int:
     """Join (or start) Ray, spawn the actors, deploy HTTP and print where it answers."""
     settings = _settings(args)
     print(f"home: {settings.home}")
-    system = bootstrap.start_system(settings, detached=True, address=args.address, port=args.port)
+    system = bootstrap.start_system(
+        settings, detached=True, address=args.address, port=args.port, grpc_port=args.grpc_port
+    )
     print(f"Synapse is up at {system.url} (Ray at {system.ray_address})")
+    if system.grpc_port:
+        print(
+            f"gRPC synapse.v1.Gateway on port {system.grpc_port} (metadata: application=synapse,"
+            " authorization=Bearer <token>)"
+        )
     print(f"open in a browser: {system.browser_url}")
     print("API token: $SYNAPSE_HOME/token  |  stop with: synapse down")
     return 0

@@ -34,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="Ray address to join (default: a running `ray start` cluster, else start a local one)",
     )
     p.add_argument("--port", type=int, help="HTTP port (default 8765)")
+    p.add_argument("--grpc-port", type=int, help="also serve synapse.v1.Gateway over gRPC here")
 
     p = sub.add_parser("down", help="stop Synapse (and the local Ray it started)")
     _add_common(p)
