@@ -26,6 +26,7 @@ from events.store import EventStore, StoreConfig
 __all__ = [
     "AT_MOST_ONCE",
     "REBUILDS_FROM_LOG",
+    "ProjectorHint",
     "RestartPolicy",
     "connect",
     "get",
@@ -127,6 +128,34 @@ def spawn(
     if not detached:
         _HELD[(namespace, name)] = handle
     return handle
+
+
+class ProjectorHint:
+    """Picklable append listener: tells the named projector actor to catch up now.
+
+    Fire-and-forget (a hint, not a duty: the projector also polls). The handle is looked up
+    lazily in whichever process appends, and not pickled.
+    """
+
+    def __init__(self, name: str, namespace: str) -> None:
+        self.name = name
+        self.namespace = namespace
+        self._handle: Any = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"name": self.name, "namespace": self.namespace, "_handle": None}
+
+    def __call__(self, head: int) -> None:
+        if not ray.is_initialized():
+            return
+        if self._handle is None:
+            self._handle = lookup(self.name, self.namespace)
+            if self._handle is None:
+                return
+        try:
+            self._handle.hint.remote(head)
+        except RayActorError:
+            self._handle = None
 
 
 def lookup(name: str, namespace: str) -> Any | None:

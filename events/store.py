@@ -78,6 +78,9 @@ class StoreConfig:
     postgres: PostgresConfig | None = None
     cipher_key: str | None = field(default=None, repr=False)
     create_table: bool = True
+    #: Called with the new head after every append in any process that opens this store
+    #: (bootstrap passes a picklable hint to the projector actor).
+    on_append: Callable[[int], None] | None = field(default=None, repr=False, compare=False)
 
 
 def load_cipher_key(path: Path, *, create: bool) -> str:
@@ -164,7 +167,9 @@ class EventStore(Application[UUID]):
         except PersistenceError as exc:
             msg = f"event store could not be opened: {exc}"
             raise StoreUnavailableError(msg, hint="check SYNAPSE_HOME and free disk") from exc
-        self._listeners: list[Callable[[int], None]] = []
+        self._listeners: list[Callable[[int], None]] = (
+            [config.on_append] if config.on_append is not None else []
+        )
         self._raw_con: sqlite3.Connection | None = None
         self._raw_lock = threading.Lock()
         self._listeners_lock = threading.Lock()

@@ -7,6 +7,7 @@ arguments from here.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import shutil
@@ -191,7 +192,10 @@ def start_system(
             None = no gRPC.
     """
     token = prepare_home(settings)
-    config = store_config(settings)
+    # Every process that appends through this config hints the projector at once.
+    config = dataclasses.replace(
+        store_config(settings), on_append=supervision.ProjectorHint(PROJECTOR, settings.namespace)
+    )
     EventStore(config).close_quietly()  # creates tables once, checks durability and key
     if detached:
         if address is None and not settings.ray_address and not _ray_running():

@@ -44,7 +44,11 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, bool]
 @pytest.fixture(scope="module")
 def system(home: tuple[Path, bool]) -> Iterator[tuple[Settings, bootstrap.RunningSystem]]:
     settings = load_settings(
-        {}, home=home[0], namespace=f"it-{uuid.uuid4().hex[:6]}", poll_interval_s=0.5
+        # A 30 s safety poll: anything visible sooner arrived through a push hint.
+        {},
+        home=home[0],
+        namespace=f"it-{uuid.uuid4().hex[:6]}",
+        poll_interval_s=30,
     )
     running = bootstrap.start_system(
         settings, detached=False, port=0, sync_home=settings.home / "sandbox-home"
@@ -95,6 +99,31 @@ def test_appended_events_become_queryable(system, api: httpx.Client) -> None:
     assert [row["position"] for row in page["items"]][:5] == list(range(head - 4, head + 1))
     rows = api.post("/api/v1/sql", json={"query": "SELECT max(position) FROM events"}).json()
     assert rows["rows"][0][0] >= head
+    store.close_quietly()
+
+
+def test_appends_in_another_process_are_pushed_to_the_projector(system, api) -> None:
+    """An append made through the system's store config hints the projector: visible fast."""
+    import dataclasses
+
+    from actors.supervision import ProjectorHint
+
+    settings, _ = system
+    config = dataclasses.replace(
+        bootstrap.store_config(settings),
+        on_append=ProjectorHint(bootstrap.PROJECTOR, settings.namespace),
+    )
+    store = EventStore(config)
+    head = _append_alerts(store, 1, f"hint-{uuid.uuid4().hex[:4]}")
+    deadline = time.monotonic() + 10  # the safety poll is 30 s
+    while True:
+        rows = api.post(
+            "/api/v1/sql", json={"query": f"SELECT count(*) FROM events WHERE position = {head}"}
+        ).json()["rows"]
+        if rows[0][0] == 1:
+            break
+        assert time.monotonic() < deadline, "the append was not pushed to the projector"
+        time.sleep(0.05)
     store.close_quietly()
 
 
