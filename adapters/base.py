@@ -25,6 +25,7 @@ from events.client_config import (
     Entity,
     EntityKey,
     Loss,
+    McpServer,
     Scope,
     Skill,
     Subagent,
@@ -273,6 +274,22 @@ class ClientAdapter(ABC):
         """Capability notes for the kinds this client lacks."""
         notes = () if self.subagent_dialect is not None else ("no subagents",)
         return notes + (() if any(self.skill_dirs) else ("no skills",))
+
+    def mcp_files(
+        self, home: Path, projects: Sequence[Path], user: str, project: str, fmt: Format
+    ) -> list[ConfigFile]:
+        """The MCP config at ``home/user`` plus ``<project>/project`` for each project.
+
+        Strict JSON files (comments are errors) are exactly the ``Format.JSON`` ones.
+        """
+        kinds = frozenset({McpServer.kind})
+        strict = fmt is Format.JSON
+        files = [ConfigFile(self.client, home / user, Scope.USER, fmt, kinds, strict)]
+        files += [
+            ConfigFile(self.client, p / project, Scope.PROJECT, fmt, kinds, strict, p)
+            for p in projects
+        ]
+        return files
 
     def command_files(self, home: Path, projects: Sequence[Path]) -> list[ConfigFile]:
         """Existing command files under this client's user and project command dirs."""

@@ -27,7 +27,6 @@ from events.client_config import (
     EnvRef,
     Loss,
     McpServer,
-    Scope,
     Transport,
     Value,
 )
@@ -35,7 +34,6 @@ from events.errors import ConfigParseError
 
 __all__ = ["CodexAdapter", "is_project_trusted"]
 
-_MCP = frozenset({McpServer.kind})
 _LIT = EnvSyntax.LITERAL
 _MANAGED = frozenset(
     {
@@ -110,23 +108,9 @@ class CodexAdapter(ClientAdapter):
 
     def discover(self, home: Path, projects: Sequence[Path]) -> list[ConfigFile]:
         """The user config plus each project's ``.codex/config.toml`` (trust-gated)."""
-        files = [
-            ConfigFile(
-                self.client, home / ".codex" / "config.toml", Scope.USER, Format.TOML, _MCP, False
-            )
-        ]
-        files += [
-            ConfigFile(
-                self.client,
-                p / ".codex" / "config.toml",
-                Scope.PROJECT,
-                Format.TOML,
-                _MCP,
-                False,
-                p,
-            )
-            for p in projects
-        ]
+        files = self.mcp_files(
+            home, projects, ".codex/config.toml", ".codex/config.toml", Format.TOML
+        )
         return files + self.subagent_files(home, projects)
 
     def _server(

@@ -17,11 +17,10 @@ from adapters._subagents import SubagentDialect
 from adapters.base import Capabilities, ConfigFile
 from adapters.envrefs import EnvSyntax
 from adapters.formats import Format, load
-from events.client_config import ClientId, McpServer, Scope
+from events.client_config import ClientId, McpServer
 
 __all__ = ["CopilotCliAdapter", "disabled_servers"]
 
-_MCP = frozenset({McpServer.kind})
 _SERVER_FIELDS = frozenset(
     {
         "transport",
@@ -73,22 +72,9 @@ class CopilotCliAdapter(McpJsonAdapter):
 
     def discover(self, home: Path, projects: Sequence[Path]) -> list[ConfigFile]:
         """The user MCP file and each project's ``.github/mcp.json``."""
-        files = [
-            ConfigFile(
-                self.client,
-                home / ".copilot" / "mcp-config.json",
-                Scope.USER,
-                Format.JSON,
-                _MCP,
-                True,
-            )
-        ]
-        files += [
-            ConfigFile(
-                self.client, p / ".github" / "mcp.json", Scope.PROJECT, Format.JSON, _MCP, True, p
-            )
-            for p in projects
-        ]
+        files = self.mcp_files(
+            home, projects, ".copilot/mcp-config.json", ".github/mcp.json", Format.JSON
+        )
         return files + self.subagent_files(home, projects)
 
     def capabilities(self) -> Capabilities:

@@ -10,11 +10,10 @@ from adapters._subagents import SubagentDialect
 from adapters.base import Capabilities, ConfigFile
 from adapters.envrefs import EnvSyntax
 from adapters.formats import Format
-from events.client_config import ClientId, McpServer, Scope
+from events.client_config import ClientId, McpServer
 
 __all__ = ["CursorAdapter"]
 
-_MCP = frozenset({McpServer.kind})
 _SERVER_FIELDS = frozenset(
     {"transport", "command", "args", "env", "url", "headers", "bearer_token_env"}
 )
@@ -42,17 +41,7 @@ class CursorAdapter(McpJsonAdapter):
 
     def discover(self, home: Path, projects: Sequence[Path]) -> list[ConfigFile]:
         """The user file and each project's ``.cursor/mcp.json``."""
-        files = [
-            ConfigFile(
-                self.client, home / ".cursor" / "mcp.json", Scope.USER, Format.JSON, _MCP, True
-            )
-        ]
-        files += [
-            ConfigFile(
-                self.client, p / ".cursor" / "mcp.json", Scope.PROJECT, Format.JSON, _MCP, True, p
-            )
-            for p in projects
-        ]
+        files = self.mcp_files(home, projects, ".cursor/mcp.json", ".cursor/mcp.json", Format.JSON)
         return files + self.subagent_files(home, projects)
 
     def capabilities(self) -> Capabilities:

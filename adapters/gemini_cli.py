@@ -17,11 +17,10 @@ from adapters._subagents import SubagentDialect
 from adapters.base import Capabilities, ConfigFile
 from adapters.envrefs import EnvSyntax
 from adapters.formats import Edit, Format, load
-from events.client_config import ClientId, McpServer, Scope, Transport
+from events.client_config import ClientId, McpServer, Transport
 
 __all__ = ["GeminiCliAdapter", "point_context_at_agents_md"]
 
-_MCP = frozenset({McpServer.kind})
 _OPTIONAL = frozenset({"cwd", "timeout", "trust", "description", "includeTools", "excludeTools"})
 _SERVER_FIELDS = frozenset(
     {
@@ -99,28 +98,9 @@ class GeminiCliAdapter(McpJsonAdapter):
 
     def discover(self, home: Path, projects: Sequence[Path]) -> list[ConfigFile]:
         """User settings plus each project's ``.gemini/settings.json``."""
-        files = [
-            ConfigFile(
-                self.client,
-                home / ".gemini" / "settings.json",
-                Scope.USER,
-                Format.JSONC,
-                _MCP,
-                False,
-            )
-        ]
-        files += [
-            ConfigFile(
-                self.client,
-                p / ".gemini" / "settings.json",
-                Scope.PROJECT,
-                Format.JSONC,
-                _MCP,
-                False,
-                p,
-            )
-            for p in projects
-        ]
+        files = self.mcp_files(
+            home, projects, ".gemini/settings.json", ".gemini/settings.json", Format.JSONC
+        )
         return files + self.command_files(home, projects) + self.subagent_files(home, projects)
 
     def capabilities(self) -> Capabilities:

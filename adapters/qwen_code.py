@@ -17,11 +17,10 @@ from adapters._subagents import SubagentDialect
 from adapters.base import Capabilities, ConfigFile
 from adapters.envrefs import EnvSyntax
 from adapters.formats import Format
-from events.client_config import ClientId, McpServer, Scope, Transport
+from events.client_config import ClientId, McpServer, Transport
 
 __all__ = ["QwenCodeAdapter"]
 
-_MCP = frozenset({McpServer.kind})
 _OPTIONAL = frozenset({"cwd", "timeout", "trust", "description", "includeTools", "excludeTools"})
 _SERVER_FIELDS = frozenset(
     {
@@ -81,28 +80,9 @@ class QwenCodeAdapter(McpJsonAdapter):
 
     def discover(self, home: Path, projects: Sequence[Path]) -> list[ConfigFile]:
         """User settings plus each project's ``.qwen/settings.json``."""
-        files = [
-            ConfigFile(
-                self.client,
-                home / ".qwen" / "settings.json",
-                Scope.USER,
-                Format.JSONC,
-                _MCP,
-                False,
-            )
-        ]
-        files += [
-            ConfigFile(
-                self.client,
-                p / ".qwen" / "settings.json",
-                Scope.PROJECT,
-                Format.JSONC,
-                _MCP,
-                False,
-                p,
-            )
-            for p in projects
-        ]
+        files = self.mcp_files(
+            home, projects, ".qwen/settings.json", ".qwen/settings.json", Format.JSONC
+        )
         return files + self.command_files(home, projects) + self.subagent_files(home, projects)
 
     def capabilities(self) -> Capabilities:

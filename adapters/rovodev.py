@@ -16,11 +16,10 @@ from adapters._subagents import SubagentDialect
 from adapters.base import Capabilities, ConfigFile
 from adapters.envrefs import EnvSyntax
 from adapters.formats import Format, load
-from events.client_config import ClientId, McpServer, Scope
+from events.client_config import ClientId, McpServer
 
 __all__ = ["RovoDevAdapter", "mcp_config_path"]
 
-_MCP = frozenset({McpServer.kind})
 _SERVER_FIELDS = frozenset(
     {"transport", "command", "args", "env", "url", "headers", "bearer_token_env"}
 )
@@ -59,17 +58,9 @@ class RovoDevAdapter(McpJsonAdapter):
 
     def discover(self, home: Path, projects: Sequence[Path]) -> list[ConfigFile]:
         """The global MCP file and each project's ``.rovodev/mcp.json``."""
-        files = [
-            ConfigFile(
-                self.client, home / ".rovodev" / "mcp.json", Scope.USER, Format.JSON, _MCP, True
-            )
-        ]
-        files += [
-            ConfigFile(
-                self.client, p / ".rovodev" / "mcp.json", Scope.PROJECT, Format.JSON, _MCP, True, p
-            )
-            for p in projects
-        ]
+        files = self.mcp_files(
+            home, projects, ".rovodev/mcp.json", ".rovodev/mcp.json", Format.JSON
+        )
         return files + self.subagent_files(home, projects)
 
     def capabilities(self) -> Capabilities:
