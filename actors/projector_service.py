@@ -205,8 +205,10 @@ class ProjectorService:
     def rebuild(self) -> int:
         """Replay the whole log into a new file, then swap it in; return its position."""
 
-        def progress(done: int, total: int) -> None:
-            self._rebuild_progress = (done, total)
+        head = self._store.head()
+
+        def progress(position: int, _applied: int) -> None:
+            self._rebuild_progress = (position, head)
 
         try:
             with self._lock:

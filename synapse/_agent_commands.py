@@ -63,7 +63,7 @@ def ask(args: argparse.Namespace) -> int:
         _summary(answer)
         return 0 if answer.get("ok", True) else 1
     summary: dict[str, Any] = {}
-    for line in _post_stream(client, body):
+    for line in client.stream_lines("POST", "/api/v1/tasks", json={**body, "stream": True}):
         if not line.startswith("data:"):
             continue
         event = json.loads(line[5:].strip())
@@ -78,13 +78,6 @@ def ask(args: argparse.Namespace) -> int:
     print()
     _summary(summary)
     return 0 if summary.get("ok", True) else 1
-
-
-def _post_stream(client: ApiClient, body: dict[str, Any]) -> Any:
-    body = {**body, "stream": True}
-    with client._http.stream("POST", "/api/v1/tasks", json=body, timeout=None) as response:
-        client._check(response)
-        yield from response.iter_lines()
 
 
 def _summary(summary: dict[str, Any]) -> None:

@@ -68,11 +68,13 @@ class ApiClient:
         """POST a JSON body and decode the JSON answer."""
         return self.request("POST", path, json=body).json()
 
-    def stream_lines(self, path: str, **params: Any) -> Iterator[str]:
+    def stream_lines(
+        self, method: str, path: str, *, json: dict[str, Any] | None = None, **params: Any
+    ) -> Iterator[str]:
         """Yield the lines of a streaming (SSE) answer."""
         clean = {k: v for k, v in params.items() if v is not None}
         try:
-            with self._http.stream("GET", path, params=clean, timeout=None) as response:
+            with self._http.stream(method, path, params=clean, json=json, timeout=None) as response:
                 self._check(response)
                 yield from response.iter_lines()
         except httpx.TransportError as exc:

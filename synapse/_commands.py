@@ -320,7 +320,8 @@ def _rebuild(settings: Settings) -> int:
         projector = bootstrap.local_projector(settings)
         store = bootstrap.open_store(settings)
         try:
-            projector.rebuild(store, progress=bar)
+            head = store.head()
+            projector.rebuild(store, progress=lambda position, _applied: bar(position, head))
             position = projector.position
         finally:
             projector.close()

@@ -451,11 +451,6 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def ray_module() -> Any:
-    """Expose Ray to the CLI's status verb without importing it there."""
-    return ray
-
-
 def crash_actor(settings: Settings, name: str) -> bool:
     """Kill a named actor the way a crash would (Ray restarts it under its policy)."""
     return supervision.kill(name, settings.namespace, no_restart=False)
