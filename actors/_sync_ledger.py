@@ -46,7 +46,7 @@ def _ledgers(
         # `in repository` replays the whole history; a cached get is ~10x cheaper.
         agg: SyncLedger
         try:
-            agg = store.repository.get(ledger_id(*key))
+            agg = store.load(ledger_id(*key))
         except AggregateNotFoundError:
             agg = SyncLedger.open(*key, command_id=command_id)
         else:

@@ -125,7 +125,7 @@ def record_ledger(
     for key in dict.fromkeys(keys):
         # `in repository` replays the whole history; a cached get is ~10x cheaper.
         try:
-            ledger: SyncLedger = store.repository.get(ledger_id(*key))
+            ledger: SyncLedger = store.load(ledger_id(*key))
         except AggregateNotFoundError:
             continue
         if ledger.has_applied(command_id):

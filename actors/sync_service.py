@@ -45,7 +45,7 @@ from actors._sync_record import (
 )
 from actors._sync_values import canonical_hash, digest
 from actors._sync_views import ApplyResult, SyncPlanView, change_dict, decision_dict
-from actors._sync_write import FileChange, PreimageStore, apply_change, plan_change
+from actors._sync_write import FileChange, PreimageStore, apply_changes, plan_change
 from actors.lifecycle import raise_alert
 from actors.sync_engine import (
     Conflict,
@@ -155,9 +155,11 @@ class SyncService:
         with self._lock:
             if report.client not in self.adapters:
                 return ApplyResult(applied=False, reason=f"unknown client {report.client}")
-            self._observe_only(report)
-            if self.policy.mode == "apply":
-                return self._apply_writes(self.engine.plan().writes)
+            # One round, at most two commits: the scan's facts go with the write intents.
+            with self.store.batch():
+                self._observe_only(report)
+                if self.policy.mode == "apply":
+                    return self._apply_writes(self.engine.plan().writes)
             return ApplyResult(applied=False)
 
     def _problem(self, scan: FileScan) -> str | None:
@@ -227,43 +229,87 @@ class SyncService:
         return changes
 
     def _apply_writes(self, writes: Sequence[Write]) -> ApplyResult:
-        written: list[str] = []
-        abandoned: list[str] = []
-        for change in self._changes(writes):
-            if self._apply_one(change):
-                written.append(change.path)
-            else:
-                abandoned.append(change.path)
-        return ApplyResult(applied=True, written=written, abandoned=abandoned)
+        """Write the files ``writes`` imply, in three steps with two commits.
 
-    def _apply_one(self, change: FileChange) -> bool:
+        1. Check each target against its last observation and record a ``WritePlanned``
+           intent per entity; commit. The intent is durable before the file changes, so a
+           crash mid-write leaves a record of what was being written (intent → write →
+           confirm).
+        2. Write every target (compare-and-swap, pre-image first), in parallel: each
+           target's fsyncs overlap the others'.
+        3. Confirm the writes in the engine, record its facts, the plan and any losses or
+           abandoned writes; commit. Only then are the writes reported to ``on_written``.
+        """
+        done: list[tuple[FileChange, str]] = []
+        abandoned: list[str] = []
+        failure: BaseException | None = None
+        with self.store.batch():
+            ready: list[FileChange] = []
+            for change in self._changes(writes):
+                if change.is_noop or self._intend(change):
+                    ready.append(change)
+                else:
+                    abandoned.append(change.path)
+            self.store.flush()
+            to_write = [c for c in ready if not c.is_noop]
+            outcomes = iter(apply_changes(to_write, self.roots, self.preimages))
+            for change in ready:
+                outcome = (None, change.pre_sha256 or "") if change.is_noop else next(outcomes)
+                if isinstance(outcome, BaseException):
+                    if self._write_failed(change, outcome):
+                        abandoned.append(change.path)
+                    else:
+                        failure = failure or outcome
+                    continue
+                self._apply_one(change, *outcome)
+                done.append((change, outcome[1]))
+            self._record()
+            for change, _ in done:
+                self._record_losses(change)
+            self.store.flush()
+        written = [(c, sha) for c, sha in done if not c.is_noop]
+        if self.on_written is not None:
+            for change, sha in written:
+                self.on_written(change.client, change.path, sha)
+        if failure is not None:
+            raise failure
+        return ApplyResult(applied=True, written=[c.path for c, _ in written], abandoned=abandoned)
+
+    def _intend(self, change: FileChange) -> bool:
+        """Check ``change`` against the last observation and record its intents."""
         keys = [w.key for w in change.writes]
-        if not change.is_noop:
-            observed = self._index.files.get(change.path, FileState())
-            if change.pre_sha256 is not None and observed.sha256 != change.pre_sha256:
-                return self._abandon(change, keys, "changed since it was last observed")
-            for w in change.writes:
-                pre = change.pre_sha256
-                record_ledger(
-                    self.store,
-                    [w.key],
-                    f"intent:{change.path}:{pre}:{change.new_sha256}",
-                    SyncLedger.WritePlanned,
-                    client=change.client,
-                    path=change.path,
-                    scope=w.scope,
-                    digest=digest(w.value),
-                    pre_sha256=pre,
-                )
-            try:
-                ref, sha = apply_change(change, self.roots, self.preimages)
-            except WriteConflictError as e:
-                return self._abandon(change, keys, e.message)
-            except AdapterError as e:
-                self._alert_write(change, e.message)
-                return self._abandon(change, keys, e.message, rescan=False)
+        observed = self._index.files.get(change.path, FileState())
+        if change.pre_sha256 is not None and observed.sha256 != change.pre_sha256:
+            return self._abandon(change, keys, "changed since it was last observed")
+        for w in change.writes:
+            pre = change.pre_sha256
+            record_ledger(
+                self.store,
+                [w.key],
+                f"intent:{change.path}:{pre}:{change.new_sha256}",
+                SyncLedger.WritePlanned,
+                client=change.client,
+                path=change.path,
+                scope=w.scope,
+                digest=digest(w.value),
+                pre_sha256=pre,
+            )
+        return True
+
+    def _write_failed(self, change: FileChange, error: BaseException) -> bool:
+        """Abandon a write the CAS or the disk refused; False for an unexpected error."""
+        keys = [w.key for w in change.writes]
+        if isinstance(error, WriteConflictError):
+            self._abandon(change, keys, error.message)
+        elif isinstance(error, AdapterError):
+            self._alert_write(change, error.message)
+            self._abandon(change, keys, error.message, rescan=False)
         else:
-            ref, sha = None, change.pre_sha256 or ""
+            return False
+        return True
+
+    def _apply_one(self, change: FileChange, ref: str | None, sha: str) -> None:
+        """Confirm a landed (or no-op) change in the engine and the indexes."""
         for w in change.writes:
             self.engine.confirm_write(
                 w.client,
@@ -277,12 +323,8 @@ class SyncService:
         if not change.is_noop:
             self._index.files[change.path] = FileState(sha, True)
             wid = write_id(change.client, change.path, ref, sha)
+            keys = [w.key for w in change.writes]
             self._index.writes[wid] = _write_record(change, ref, sha, keys)
-        self._record()
-        self._record_losses(change)
-        if self.on_written is not None and not change.is_noop:
-            self.on_written(change.client, change.path, sha)
-        return True
 
     def _abandon(
         self, change: FileChange, keys: list[Key], reason: str, *, rescan: bool = True

@@ -10,6 +10,11 @@
 Commands go through :meth:`EventStore.execute`, which loads the aggregate, skips the command
 when its id was already applied (Ray retries are at-least-once), checks the expected version,
 and saves; an optimistic-concurrency clash re-reads once to tell a duplicate from a conflict.
+
+Every save is one transaction, and on SQLite every transaction is one WAL fsync
+(``synchronous=FULL``). A caller with many small commands groups them with
+:meth:`EventStore.batch`: saves inside the block are deferred and written in one transaction
+when the block ends (or at :meth:`EventStore.flush`), in the order they were made.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ import os
 import sqlite3
 import stat
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -173,6 +178,7 @@ class EventStore(Application[UUID]):
         self._raw_con: sqlite3.Connection | None = None
         self._raw_lock = threading.Lock()
         self._listeners_lock = threading.Lock()
+        self._batches = threading.local()
         if config.backend == "sqlite":
             self._check_durability()
         self._check_cipher()
@@ -209,12 +215,29 @@ class EventStore(Application[UUID]):
     def save_all(self, *aggregates: Aggregate) -> int:
         """Save pending events of ``aggregates`` atomically; return the new head position.
 
+        Inside a :meth:`batch` of this thread the events are only collected (in call order)
+        and the head as of the last append is returned; they are written when the batch
+        flushes. Aggregates with no pending events cost no transaction at all.
+
         Raises:
             ConcurrencyError: another writer appended to one of the aggregates first.
             StoreUnavailableError: the store cannot be written (disk full, read-only, down).
         """
+        pending = self._pending()
+        events = [event for agg in aggregates for event in agg.collect_events()]
+        if pending is not None:
+            pending.events += events
+            for agg in aggregates:
+                pending.aggregates[agg.id] = agg
+            return pending.head
+        return self._append(events)
+
+    def _append(self, events: Sequence[Any]) -> int:
+        """Write ``events`` in one transaction and tell the listeners the new head."""
+        if not events:
+            return self.head()
         try:
-            recordings = self.save(*aggregates)
+            recordings = self.save(*events)
         except IntegrityError as exc:
             msg = "an aggregate was changed concurrently"
             raise ConcurrencyError(msg) from exc
@@ -226,6 +249,62 @@ class EventStore(Application[UUID]):
             with contextlib.suppress(Exception):
                 listener(head)
         return head
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """Group every save made by this thread inside the block into one transaction.
+
+        Saves are deferred and written, in the order they were made, when the outermost block
+        ends (nested blocks join it) or at :meth:`flush`. Read aggregates with :meth:`load`
+        inside the block: it returns the copy holding the deferred events, so a second command
+        on the same aggregate builds on the first (and ``has_applied`` sees it).
+
+        The block still writes what it collected when it ends with an exception: every save
+        before the failure was meant to be durable, as it would have been unbatched. A
+        concurrency clash surfaces at the flush, as :class:`ConcurrencyError`, without the
+        per-command retry of :meth:`execute`.
+        """
+        outer = self._pending()
+        if outer is not None:
+            yield
+            return
+        self._batches.current = _Pending(head=self.head())
+        try:
+            yield
+        finally:
+            try:
+                self.flush()
+            finally:
+                self._batches.current = None
+
+    def flush(self) -> int:
+        """Write this thread's deferred saves now (one transaction); return the head.
+
+        Inside a :meth:`batch` the batch goes on collecting afterwards; outside one this is a
+        no-op. Use it to make a step durable before an outside effect that depends on it
+        (the intent to write a file before the write).
+        """
+        pending = self._pending()
+        if pending is None:
+            return self.head()
+        events, pending.events, pending.aggregates = pending.events, [], {}
+        if events:
+            pending.head = self._append(events)
+        return pending.head
+
+    def load(self, agg_id: UUID) -> Any:
+        """Return the aggregate ``agg_id``: this thread's batched copy, else the stored one.
+
+        Raises:
+            eventsourcing.application.AggregateNotFoundError: no such aggregate.
+        """
+        pending = self._pending()
+        if pending is not None and agg_id in pending.aggregates:
+            return pending.aggregates[agg_id]
+        return self.repository.get(agg_id)
+
+    def _pending(self) -> _Pending | None:
+        return getattr(self._batches, "current", None)
 
     def execute(
         self,
@@ -259,7 +338,7 @@ class EventStore(Application[UUID]):
         for attempt in range(2):
             agg: Aggregate
             try:
-                agg = self.repository.get(agg_id)
+                agg = self.load(agg_id)
                 created = False
             except AggregateNotFoundError:
                 if create is None:
@@ -364,6 +443,15 @@ class EventStore(Application[UUID]):
         """Close connections, ignoring errors (used at shutdown)."""
         with contextlib.suppress(Exception):
             self.close()
+
+
+@dataclass
+class _Pending:
+    """One thread's open batch: deferred events in save order, and their aggregates."""
+
+    head: int
+    events: list[Any] = field(default_factory=list)
+    aggregates: dict[UUID, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
