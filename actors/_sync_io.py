@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from actors._parse_cache import ParseCache
 from adapters import envrefs
 from adapters.base import ClientAdapter, ConfigFile
 from adapters.envrefs import EnvSyntax
@@ -27,6 +28,7 @@ from events.errors import AdapterError
 from projections.redact import mask_credentials
 
 __all__ = [
+    "PARSE_CACHE",
     "SYNC_FIELDS",
     "FileScan",
     "ScanReport",
@@ -48,6 +50,8 @@ _TYPES: Mapping[str, type[McpServer]] = {McpServer.kind: McpServer}
 #: redact values under such keys, which would corrupt the value on replay).
 _ALIASES = {"bearer_token_env": "bearer_env"}
 _MAX_ERROR = 300
+#: The last parse of every file this process scanned: an unchanged file is not parsed again.
+PARSE_CACHE = ParseCache()
 
 Value = dict[str, Any]
 Key = tuple[str, str]
@@ -171,7 +175,11 @@ def _parse(adapter: ClientAdapter, cfg: ConfigFile, data: bytes, kinds: frozense
 def scan_file(
     adapter: ClientAdapter, cfg: ConfigFile, roots: Sequence[Path], kinds: frozenset[str]
 ) -> FileScan:
-    """Read and parse one file; every failure becomes ``error``, never an exception."""
+    """Read and parse one file; every failure becomes ``error``, never an exception.
+
+    The file is always read and hashed; its parse is reused from :data:`PARSE_CACHE` when
+    the same adapter last parsed the same bytes at the same path.
+    """
     client, path, scope = str(cfg.client), str(cfg.path), str(cfg.scope)
     try:
         snap = read_config(cfg.path, allowed_roots=roots)
@@ -179,11 +187,18 @@ def scan_file(
         return FileScan(client, path, scope, True, error=_clean_error(e))
     if snap is None:
         return FileScan(client, path, scope, False)
-    try:
-        entities = _parse(adapter, cfg, snap.data, kinds)
-    except (AdapterError, ValueError, RecursionError, TypeError) as e:
-        # UnicodeDecodeError is a ValueError; pydantic's ValidationError too.
-        return FileScan(client, path, scope, True, snap.sha256, len(snap.data), _clean_error(e))
+    cache_key = (type(adapter), client, path, scope, tuple(sorted(kinds)))
+    cached = PARSE_CACHE.get(cache_key, snap.sha256)
+    if cached is not None:
+        entities = {(kind, name): value for kind, name, value in cached}
+    else:
+        try:
+            entities = _parse(adapter, cfg, snap.data, kinds)
+        except (AdapterError, ValueError, RecursionError, TypeError) as e:
+            # UnicodeDecodeError is a ValueError; pydantic's ValidationError too.
+            error = _clean_error(e)
+            return FileScan(client, path, scope, True, snap.sha256, len(snap.data), error)
+        PARSE_CACHE.put(cache_key, snap.sha256, [[k[0], k[1], v] for k, v in entities.items()])
     blank = not snap.data.strip()
     return FileScan(client, path, scope, True, snap.sha256, len(snap.data), None, entities, blank)
 

@@ -15,6 +15,7 @@ import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from actors._sync_io import entity_from_value
@@ -74,13 +75,26 @@ class FileChange:
     new_sha256: str
     writes: tuple[Write, ...]
     losses: tuple[Loss, ...] = ()
-    diff: str = ""
     _new: bytes = field(default=b"", repr=False, compare=False)
+    _old: str = field(default="", repr=False, compare=False)
 
     @property
     def is_noop(self) -> bool:
         """The file already holds the desired content."""
         return self.pre_sha256 == self.new_sha256
+
+    @cached_property
+    def diff(self) -> str:
+        """Unified diff, secrets redacted (computed when shown: applying needs none)."""
+        if self.is_noop:
+            return ""
+        lines = difflib.unified_diff(
+            redact_text(self._old).splitlines(keepends=True),
+            redact_text(self._new.decode("utf-8")).splitlines(keepends=True),
+            fromfile=self.path,
+            tofile=self.path,
+        )
+        return "".join(lines)
 
 
 class PreimageStore:
@@ -160,15 +174,6 @@ def plan_change(
     if snap is None and not rendered.text.strip():
         new_sha = ""  # nothing to create
         pre = ""
-    diff = ""
-    if pre != new_sha:
-        lines = difflib.unified_diff(
-            redact_text(text).splitlines(keepends=True),
-            redact_text(rendered.text).splitlines(keepends=True),
-            fromfile=str(cfg.path),
-            tofile=str(cfg.path),
-        )
-        diff = "".join(lines)
     return FileChange(
         str(cfg.client),
         str(cfg.path),
@@ -176,8 +181,8 @@ def plan_change(
         new_sha,
         tuple(writes),
         tuple(rendered.losses),
-        diff,
-        new,
+        _new=new,
+        _old=text,
     )
 
 
@@ -242,6 +247,18 @@ def apply_changes(
         for indexes in groups.values():
             run(indexes)
         return results
-    with ThreadPoolExecutor(min(len(groups), MAX_PARALLEL_WRITES)) as pool:
-        list(pool.map(run, groups.values()))
+    list(_writer_pool().map(run, groups.values()))
     return results
+
+
+_POOL: list[ThreadPoolExecutor] = []
+_POOL_LOCK = threading.Lock()
+
+
+def _writer_pool() -> ThreadPoolExecutor:
+    """The process's writer threads, started on first use and kept (a round is ~10 ms;
+    starting seven threads for each would cost a good part of that)."""
+    with _POOL_LOCK:
+        if not _POOL:
+            _POOL.append(ThreadPoolExecutor(MAX_PARALLEL_WRITES, "sync-write"))
+        return _POOL[0]
