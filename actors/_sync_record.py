@@ -87,7 +87,6 @@ def record_file(store: EventStore, scan: FileScan, scan_id: str, problem: str | 
         problem: why this read is not trusted (parse error, blank file, vanished), or None.
     """
     agg_id = client_file_id(scan.client, scan.path)
-    digests = {f"{k[0]}:{k[1]}": _digest(v) for k, v in scan.entities.items()}
 
     def act(agg: ClientFile) -> None:
         if not scan.present:
@@ -95,7 +94,10 @@ def record_file(store: EventStore, scan: FileScan, scan_id: str, problem: str | 
         elif problem is not None:
             if agg.parse_error != problem:
                 agg.fail_parse(problem)
-        else:
+        elif scan.sha256 != agg.sha256 or not agg.present:
+            # Digests only for a file that changed: hashing 200 entities on every no-op
+            # rescan costs more than the rest of recording it.
+            digests = {f"{k[0]}:{k[1]}": _digest(v) for k, v in scan.entities.items()}
             agg.observe(scan.sha256, digests, scan.size)
 
     def create(command_id: str) -> ClientFile:

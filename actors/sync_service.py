@@ -52,6 +52,7 @@ from actors.sync_engine import (
     HoldDeletion,
     NeedsApproval,
     Observation,
+    Plan,
     Policy,
     SyncEngine,
     Write,
@@ -73,6 +74,7 @@ __all__ = [
 #: Entity kinds synced by default.
 DEFAULT_KINDS = frozenset({"mcp_server"})
 Key = tuple[str, str]
+WriteOutcome = tuple[str | None, str] | Exception
 
 
 def default_policy(clients: Sequence[str], mode: str = "observe") -> Policy:
@@ -157,9 +159,9 @@ class SyncService:
                 return ApplyResult(applied=False, reason=f"unknown client {report.client}")
             # One round, at most two commits: the scan's facts go with the write intents.
             with self.store.batch():
-                self._observe_only(report)
+                plan = self._observe_only(report)
                 if self.policy.mode == "apply":
-                    return self._apply_writes(self.engine.plan().writes)
+                    return self._apply_writes(plan.writes)
             return ApplyResult(applied=False)
 
     def _problem(self, scan: FileScan) -> str | None:
@@ -198,9 +200,12 @@ class SyncService:
                 out[key] = written
         return out
 
-    def _record(self) -> None:
+    def _record(self) -> Plan:
+        """Record the engine's new facts and its current plan; return that plan."""
         record_facts(self.store, self.engine.take_facts())
-        record_plan(self.store, self.engine.plan())
+        plan = self.engine.plan()
+        record_plan(self.store, plan)
+        return plan
 
     # -- writing ----------------------------------------------------------------------
 
@@ -237,10 +242,14 @@ class SyncService:
            confirm).
         2. Write every target (compare-and-swap, pre-image first), in parallel: each
            target's fsyncs overlap the others'.
+           Each landed write is reported to ``on_written`` at once, so the target's watcher
+           knows its echo before it debounces it.
         3. Confirm the writes in the engine, record its facts, the plan and any losses or
-           abandoned writes; commit. Only then are the writes reported to ``on_written``.
+           abandoned writes; commit (when the outermost batch ends).
         """
-        done: list[tuple[FileChange, str]] = []
+        if not writes:
+            return ApplyResult(applied=True)  # nothing to write, nothing new to record
+        done: list[FileChange] = []
         abandoned: list[str] = []
         failure: BaseException | None = None
         with self.store.batch():
@@ -251,10 +260,9 @@ class SyncService:
                 else:
                     abandoned.append(change.path)
             self.store.flush()
-            to_write = [c for c in ready if not c.is_noop]
-            outcomes = iter(apply_changes(to_write, self.roots, self.preimages))
+            landed = self._write_all([c for c in ready if not c.is_noop])
             for change in ready:
-                outcome = (None, change.pre_sha256 or "") if change.is_noop else next(outcomes)
+                outcome = landed.get(id(change), (None, change.pre_sha256 or ""))
                 if isinstance(outcome, BaseException):
                     if self._write_failed(change, outcome):
                         abandoned.append(change.path)
@@ -262,18 +270,26 @@ class SyncService:
                         failure = failure or outcome
                     continue
                 self._apply_one(change, *outcome)
-                done.append((change, outcome[1]))
+                done.append(change)
             self._record()
-            for change, _ in done:
+            for change in done:
                 self._record_losses(change)
-            self.store.flush()
-        written = [(c, sha) for c, sha in done if not c.is_noop]
-        if self.on_written is not None:
-            for change, sha in written:
-                self.on_written(change.client, change.path, sha)
         if failure is not None:
             raise failure
-        return ApplyResult(applied=True, written=[c.path for c, _ in written], abandoned=abandoned)
+        written = [c.path for c in done if not c.is_noop]
+        return ApplyResult(applied=True, written=written, abandoned=abandoned)
+
+    def _write_all(self, changes: list[FileChange]) -> dict[int, WriteOutcome]:
+        """Write ``changes`` in parallel; report each landed one to ``on_written`` at once.
+
+        Returns:
+            ``id(change)`` → ``(pre_image_ref, sha256)`` or the exception the write raised.
+        """
+        outcomes = apply_changes(changes, self.roots, self.preimages)
+        for change, outcome in zip(changes, outcomes, strict=True):
+            if self.on_written is not None and not isinstance(outcome, BaseException):
+                self.on_written(change.client, change.path, outcome[1])
+        return {id(c): o for c, o in zip(changes, outcomes, strict=True)}
 
     def _intend(self, change: FileChange) -> bool:
         """Check ``change`` against the last observation and record its intents."""
@@ -343,7 +359,7 @@ class SyncService:
             self._observe_only(self._scan_report(change.client))
         return False
 
-    def _observe_only(self, report: ScanReport) -> None:
+    def _observe_only(self, report: ScanReport) -> Plan:
         complete = True
         for scan in report.files:
             problem = self._problem(scan)
@@ -353,7 +369,7 @@ class SyncService:
                 self._index.files[scan.path] = FileState(scan.sha256, bool(scan.entities))
         entities = self._as_written(report.client, report.entities, complete)
         self.engine.observe(Observation(report.client, report.scan_id, complete, entities))
-        self._record()
+        return self._record()
 
     def _alert_write(self, change: FileChange, message: str) -> None:
         raise_alert(
