@@ -43,7 +43,7 @@ def _ledgers(
     """Load or open the ledgers of ``keys``, leaving out those that already ran the command."""
     out: dict[EntityKey, SyncLedger] = {}
     for key in dict.fromkeys(keys):
-        # `in repository` replays the whole history; a cached get is ~10x cheaper.
+        # `in repository` replays the whole history; a (cached or batched) load is cheaper.
         agg: SyncLedger
         try:
             agg = store.load(ledger_id(*key))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
@@ -46,6 +47,8 @@ class Indexes:
 
     files: dict[str, FileState] = field(default_factory=dict)
     writes: dict[str, WriteRecord] = field(default_factory=dict)
+    #: The aggregates the orchestrator last saved (``EventStore.batch(keep=...)``).
+    aggregates: dict[UUID, Any] = field(default_factory=dict)
 
 
 def load_indexes(store: EventStore) -> Indexes:
@@ -125,7 +128,7 @@ def record_ledger(
     """Append one event to each existing entity ledger of ``keys`` (idempotent per command)."""
     ledgers = []
     for key in dict.fromkeys(keys):
-        # `in repository` replays the whole history; a cached get is ~10x cheaper.
+        # `in repository` replays the whole history; a (cached or batched) load is cheaper.
         try:
             ledger: SyncLedger = store.load(ledger_id(*key))
         except AggregateNotFoundError:

@@ -158,7 +158,7 @@ class SyncService:
             if report.client not in self.adapters:
                 return ApplyResult(applied=False, reason=f"unknown client {report.client}")
             # One round, at most two commits: the scan's facts go with the write intents.
-            with self.store.batch():
+            with self.store.batch(keep=self._index.aggregates):
                 plan = self._observe_only(report)
                 if self.policy.mode == "apply":
                     return self._apply_writes(plan.writes)
@@ -252,7 +252,7 @@ class SyncService:
         done: list[FileChange] = []
         abandoned: list[str] = []
         failure: BaseException | None = None
-        with self.store.batch():
+        with self.store.batch(keep=self._index.aggregates):
             ready: list[FileChange] = []
             for change in self._changes(writes):
                 if change.is_noop or self._intend(change):

@@ -157,7 +157,7 @@ class EventStore(Application[UUID]):
         return head
 
     @contextlib.contextmanager
-    def batch(self) -> Iterator[None]:
+    def batch(self, *, keep: dict[UUID, Any] | None = None) -> Iterator[None]:
         """Group every save made by this thread inside the block into one transaction.
 
         Saves are deferred and written, in the order they were made, when the outermost block
@@ -169,12 +169,20 @@ class EventStore(Application[UUID]):
         before the failure was meant to be durable, as it would have been unbatched. A
         concurrency clash surfaces at the flush, as :class:`ConcurrencyError`, without the
         per-command retry of :meth:`execute`.
+
+        Args:
+            keep: an identity map owned by one writer (who serialises its own calls). Every
+                aggregate a batch saves stays in it, and :meth:`load` in a later batch with
+                the same map returns that object itself when the log holds no newer event of
+                it (one indexed query), instead of the repository's deep copy: a copy grows
+                with the aggregate's state, which for a sync ledger grows with every edit.
+                Only the outermost block's map counts.
         """
         outer = self._pending()
         if outer is not None:
             yield
             return
-        self._batches.current = _Pending(head=self.head())
+        self._batches.current = _Pending(head=self.head(), keep=keep)
         try:
             yield
         finally:
@@ -193,9 +201,20 @@ class EventStore(Application[UUID]):
         pending = self._pending()
         if pending is None:
             return self.head()
-        events, pending.events, pending.aggregates = pending.events, [], {}
-        if events:
+        events, pending.events = pending.events, []
+        if not events:
+            return pending.head
+        try:
             pending.head = self._append(events)
+        except BaseException:
+            # These objects are now ahead of the log: never hand them out again.
+            for agg_id in {e.originator_id for e in events}:
+                pending.aggregates.pop(agg_id, None)
+                if pending.keep is not None:
+                    pending.keep.pop(agg_id, None)
+            raise
+        if pending.keep is not None:
+            pending.keep.update(pending.aggregates)
         return pending.head
 
     def load(self, agg_id: UUID) -> Any:
@@ -205,9 +224,22 @@ class EventStore(Application[UUID]):
             eventsourcing.application.AggregateNotFoundError: no such aggregate.
         """
         pending = self._pending()
-        if pending is not None and agg_id in pending.aggregates:
+        if pending is None:
+            return self.repository.get(agg_id)
+        if agg_id in pending.aggregates:
             return pending.aggregates[agg_id]
+        keep = pending.keep
+        kept = None if keep is None else keep.get(agg_id)
+        if keep is not None and kept is not None:
+            if not kept.pending_events and self._version(agg_id) == kept.version:
+                return kept
+            del keep[agg_id]  # changed elsewhere, or left half-done: read it afresh
         return self.repository.get(agg_id)
+
+    def _version(self, agg_id: UUID) -> int | None:
+        """The newest stored version of ``agg_id`` (None: no events)."""
+        newest = self.recorder.select_events(agg_id, desc=True, limit=1)
+        return newest[0].originator_version if newest else None
 
     def _pending(self) -> _Pending | None:
         return getattr(self._batches, "current", None)
@@ -353,9 +385,10 @@ class EventStore(Application[UUID]):
 
 @dataclass
 class _Pending:
-    """One thread's open batch: deferred events in save order, and their aggregates."""
+    """One thread's open batch: deferred events in save order, their aggregates, the keep map."""
 
     head: int
+    keep: dict[UUID, Any] | None = None
     events: list[Any] = field(default_factory=list)
     aggregates: dict[UUID, Any] = field(default_factory=dict)
 

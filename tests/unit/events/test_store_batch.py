@@ -5,9 +5,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
+from uuid import UUID
 
 import pytest
 
+from events.errors import ConcurrencyError
 from events.runtime import ActorLifecycle, Alert
 from events.store import EventStore, StoreConfig, aggregate_id
 
@@ -166,3 +169,62 @@ def test_flush_outside_a_batch_is_a_no_op(store: EventStore) -> None:
     """flush() with no batch open returns the head and writes nothing."""
     store.save_all(_alert("a"))
     assert store.flush() == 1
+
+
+def test_a_kept_aggregate_is_reused_while_the_log_has_nothing_newer(store: EventStore) -> None:
+    """With a keep map, the next batch gets the very object it saved, not a copy."""
+    keep: dict[UUID, Any] = {}
+    alert = _alert("a")
+    with store.batch(keep=keep):
+        store.save_all(alert)
+    agg_id = alert.id
+    saved = keep[agg_id]
+    with store.batch(keep=keep):
+        assert store.load(agg_id) is saved
+    assert store.load(agg_id) is not saved  # outside a batch: the repository's copy
+
+
+def test_a_kept_aggregate_changed_elsewhere_is_read_afresh(store: EventStore) -> None:
+    """Another writer's event makes the kept object stale; load returns the new state."""
+    keep: dict[UUID, Any] = {}
+    alert = _alert("a")
+    with store.batch(keep=keep):
+        store.save_all(alert)
+    agg_id = alert.id
+    other = store.load(agg_id)
+    other.acknowledge(by="someone")
+    store.save_all(other)
+    with store.batch(keep=keep):
+        fresh = store.load(agg_id)
+    assert fresh.acknowledged
+    assert fresh.version == 2
+
+
+def test_a_failed_flush_forgets_the_objects_it_could_not_save(store: EventStore) -> None:
+    """After a concurrency clash the kept object (now ahead of the log) is never reused."""
+    keep: dict[UUID, Any] = {}
+    alert = _alert("a")
+    with store.batch(keep=keep):
+        store.save_all(alert)
+    agg_id = alert.id
+
+    def clash() -> None:
+        with store.batch(keep=keep):
+            mine = store.load(agg_id)
+            mine.acknowledge(by="me")
+            store.save_all(mine)
+            worker = threading.Thread(target=lambda: _ack(store, agg_id, "them"))
+            worker.start()
+            worker.join()
+
+    with pytest.raises(ConcurrencyError):
+        clash()
+    assert agg_id not in keep
+    with store.batch(keep=keep):
+        assert store.load(agg_id).version == 2
+
+
+def _ack(store: EventStore, agg_id: UUID, by: str) -> None:
+    agg = store.load(agg_id)
+    agg.acknowledge(by=by)
+    store.save_all(agg)
