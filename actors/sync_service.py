@@ -240,10 +240,9 @@ class SyncService:
            intent per entity; commit. The intent is durable before the file changes, so a
            crash mid-write leaves a record of what was being written (intent → write →
            confirm).
-        2. Write every target (compare-and-swap, pre-image first), in parallel: each
-           target's fsyncs overlap the others'.
-           Each landed write is reported to ``on_written`` at once, so the target's watcher
-           knows its echo before it debounces it.
+        2. Write every target (compare-and-swap, pre-image first), in parallel so their
+           fsyncs overlap. Each landed write is reported to ``on_written`` at once, so the
+           target's watcher knows its echo before it debounces it.
         3. Confirm the writes in the engine, record its facts, the plan and any losses or
            abandoned writes; commit (when the outermost batch ends).
         """
