@@ -32,6 +32,7 @@ from eventsourcing.persistence import IntegrityError, Notification, PersistenceE
 from eventsourcing.utils import get_topic
 
 from events._mapper import PydanticMapper
+from events._raw import RawNotification, dashed
 from events._store_config import (
     PostgresConfig,
     StoreConfig,
@@ -354,7 +355,7 @@ class EventStore(Application[UUID]):
             except sqlite3.Error as exc:
                 msg = f"event store read failed: {exc}"
                 raise StoreUnavailableError(msg) from exc
-        return [RawNotification(row[0], _dashed(row[1]), row[2], row[3], row[4]) for row in rows]
+        return [RawNotification(row[0], dashed(row[1]), row[2], row[3], row[4]) for row in rows]
 
     def decode_body(self, notification: Notification) -> dict[str, Any]:
         """Return the (upcast) JSON body of a stored event."""
@@ -391,25 +392,6 @@ class _Pending:
     keep: dict[UUID, Any] | None = None
     events: list[Any] = field(default_factory=list)
     aggregates: dict[UUID, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class RawNotification:
-    """A stored event as read straight from SQLite (see :meth:`EventStore.read_raw`)."""
-
-    id: int
-    originator_id: str
-    originator_version: int
-    topic: str
-    state: bytes
-
-
-def _dashed(originator_id: str) -> str:
-    """eventsourcing stores UUIDs as 32 hex digits; show them the usual dashed way."""
-    h = originator_id
-    if len(h) == 32:
-        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
-    return h
 
 
 def topics_of(classes: Sequence[type]) -> tuple[str, ...]:
