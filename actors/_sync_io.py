@@ -12,6 +12,7 @@ are :class:`~events.client_config.SecretLiteral` fingerprints), never content.
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from adapters import envrefs
 from adapters.base import ClientAdapter, ConfigFile
 from adapters.envrefs import EnvSyntax
 from adapters.files import find_case_collisions, read_config
-from events.client_config import Entity, EntityKey, McpServer
+from events.client_config import Command, Entity, EntityKey, McpServer, Subagent
 from events.errors import AdapterError
 from projections.redact import mask_credentials
 
@@ -40,10 +41,19 @@ __all__ = [
 
 #: Per kind, the canonical fields that sync: those every built-in client expresses (plus the
 #: transport, which decides which of them apply). Other fields stay with each client.
+#: Commands: TOML commands (Gemini, Qwen) have no argument hint, model or tool list.
+#: Subagents: Codex and Cursor have no tool lists, and a model id means something only to
+#: its own family (``sonnet`` vs ``gemini-2.5-pro``), so the model stays per client.
 SYNC_FIELDS: Mapping[str, tuple[str, ...]] = {
     McpServer.kind: ("transport", "command", "args", "env", "url", "headers", "bearer_token_env"),
+    Command.kind: ("description", "body"),
+    Subagent.kind: ("description", "prompt"),
 }
-_TYPES: Mapping[str, type[McpServer]] = {McpServer.kind: McpServer}
+_TYPES: Mapping[str, type[McpServer | Command | Subagent]] = {
+    McpServer.kind: McpServer,
+    Command.kind: Command,
+    Subagent.kind: Subagent,
+}
 #: Engine-value spelling of fields whose canonical name looks like a secret's key (events
 #: redact values under such keys, which would corrupt the value on replay).
 _ALIASES = {"bearer_token_env": "bearer_env"}
@@ -228,8 +238,14 @@ def project(adapter: ClientAdapter, cfg: ConfigFile, key: Key, value: Value) -> 
 
     A lossy target (Codex cannot expand ``${X}`` in args; a secret cannot be copied) holds
     a different value than the one written; comparing an observation with this projection
-    tells "the client still holds our write" from "someone edited it".
+    tells "the client still holds our write" from "someone edited it". A one-per-file
+    entity (command, subagent) is rendered into an empty file of its own name.
     """
+    dialect = adapter.subagent_dialect
+    if key[0] == Subagent.kind and dialect is not None and cfg.kinds == {Subagent.kind}:
+        # A new agent file takes its name from the file name; the target's own file may
+        # be named otherwise (``name:`` in the frontmatter), so render into a namesake.
+        cfg = dataclasses.replace(cfg, path=cfg.path.with_name(f"{key[1]}{dialect.suffix}"))
     try:
         entity = entity_from_value(key, value, scope=str(cfg.scope))
         rendered = adapter.render(cfg, "", {EntityKey(*key): entity})
