@@ -20,10 +20,12 @@ from pathlib import Path
 from typing import Any
 
 from adapters import envrefs
+from adapters._commands import CommandCodec
 from adapters.base import ClientAdapter, ConfigFile
 from adapters.envrefs import EnvSyntax
 from adapters.files import find_case_collisions, read_config
-from events.client_config import Command, Entity, EntityKey, McpServer, Subagent
+from adapters.formats import Format
+from events.client_config import Command, Entity, EntityKey, McpServer, Scope, Subagent
 from events.errors import AdapterError
 from projections.redact import mask_credentials
 
@@ -58,6 +60,8 @@ _TYPES: Mapping[str, type[McpServer | Command | Subagent]] = {
 #: redact values under such keys, which would corrupt the value on replay).
 _ALIASES = {"bearer_token_env": "bearer_env"}
 _MAX_ERROR = 300
+#: A stand-in path for parsing a hand-written command body.
+_RESOLVED = Path("commands/resolved.md")
 
 Value = dict[str, Any]
 Key = tuple[str, str]
@@ -141,7 +145,8 @@ def entity_from_value(
 def friendly_fields(value: Value) -> Value:
     """Accept plain strings where the canonical model wants templates (``${VAR}`` syntax).
 
-    Lets a person resolve a conflict with ``{"command": "npx", "args": ["-y", "x"]}``.
+    Lets a person resolve a conflict with ``{"command": "npx", "args": ["-y", "x"]}``, or a
+    command's with ``{"body": "Review $ARGUMENTS"}`` (Claude's Markdown placeholders).
     """
 
     def template(item: Any) -> Any:
@@ -158,6 +163,11 @@ def friendly_fields(value: Value) -> Value:
     for name in ("env", "headers"):
         if isinstance(out.get(name), dict):
             out[name] = {k: template(v) for k, v in out[name].items()}
+    if isinstance(out.get("body"), str):
+        # An empty frontmatter first, so a body that starts with "---" stays body.
+        text = "---\n---\n" + out["body"]
+        parsed = CommandCodec(Format.MARKDOWN).parse(_RESOLVED, text, Scope.USER, "")
+        out["body"] = parsed.model_dump(mode="json")["body"]
     return out
 
 

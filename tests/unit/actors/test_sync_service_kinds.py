@@ -310,3 +310,36 @@ def test_positional_argument_into_toml_is_lossy_and_stays_quiet(tmp_path: Path) 
     for _ in range(2):
         assert service.scan().written == []
     assert service.conflicts() == []
+
+
+def test_command_conflict_resolved_with_a_markdown_body(tmp_path: Path) -> None:
+    """Resolving a command conflict with a plain Markdown body writes it in every syntax."""
+    service, home = with_review_command(tmp_path)
+    (home / COMMAND_PATHS["gemini"]).write_text('prompt = "gemini {{args}}"\n')
+    (home / COMMAND_PATHS["opencode"]).write_text("opencode $ARGUMENTS\n")
+    service.scan()
+    conflict = service.conflicts()[0]
+    service.resolve(conflict["conflict_id"], value={"description": "R", "body": "Both $ARGUMENTS"})
+    gemini = tomllib.loads((home / COMMAND_PATHS["gemini"]).read_text())
+    assert gemini == {"description": "R", "prompt": "Both {{args}}"}
+    claude = load(Format.MARKDOWN, (home / COMMAND_PATHS["claude-code"]).read_text())
+    assert claude["body"] == "Both $ARGUMENTS"
+    assert claude["frontmatter"]["x-custom"] == "keep"
+    assert service.conflicts() == []
+
+
+def test_restart_rebuilds_command_and_agent_state_and_stays_quiet(tmp_path: Path) -> None:
+    """A new orchestrator on the same log writes nothing for synced commands and agents."""
+    service, home = with_review_command(tmp_path)
+    put(home / AGENT_PATHS["claude-code"], CLAUDE_AGENT)
+    service.scan("claude-code")
+    before = files_under(home)
+    again = SyncService(
+        service.store,
+        service.adapters,
+        home=home,
+        preimage_dir=tmp_path / "preimages",
+        policy=service.policy,
+    )
+    assert again.scan().written == []
+    assert files_under(home) == before
