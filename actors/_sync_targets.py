@@ -12,10 +12,12 @@ simply not written, and nothing is reported about it per entity.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from actors._sync_types import Policy
 from actors.lifecycle import raise_alert
 from adapters._commands import command_name
 from adapters.base import ClientAdapter, ConfigFile
@@ -24,7 +26,14 @@ from events.client_config import Command, Scope, Subagent
 from events.errors import AdapterError
 from events.store import EventStore
 
-__all__ = ["FILE_KINDS", "alert_unsafe_name", "file_target", "has_kind", "kind_files"]
+__all__ = [
+    "FILE_KINDS",
+    "alert_unsafe_name",
+    "file_target",
+    "has_kind",
+    "kind_files",
+    "with_lacks",
+]
 
 #: Entity kinds stored one per file.
 FILE_KINDS = frozenset({Command.kind, Subagent.kind})
@@ -39,6 +48,21 @@ def has_kind(adapter: ClientAdapter, kind: str) -> bool:
     if kind == Subagent.kind:
         return adapter.subagent_dialect is not None
     return True
+
+
+def with_lacks(policy: Policy, adapters: Mapping[str, ClientAdapter]) -> Policy:
+    """``policy`` told which clients cannot hold which file kinds (unless it already says).
+
+    Without this the engine would plan a write of every command into Codex on every round,
+    and log it each time the plan changes.
+    """
+    if policy.lacks:
+        return policy
+    lacks = {
+        client: frozenset(k for k in FILE_KINDS if not has_kind(adapter, k))
+        for client, adapter in adapters.items()
+    }
+    return dataclasses.replace(policy, lacks={c: k for c, k in lacks.items() if k})
 
 
 def kind_files(

@@ -343,3 +343,16 @@ def test_restart_rebuilds_command_and_agent_state_and_stays_quiet(tmp_path: Path
     )
     assert again.scan().written == []
     assert files_under(home) == before
+
+
+def test_clients_without_commands_get_no_planned_writes(tmp_path: Path) -> None:
+    """Codex, Copilot, Cursor and Rovo Dev have no commands: the engine plans nothing for them."""
+    service, _ = with_review_command(tmp_path)
+    assert service.engine.plan().writes == ()
+    ledger = [
+        service.store.decode(n)
+        for n in service.store.read(0, 100_000)
+        if type(service.store.decode(n)).__qualname__ == "SyncLedger.SyncPlanned"
+    ]
+    targets = {w.client for event in ledger for w in event.writes}
+    assert targets.isdisjoint({"codex", "copilot", "cursor", "rovodev"})
