@@ -8,9 +8,12 @@ from pathlib import Path
 import pytest
 
 from actors._sync_io import FileScan, ScanReport
+from actors._sync_write import PreimageStore, delete_file
 from actors.sync_service import SyncService, default_policy
+from adapters.files import sha256_hex
 from adapters.formats import Format, load
 from adapters.registry import load_adapters
+from events.errors import WriteConflictError
 from events.store import EventStore, StoreConfig
 from events.sync import SyncLedger
 
@@ -356,3 +359,35 @@ def test_clients_without_commands_get_no_planned_writes(tmp_path: Path) -> None:
     ]
     targets = {w.client for event in ledger for w in event.writes}
     assert targets.isdisjoint({"codex", "copilot", "cursor", "rovodev"})
+
+
+def test_edit_racing_a_deletion_wins_and_nothing_is_lost(tmp_path: Path) -> None:
+    """Gemini edits a command Claude deleted: the edited file stays and the edit comes back."""
+    service, home = with_review_command(tmp_path)
+    (home / COMMAND_PATHS["claude-code"]).unlink()
+    service.scan("claude-code")
+    gemini = home / COMMAND_PATHS["gemini"]
+    gemini.write_text('description = "Review code"\nprompt = "kept {{args}}"\n')
+    service.scan("claude-code")
+    service.scan()
+    assert gemini.read_text() == 'description = "Review code"\nprompt = "kept {{args}}"\n'
+    assert "kept $ARGUMENTS" in (home / COMMAND_PATHS["claude-code"]).read_text()
+
+
+def test_cas_delete_refuses_a_changed_file_and_keeps_a_symlinks_target(tmp_path: Path) -> None:
+    """delete_file removes nothing when the bytes changed; a symlink loses only the link."""
+    store = PreimageStore(tmp_path / "pre")
+    target = put(tmp_path / "dotfiles" / "review.md", "hello\n")
+    link = tmp_path / "commands" / "review.md"
+    link.parent.mkdir()
+    link.symlink_to(target)
+    with pytest.raises(WriteConflictError):
+        delete_file(link, sha256_hex(b"other\n"), [tmp_path], store)
+    assert link.is_symlink()
+    delete_file(link, sha256_hex(b"hello\n"), [tmp_path], store)
+    assert not link.exists()
+    assert not link.is_symlink()
+    assert target.read_text() == "hello\n"
+    plain = put(tmp_path / "commands" / "plain.md", "x\n")
+    delete_file(plain, sha256_hex(b"x\n"), [tmp_path], store)
+    assert sorted(p.name for p in plain.parent.iterdir()) == []
