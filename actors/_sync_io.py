@@ -12,6 +12,7 @@ are :class:`~events.client_config.SecretLiteral` fingerprints), never content.
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -20,10 +21,12 @@ from typing import Any
 
 from actors._parse_cache import ParseCache
 from adapters import envrefs
+from adapters._commands import CommandCodec
 from adapters.base import ClientAdapter, ConfigFile
 from adapters.envrefs import EnvSyntax
 from adapters.files import find_case_collisions, read_config
-from events.client_config import Entity, EntityKey, McpServer
+from adapters.formats import Format
+from events.client_config import Command, Entity, EntityKey, McpServer, Scope, Subagent
 from events.errors import AdapterError
 from projections.redact import mask_credentials
 
@@ -42,16 +45,27 @@ __all__ = [
 
 #: Per kind, the canonical fields that sync: those every built-in client expresses (plus the
 #: transport, which decides which of them apply). Other fields stay with each client.
+#: Commands: TOML commands (Gemini, Qwen) have no argument hint, model or tool list.
+#: Subagents: Codex and Cursor have no tool lists, and a model id means something only to
+#: its own family (``sonnet`` vs ``gemini-2.5-pro``), so the model stays per client.
 SYNC_FIELDS: Mapping[str, tuple[str, ...]] = {
     McpServer.kind: ("transport", "command", "args", "env", "url", "headers", "bearer_token_env"),
+    Command.kind: ("description", "body"),
+    Subagent.kind: ("description", "prompt"),
 }
-_TYPES: Mapping[str, type[McpServer]] = {McpServer.kind: McpServer}
+_TYPES: Mapping[str, type[McpServer | Command | Subagent]] = {
+    McpServer.kind: McpServer,
+    Command.kind: Command,
+    Subagent.kind: Subagent,
+}
 #: Engine-value spelling of fields whose canonical name looks like a secret's key (events
 #: redact values under such keys, which would corrupt the value on replay).
 _ALIASES = {"bearer_token_env": "bearer_env"}
 _MAX_ERROR = 300
 #: The last parse of every file this process scanned: an unchanged file is not parsed again.
 PARSE_CACHE = ParseCache()
+#: A stand-in path for parsing a hand-written command body.
+_RESOLVED = Path("commands/resolved.md")
 
 Value = dict[str, Any]
 Key = tuple[str, str]
@@ -135,7 +149,8 @@ def entity_from_value(
 def friendly_fields(value: Value) -> Value:
     """Accept plain strings where the canonical model wants templates (``${VAR}`` syntax).
 
-    Lets a person resolve a conflict with ``{"command": "npx", "args": ["-y", "x"]}``.
+    Lets a person resolve a conflict with ``{"command": "npx", "args": ["-y", "x"]}``, or a
+    command's with ``{"body": "Review $ARGUMENTS"}`` (Claude's Markdown placeholders).
     """
 
     def template(item: Any) -> Any:
@@ -152,6 +167,11 @@ def friendly_fields(value: Value) -> Value:
     for name in ("env", "headers"):
         if isinstance(out.get(name), dict):
             out[name] = {k: template(v) for k, v in out[name].items()}
+    if isinstance(out.get("body"), str):
+        # An empty frontmatter first, so a body that starts with "---" stays body.
+        text = "---\n---\n" + out["body"]
+        parsed = CommandCodec(Format.MARKDOWN).parse(_RESOLVED, text, Scope.USER, "")
+        out["body"] = parsed.model_dump(mode="json")["body"]
     return out
 
 
@@ -243,8 +263,14 @@ def project(adapter: ClientAdapter, cfg: ConfigFile, key: Key, value: Value) -> 
 
     A lossy target (Codex cannot expand ``${X}`` in args; a secret cannot be copied) holds
     a different value than the one written; comparing an observation with this projection
-    tells "the client still holds our write" from "someone edited it".
+    tells "the client still holds our write" from "someone edited it". A one-per-file
+    entity (command, subagent) is rendered into an empty file of its own name.
     """
+    dialect = adapter.subagent_dialect
+    if key[0] == Subagent.kind and dialect is not None and cfg.kinds == {Subagent.kind}:
+        # A new agent file takes its name from the file name; the target's own file may
+        # be named otherwise (``name:`` in the frontmatter), so render into a namesake.
+        cfg = dataclasses.replace(cfg, path=cfg.path.with_name(f"{key[1]}{dialect.suffix}"))
     try:
         entity = entity_from_value(key, value, scope=str(cfg.scope))
         rendered = adapter.render(cfg, "", {EntityKey(*key): entity})

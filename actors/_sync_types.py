@@ -64,6 +64,8 @@ class Policy:
         mode: ``observe`` plans without allowing apply; ``apply`` allows it.
         max_deletions: more deletions than this from one client in one plan are held.
         unsupported: per client, value fields it cannot express (reported as lossy).
+        lacks: per client, entity kinds it cannot hold at all (Codex has no commands); such a
+            client is never a write target for them.
     """
 
     clients: tuple[str, ...]
@@ -77,6 +79,11 @@ class Policy:
     mode: Literal["observe", "apply"] = "apply"
     max_deletions: int = 3
     unsupported: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    lacks: Mapping[str, frozenset[str]] = field(default_factory=dict)
+
+    def holds(self, client: str, kind: str) -> bool:
+        """Return True when ``client`` can hold entities of ``kind``."""
+        return kind not in self.lacks.get(client, frozenset())
 
     def covers(self, key: EntityKey) -> bool:
         """Return True when ``key`` is in this policy's kinds and name filters."""

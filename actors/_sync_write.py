@@ -4,14 +4,19 @@ A :class:`FileChange` is computed from a fresh read of the target and the engine
 it; it carries hashes and a redacted diff, never file text that could leave the process. The
 apply step stores the exact pre-image bytes (0600, under ``preimages/``, named by sha256)
 *before* the atomic compare-and-swap write, so a crash between the two still leaves a way back.
+
+A one-entity-per-file kind (command, subagent) whose entity is deleted deletes its file, with
+the same compare-and-swap and pre-image; :func:`revert_file` undoes any of these writes.
 """
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import os
 import re
 import threading
+import uuid
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -21,7 +26,7 @@ from pathlib import Path
 from actors._sync_io import entity_from_value
 from actors._sync_types import Write
 from adapters.base import ClientAdapter, ConfigFile, Desired
-from adapters.files import WriteFailedError, atomic_write, read_config, sha256_hex
+from adapters.files import TEMP_PREFIX, WriteFailedError, atomic_write, read_config, sha256_hex
 from events.client_config import Entity, EntityKey, Loss
 from events.errors import WriteConflictError
 from projections.redact import mask_credentials
@@ -31,8 +36,10 @@ __all__ = [
     "PreimageStore",
     "apply_change",
     "apply_changes",
+    "delete_file",
     "plan_change",
     "redact_text",
+    "revert_file",
 ]
 
 _SECRET_ASSIGN = re.compile(
@@ -63,10 +70,10 @@ class FileChange:
         client: the target client.
         path: the target path as the client names it.
         pre_sha256: hash the file must still have (None = it must not exist).
-        new_sha256: hash of the content to write.
+        new_sha256: hash of the content to write ("" when the file is deleted).
         writes: the engine writes this change carries out.
         losses: what the target cannot express.
-        diff: unified diff, secrets redacted.
+        delete: the file is removed (its only entity was deleted).
     """
 
     client: str
@@ -75,6 +82,7 @@ class FileChange:
     new_sha256: str
     writes: tuple[Write, ...]
     losses: tuple[Loss, ...] = ()
+    delete: bool = False
     _new: bytes = field(default=b"", repr=False, compare=False)
     _old: str = field(default="", repr=False, compare=False)
 
@@ -92,7 +100,7 @@ class FileChange:
             redact_text(self._old).splitlines(keepends=True),
             redact_text(self._new.decode("utf-8")).splitlines(keepends=True),
             fromfile=self.path,
-            tofile=self.path,
+            tofile="/dev/null" if self.delete else self.path,
         )
         return "".join(lines)
 
@@ -168,9 +176,10 @@ def plan_change(
         )
     plan_desired: Desired = desired
     rendered = adapter.render(cfg, text, plan_desired)
+    delete = rendered.delete_file and snap is not None
     new = rendered.text.encode("utf-8")
     pre = None if snap is None else snap.sha256
-    new_sha = sha256_hex(new)
+    new_sha = "" if delete else sha256_hex(new)
     if snap is None and not rendered.text.strip():
         new_sha = ""  # nothing to create
         pre = ""
@@ -181,6 +190,7 @@ def plan_change(
         new_sha,
         tuple(writes),
         tuple(rendered.losses),
+        delete,
         _new=new,
         _old=text,
     )
@@ -192,7 +202,8 @@ def apply_change(
     """Write ``change`` if the target still holds what it was planned against.
 
     Returns:
-        ``(pre_image_ref, new_sha256)``; the ref is None when the file did not exist.
+        ``(pre_image_ref, new_sha256)``; the ref is None when the file did not exist, the hash
+        is "" when the file was deleted.
 
     Raises:
         WriteConflictError: the target changed since the plan; nothing was written.
@@ -209,6 +220,9 @@ def apply_change(
     except OSError as e:
         msg = f"cannot keep the pre-image of {path} ({e.strerror}); nothing was written"
         raise WriteFailedError(msg, errno_=e.errno) from e
+    if change.delete and change.pre_sha256 is not None:
+        delete_file(path, change.pre_sha256, roots, preimages)
+        return ref, ""
     result = atomic_write(path, change._new, expected_sha256=change.pre_sha256, allowed_roots=roots)
     return ref, result.sha256
 
@@ -262,3 +276,83 @@ def _writer_pool() -> ThreadPoolExecutor:
         if not _POOL:
             _POOL.append(ThreadPoolExecutor(MAX_PARALLEL_WRITES, "sync-write"))
         return _POOL[0]
+
+
+def _conflict(path: Path) -> WriteConflictError:
+    msg = f"{path} changed since it was read; nothing was deleted"
+    return WriteConflictError(msg, hint="rescan and plan again")
+
+
+def delete_file(
+    path: Path, expected_sha256: str, roots: Sequence[Path], preimages: PreimageStore
+) -> None:
+    """Remove ``path`` if it still holds ``expected_sha256`` (compare-and-swap delete).
+
+    The file is first renamed aside in its own directory, then checked again: a client write
+    that slipped in between is put back (or, if the client already made a new file, kept as
+    a pre-image), so no content is lost in the race. A symlink loses the link, not its target.
+
+    Raises:
+        WriteConflictError: the file changed or vanished; nothing was deleted.
+        WriteFailedError: an OS error; the file is intact.
+    """
+    snap = read_config(path, allowed_roots=roots)
+    if snap is None or snap.sha256 != expected_sha256:
+        raise _conflict(path)
+    real = snap.real_path
+    try:
+        if path.is_symlink():
+            path.unlink()  # the dotfile-manager copy the link points to stays
+            return
+        aside = real.with_name(f"{TEMP_PREFIX}{real.name}.{uuid.uuid4().hex[:12]}.tmp")
+        os.rename(real, aside)
+        data = aside.read_bytes()
+        if sha256_hex(data) != expected_sha256:
+            preimages.put(data)
+            with contextlib.suppress(FileExistsError):
+                os.link(aside, real)
+            aside.unlink()
+            raise _conflict(path)
+        aside.unlink()
+        fd = os.open(real.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError as e:
+        msg = f"cannot delete {path} ({e.strerror})"
+        raise WriteFailedError(msg, errno_=e.errno) from e
+
+
+def revert_file(
+    path: Path,
+    sha256: str,
+    pre_image_ref: str | None,
+    roots: Sequence[Path],
+    preimages: PreimageStore,
+) -> None:
+    """Undo one applied write: restore the pre-image, re-create a deleted file, or delete a
+    file the write created.
+
+    Args:
+        path: the written file.
+        sha256: what the write left ("" = it deleted the file).
+        pre_image_ref: the bytes it replaced (None = the file did not exist).
+        roots: directories the file must stay under.
+        preimages: where the pre-images are.
+
+    Raises:
+        WriteConflictError: the file changed since that write; nothing was touched.
+    """
+    expected = sha256 or None
+    snap = read_config(path, allowed_roots=roots)
+    if (None if snap is None else snap.sha256) != expected:
+        msg = f"{path} changed since the write; not reverting over newer content"
+        raise WriteConflictError(msg)
+    if snap is not None:
+        preimages.put(snap.data)  # the revert itself can be undone by hand
+    if pre_image_ref is None:
+        delete_file(path, sha256, roots, preimages)
+    else:
+        data = preimages.get(pre_image_ref)
+        atomic_write(path, data, expected_sha256=expected, allowed_roots=roots)

@@ -347,6 +347,8 @@ class SyncEngine:
             return self._one_way_decisions(slot, st)
         out: list[Decision] = []
         for client in self.policy.clients:
+            if not self.policy.holds(client, key[0]):
+                continue
             in_sync = st.seen.get(client) == st.base.get(client)
             if client in self.state.scanned and in_sync and st.base.get(client) != st.agreed:
                 out.extend(self._write(client, slot, st))
@@ -359,6 +361,8 @@ class SyncEngine:
         out: list[Decision] = []
         for client in self.policy.clients:
             if client == source or client not in self.state.scanned:
+                continue
+            if not self.policy.holds(client, slot[0][0]):
                 continue
             if st.seen.get(client) != st.agreed:
                 if st.seen.get(client) != st.base.get(client):

@@ -43,9 +43,16 @@ from actors._sync_record import (
     record_file,
     record_ledger,
 )
+from actors._sync_targets import FILE_KINDS, alert_unsafe_name, file_target, with_lacks
 from actors._sync_values import canonical_hash, digest
 from actors._sync_views import ApplyResult, SyncPlanView, change_dict, decision_dict
-from actors._sync_write import FileChange, PreimageStore, apply_changes, plan_change
+from actors._sync_write import (
+    FileChange,
+    PreimageStore,
+    apply_changes,
+    plan_change,
+    revert_file,
+)
 from actors.lifecycle import raise_alert
 from actors.sync_engine import (
     Conflict,
@@ -58,8 +65,8 @@ from actors.sync_engine import (
     Write,
 )
 from adapters.base import ClientAdapter, ConfigFile
-from adapters.files import atomic_write, read_config, sweep_stale_temps
-from events.errors import ActorError, AdapterError, WriteConflictError
+from adapters.files import sweep_stale_temps
+from events.errors import ActorError, AdapterError, UnsafeInputError, WriteConflictError
 from events.store import EventStore
 from events.sync import SyncLedger
 from projections.sync_models import write_id
@@ -72,13 +79,14 @@ __all__ = [
 ]
 
 #: Entity kinds synced by default.
-DEFAULT_KINDS = frozenset({"mcp_server"})
+DEFAULT_KINDS = frozenset({"mcp_server", "command", "subagent"})
 Key = tuple[str, str]
 WriteOutcome = tuple[str | None, str] | Exception
 
 
 def default_policy(clients: Sequence[str], mode: str = "observe") -> Policy:
-    """Two-way sync of MCP servers between ``clients``, manual conflicts, given mode."""
+    """Two-way sync of MCP servers, commands and subagents between ``clients``, manual
+    conflicts, given mode."""
     return Policy(
         tuple(str(c) for c in clients),
         kinds=DEFAULT_KINDS,
@@ -117,6 +125,7 @@ class SyncService:
         self.adapters = {str(k): v for k, v in adapters.items()}
         self.home = home
         self.policy = policy or default_policy(list(self.adapters))
+        self.policy = with_lacks(self.policy, self.adapters)
         self.projects = tuple(projects)
         self.roots = (home, *self.projects, *extra_roots)
         self.preimages = PreimageStore(preimage_dir)
@@ -211,6 +220,20 @@ class SyncService:
 
     def _target(self, client: str, scope: str, key: Key) -> ConfigFile | None:
         """The file of ``client`` that holds ``key`` in ``scope`` (or would create it)."""
+        if key[0] in FILE_KINDS:
+            try:
+                return file_target(
+                    self.adapters,
+                    client,
+                    key,
+                    scope,
+                    home=self.home,
+                    projects=self.projects,
+                    roots=self.roots,
+                )
+            except UnsafeInputError as e:
+                alert_unsafe_name(self.store, client, key, e.message)
+                return None
         files = [f for f in self._files(client) if str(f.scope) == scope and key[0] in f.kinds]
         for cfg in files:
             state = self._index.files.get(str(cfg.path))
@@ -442,6 +465,9 @@ class SyncService:
     def revert(self, wid: str) -> ApplyResult:
         """Restore the exact bytes a write replaced, and record ``ChangeReverted``.
 
+        A write that created a file is undone by deleting it; one that deleted a file, by
+        re-creating it.
+
         Raises:
             ActorError: unknown write id, or the file changed since that write.
         """
@@ -450,14 +476,13 @@ class SyncService:
             if rec is None:
                 msg = f"no write with id {wid!r}"
                 raise ActorError(msg, hint="see the sync_log table")
-            path = Path(rec.path)
-            snap = read_config(path, allowed_roots=self.roots)
-            if snap is None or snap.sha256 != rec.sha256:
+            try:
+                revert_file(
+                    Path(rec.path), rec.sha256, rec.pre_image_ref, self.roots, self.preimages
+                )
+            except WriteConflictError as e:
                 msg = f"{rec.path} changed since write {wid}; not reverting over newer content"
-                raise ActorError(msg)
-            self.preimages.put(snap.data)
-            data = b"" if rec.pre_image_ref is None else self.preimages.get(rec.pre_image_ref)
-            atomic_write(path, data, expected_sha256=rec.sha256, allowed_roots=self.roots)
+                raise ActorError(msg) from e
             record_ledger(
                 self.store, rec.keys, f"revert:{wid}", SyncLedger.ChangeReverted, write_id=wid
             )

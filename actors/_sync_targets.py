@@ -1,0 +1,200 @@
+"""Where a one-entity-per-file entity (a command, a subagent) lives in a client.
+
+MCP servers share one settings file per scope; commands and subagents have one file each.
+The target of a write is the client's existing file for that entity name, else the file the
+adapter would create (``locate_command`` / ``locate_subagent``). A project-scope slot does not
+say which project it belongs to, so a new file goes to the first project where some client
+already holds the entity.
+
+A client without the kind (no ``command_codec`` / ``subagent_dialect``) has no target: it is
+simply not written, and nothing is reported about it per entity.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from actors._sync_types import Policy
+from actors.lifecycle import raise_alert
+from adapters._commands import command_name
+from adapters.base import ClientAdapter, ConfigFile
+from adapters.files import read_config
+from events.client_config import Command, Scope, Subagent
+from events.errors import AdapterError
+from events.store import EventStore
+
+__all__ = [
+    "FILE_KINDS",
+    "alert_unsafe_name",
+    "file_target",
+    "has_kind",
+    "kind_files",
+    "with_lacks",
+]
+
+#: Entity kinds stored one per file.
+FILE_KINDS = frozenset({Command.kind, Subagent.kind})
+
+Key = tuple[str, str]
+
+
+def has_kind(adapter: ClientAdapter, kind: str) -> bool:
+    """Whether ``adapter``'s client can hold entities of ``kind`` at all."""
+    if kind == Command.kind:
+        return adapter.command_codec is not None
+    if kind == Subagent.kind:
+        return adapter.subagent_dialect is not None
+    return True
+
+
+def with_lacks(policy: Policy, adapters: Mapping[str, ClientAdapter]) -> Policy:
+    """``policy`` told which clients cannot hold which file kinds (unless it already says).
+
+    Without this the engine would plan a write of every command into Codex on every round,
+    and log it each time the plan changes.
+    """
+    if policy.lacks:
+        return policy
+    lacks = {
+        client: frozenset(k for k in FILE_KINDS if not has_kind(adapter, k))
+        for client, adapter in adapters.items()
+    }
+    return dataclasses.replace(policy, lacks={c: k for c, k in lacks.items() if k})
+
+
+def kind_files(
+    adapter: ClientAdapter, kind: str, home: Path, projects: Sequence[Path]
+) -> list[ConfigFile]:
+    """The client's existing files of one file-per-entity ``kind``."""
+    if kind == Command.kind:
+        return adapter.command_files(home, projects)
+    return adapter.subagent_files(home, projects)
+
+
+def _entity_name(adapter: ClientAdapter, cfg: ConfigFile, roots: Sequence[Path]) -> str | None:
+    """The name of the entity ``cfg`` holds (None when unreadable)."""
+    if adapter.command_codec is not None and cfg.kinds == {Command.kind}:
+        try:
+            return command_name(cfg.path, adapter.command_codec.suffix)
+        except AdapterError:
+            return None
+    dialect = adapter.subagent_dialect
+    if dialect is None:
+        return None
+    if dialect.name_key is None:
+        return dialect.name_of(cfg.path)
+    try:
+        info = cfg.path.stat()
+    except OSError:
+        return None
+    # The name sits in the frontmatter; re-read only when the file changed.
+    stamp = (info.st_ino, info.st_mtime_ns, info.st_size)
+    return _parsed_name(adapter, cfg, tuple(roots), stamp)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed_name(
+    adapter: ClientAdapter, cfg: ConfigFile, roots: tuple[Path, ...], _stamp: tuple[int, ...]
+) -> str | None:
+    try:
+        snap = read_config(cfg.path, allowed_roots=roots)
+        if snap is None:
+            return None
+        entities = adapter.parse(cfg, snap.data.decode("utf-8"))
+    except (AdapterError, OSError, ValueError):
+        return None
+    return entities[0].name if entities else None
+
+
+def _existing(
+    adapter: ClientAdapter,
+    key: Key,
+    scope: str,
+    files: Sequence[ConfigFile],
+    roots: Sequence[Path],
+) -> ConfigFile | None:
+    for cfg in files:
+        if str(cfg.scope) == scope and _entity_name(adapter, cfg, roots) == key[1]:
+            return cfg
+    return None
+
+
+def _holder_project(
+    adapters: Mapping[str, ClientAdapter],
+    key: Key,
+    home: Path,
+    projects: Sequence[Path],
+    roots: Sequence[Path],
+) -> Path | None:
+    """The first project where any client has a file for ``key``."""
+    for project in projects:
+        for adapter in adapters.values():
+            if not has_kind(adapter, key[0]):
+                continue
+            files = kind_files(adapter, key[0], home, [project])
+            if _existing(adapter, key, str(Scope.PROJECT), files, roots) is not None:
+                return project
+    return None
+
+
+def file_target(
+    adapters: Mapping[str, ClientAdapter],
+    client: str,
+    key: Key,
+    scope: str,
+    *,
+    home: Path,
+    projects: Sequence[Path],
+    roots: Sequence[Path],
+) -> ConfigFile | None:
+    """The file of ``client`` that holds (or would hold) a one-per-file entity.
+
+    Args:
+        adapters: every participating client's adapter (a project-scope file goes where the
+            other clients keep the entity).
+        client: the target client.
+        key: ``(kind, name)``; ``kind`` is in :data:`FILE_KINDS`.
+        scope: ``user`` or ``project`` (no client has local commands or agents).
+        home: the home directory.
+        projects: the project roots.
+        roots: directories reads must stay under.
+
+    Returns:
+        The existing file, else the file to create, else None (the client lacks the kind, or
+        no project holds the entity).
+
+    Raises:
+        UnsafeInputError: the name could escape the client's directory (``..``, NUL …).
+    """
+    adapter = adapters[client]
+    if not has_kind(adapter, key[0]):
+        return None
+    own = _existing(adapter, key, scope, kind_files(adapter, key[0], home, projects), roots)
+    if own is not None:
+        return own
+    if scope == Scope.USER:
+        project = None
+    elif scope == Scope.PROJECT:
+        project = _holder_project(adapters, key, home, projects, roots)
+        if project is None:
+            return None
+    else:
+        return None
+    if key[0] == Command.kind:
+        return adapter.locate_command(key[1], Scope(scope), home, project)
+    return adapter.locate_subagent(key[1], Scope(scope), home, project)
+
+
+def alert_unsafe_name(store: EventStore, client: str, key: Key, reason: str) -> None:
+    """Raise (once) the alert for a write skipped because the entity's name is hostile."""
+    shown = key[1][:40].encode("unicode_escape").decode()
+    raise_alert(
+        store,
+        alert_id=f"sync-name:{client}:{key[0]}:{shown}",
+        severity="error",
+        source=f"sync:{client}",
+        message=f"not writing {key[0]} {shown!r} into {client}: {reason}",
+    )
