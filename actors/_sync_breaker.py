@@ -10,6 +10,7 @@ entity ledgers once, when the breaker trips, and acknowledges the alerts on resu
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from collections import deque
@@ -73,10 +74,15 @@ class WriteBreaker:
         self._clock = clock
         self._recent: dict[str, deque[float]] = {}
         self._open: dict[str, _Opened] = {}
+        # Resume arrives from the API while the write path runs.
+        self._lock = threading.Lock()
 
     def check(self, client: str, path: str) -> Verdict:
         """Count one write attempt of ``client`` on ``path`` and say whether it may go ahead."""
-        now = self._clock()
+        with self._lock:
+            return self._check(client, path, self._clock())
+
+    def _check(self, client: str, path: str, now: float) -> Verdict:
         opened = self._open.get(path)
         if opened is not None:
             cooldown = self.limits.cooldown_s
@@ -97,18 +103,21 @@ class WriteBreaker:
 
     def resume(self, client: str) -> list[str]:
         """Close every open breaker of ``client``; return the paths it frees."""
-        paths = sorted(p for p, o in self._open.items() if o.client == client)
-        for path in paths:
-            del self._open[path]
-            self._recent.pop(path, None)
-        return paths
+        with self._lock:
+            paths = sorted(p for p, o in self._open.items() if o.client == client)
+            for path in paths:
+                del self._open[path]
+                self._recent.pop(path, None)
+            return paths
 
     def open_files(self) -> list[dict[str, Any]]:
         """The open breakers: client, path, seconds open and attempts refused."""
         now = self._clock()
+        with self._lock:
+            opened = sorted(self._open.items())
         return [
             {"client": o.client, "path": p, "open_s": round(now - o.at, 1), "refused": o.attempts}
-            for p, o in sorted(self._open.items())
+            for p, o in opened
         ]
 
 
