@@ -17,7 +17,7 @@ from actors.sync_service import SyncService, default_policy
 from adapters.registry import load_adapters
 from events.store import EventStore, StoreConfig
 
-__all__ = ["SyncOrchestrator", "policy_status"]
+__all__ = ["SyncOrchestrator", "policy_status", "resume_client"]
 
 
 def policy_status(service: SyncService) -> dict[str, Any]:
@@ -26,6 +26,17 @@ def policy_status(service: SyncService) -> dict[str, Any]:
         "policy": {**service.policy.as_dict(), "projects": [str(p) for p in service.projects]},
         "breakers": service.gate.breaker.open_files(),
     }
+
+
+def resume_client(service: SyncService, client: str) -> dict[str, Any]:
+    """Close ``client``'s open write breakers, then rescan it so held-back writes happen.
+
+    Returns:
+        ``client``, the ``resumed`` paths and what the rescan ``written`` (apply mode).
+    """
+    resumed = service.gate.resume(client)
+    written = service.scan(client).written if client in service.policy.clients else []
+    return {"client": client, "resumed": resumed, "written": written}
 
 
 def fingerprint_key(home: Path) -> bytes:
@@ -99,11 +110,8 @@ class SyncOrchestrator:
         return {**self.service.status(), **policy_status(self.service)}
 
     def resume(self, client: str) -> dict[str, Any]:
-        """Close ``client``'s open write breakers (see :class:`~actors._sync_breaker.WriteGate`)
-        and rescan it, so what was held back is written (in apply mode)."""
-        resumed = self.service.gate.resume(client)
-        result = self.service.scan(client) if client in self.service.policy.clients else None
-        return {"client": client, "resumed": resumed, "written": result.written if result else []}
+        """See :func:`resume_client`."""
+        return resume_client(self.service, client)
 
     def plan(self) -> dict[str, Any]:
         """See :meth:`SyncService.plan`."""
