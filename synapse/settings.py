@@ -268,7 +268,8 @@ def load_sync_settings(
             raw = tomlkit.parse(path.read_text(encoding="utf-8")).unwrap()
         except (TOMLKitError, OSError, UnicodeDecodeError) as exc:
             raise UserInputError(f"{path} is not valid TOML: {exc}", hint=hint) from exc
-    raw.update(_env_overrides(env))
+    overrides = _env_overrides(env)
+    raw.update(overrides)
     if settings.mode is not None:
         raw["mode"] = settings.mode
     try:
@@ -277,5 +278,8 @@ def load_sync_settings(
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"] if not isinstance(p, int))
         problem = str(first["msg"]).removeprefix("Value error, ")
-        msg = f"{path}: {where + ': ' if where else ''}{problem}"
+        if first["type"] == "extra_forbidden":
+            problem = f"unknown key (known: {', '.join(SyncSettings.model_fields)})"
+        origin = f"SYNAPSE_SYNC_{where.upper()}" if where in overrides else str(path)
+        msg = f"{origin}: {where + ': ' if where else ''}{problem}"
         raise UserInputError(msg, hint=hint) from exc
