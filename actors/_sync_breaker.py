@@ -113,11 +113,14 @@ class WriteBreaker:
     def open_files(self) -> list[dict[str, Any]]:
         """The open breakers: client, path, seconds open and attempts refused."""
         now = self._clock()
+        cooldown = self.limits.cooldown_s
         with self._lock:
             opened = sorted(self._open.items())
         return [
             {"client": o.client, "path": p, "open_s": round(now - o.at, 1), "refused": o.attempts}
             for p, o in opened
+            # Past its cooldown a breaker is closed; the next write attempt forgets it.
+            if cooldown <= 0 or now - o.at < cooldown
         ]
 
 

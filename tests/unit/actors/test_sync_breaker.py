@@ -87,6 +87,7 @@ def test_cooldown_closes_it_by_itself() -> None:
     b.clock.now += 299  # type: ignore[attr-defined]
     assert b.check("codex", "/a") is Verdict.OPEN
     b.clock.now += 1  # type: ignore[attr-defined]
+    assert b.open_files() == []
     assert b.check("codex", "/a") is Verdict.ALLOW
     assert b.open_files() == []
 
