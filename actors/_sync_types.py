@@ -94,6 +94,21 @@ class Policy:
             return False
         return not any(fnmatchcase(name, p) for p in self.exclude)
 
+    def as_dict(self) -> dict[str, Any]:
+        """The policy as shown to people (``synapse sync status``): JSON-safe, sorted."""
+        return {
+            "clients": list(self.clients),
+            "kinds": sorted(self.kinds),
+            "direction": str(self.direction),
+            "source": self.source,
+            "conflict": str(self.conflict_rule),
+            "priority": list(self.priority),
+            "include": list(self.include),
+            "exclude": list(self.exclude),
+            "mode": self.mode,
+            "max_deletions": self.max_deletions,
+        }
+
 
 @dataclass(frozen=True)
 class Observation:

@@ -10,12 +10,33 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from actors._sync_breaker import BreakerLimits, WriteBreaker
 from actors._sync_io import ScanReport
+from actors._sync_types import Policy
 from actors.sync_service import SyncService, default_policy
 from adapters.registry import load_adapters
 from events.store import EventStore, StoreConfig
 
-__all__ = ["SyncOrchestrator"]
+__all__ = ["SyncOrchestrator", "policy_status", "resume_client"]
+
+
+def policy_status(service: SyncService) -> dict[str, Any]:
+    """The effective policy, project roots and open write breakers of ``service``."""
+    return {
+        "policy": {**service.policy.as_dict(), "projects": [str(p) for p in service.projects]},
+        "breakers": service.gate.breaker.open_files(),
+    }
+
+
+def resume_client(service: SyncService, client: str) -> dict[str, Any]:
+    """Close ``client``'s open write breakers, then rescan it so held-back writes happen.
+
+    Returns:
+        ``client``, the ``resumed`` paths and what the rescan ``written`` (apply mode).
+    """
+    resumed = service.gate.resume(client)
+    written = service.scan(client).written if client in service.policy.clients else []
+    return {"client": client, "resumed": resumed, "written": written}
 
 
 def fingerprint_key(home: Path) -> bytes:
@@ -47,6 +68,10 @@ class SyncOrchestrator:
         mode: ``observe`` or ``apply``.
         on_written: picklable ``(client, path, sha256)`` callback (tells the watcher).
         extra_roots: directories besides ``home`` reads and writes may reach.
+        policy: what and how to sync (default: MCP servers between every client, ``mode``);
+            only its clients take part.
+        projects: project roots whose project-scope files are synced too.
+        breaker: limits of the per-file write-rate breaker (default limits).
     """
 
     def __init__(
@@ -57,16 +82,22 @@ class SyncOrchestrator:
         mode: str = "observe",
         on_written: Callable[[str, str, str], None] | None = None,
         extra_roots: Sequence[str] = (),
+        policy: Policy | None = None,
+        projects: Sequence[str] = (),
+        breaker: BreakerLimits | None = None,
     ) -> None:
         adapters = load_adapters(fingerprint_key=fingerprint_key(Path(preimage_dir).parent))
+        policy = policy or default_policy(list(adapters), mode)
         self.service = SyncService(
             EventStore(store_config),
-            adapters,
+            {c: a for c, a in adapters.items() if str(c) in policy.clients},
             home=Path(home),
             preimage_dir=Path(preimage_dir),
-            policy=default_policy(list(adapters), mode),
+            policy=policy,
+            projects=[Path(p) for p in projects],
             extra_roots=[Path(r) for r in extra_roots],
             on_written=on_written,
+            breaker=WriteBreaker(breaker),
         )
         self.service.scan()
 
@@ -75,8 +106,12 @@ class SyncOrchestrator:
         return dataclasses.asdict(self.service.submit(report))
 
     def status(self) -> dict[str, Any]:
-        """See :meth:`SyncService.status`."""
-        return self.service.status()
+        """See :meth:`SyncService.status`; plus the effective policy and open breakers."""
+        return {**self.service.status(), **policy_status(self.service)}
+
+    def resume(self, client: str) -> dict[str, Any]:
+        """See :func:`resume_client`."""
+        return resume_client(self.service, client)
 
     def plan(self) -> dict[str, Any]:
         """See :meth:`SyncService.plan`."""

@@ -25,6 +25,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from actors._sync_breaker import WriteBreaker, WriteGate
 from actors._sync_io import (
     FileScan,
     ScanReport,
@@ -107,6 +108,7 @@ class SyncService:
         extra_roots: directories besides ``home`` that reads and writes may reach (dotfiles).
         on_written: called with ``(client, path, sha256)`` after each write, so the watcher of
             that client can ignore its own echo.
+        breaker: the per-file write-rate cap (default limits; reliability E7).
     """
 
     def __init__(
@@ -120,6 +122,7 @@ class SyncService:
         projects: Sequence[Path] = (),
         extra_roots: Sequence[Path] = (),
         on_written: Callable[[str, str, str], None] | None = None,
+        breaker: WriteBreaker | None = None,
     ) -> None:
         self.store = store
         self.adapters = {str(k): v for k, v in adapters.items()}
@@ -130,6 +133,7 @@ class SyncService:
         self.roots = (home, *self.projects, *extra_roots)
         self.preimages = PreimageStore(preimage_dir)
         self.on_written = on_written
+        self.gate = WriteGate(store, breaker)
         self._lock = threading.RLock()
         self.engine = SyncEngine(self.policy, rebuild_state(store, self.policy))
         self._index = load_indexes(store)
@@ -316,6 +320,8 @@ class SyncService:
     def _intend(self, change: FileChange) -> bool:
         """Check ``change`` against the last observation and record its intents."""
         keys = [w.key for w in change.writes]
+        if not self.gate.admit(change):
+            return False  # write-rate breaker open (E7); the trip was recorded once
         observed = self._index.files.get(change.path, FileState())
         if change.pre_sha256 is not None and observed.sha256 != change.pre_sha256:
             return self._abandon(change, keys, "changed since it was last observed")

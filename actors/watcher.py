@@ -5,12 +5,16 @@ feeds raw events through :class:`ClientConfigFilter`; a worker thread debounces 
 drops the echo of the orchestrator's own writes (by content hash, never by time), rescans the
 client and calls ``sink(report)``. A full rescan also runs at start (so a change made while
 the watcher was down is seen) and every ``rescan_interval_s`` (so a dropped event is harmless).
+
+Besides the config files, files in the client's entity folders count (a new command, subagent
+or skill file). A folder that does not exist yet is covered by watching its nearest existing
+ancestor; once it appears it is watched itself and the client rescanned. Client folders are
+never created.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fnmatch
 import os
 import threading
 import time
@@ -23,8 +27,9 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
 from actors._sync_io import ScanReport, scan_client, synced_files
+from actors._watch_targets import NOISE, ClientConfigFilter, entity_dirs, watch_plan
 from adapters.base import ClientAdapter
-from adapters.files import TEMP_PREFIX, sha256_hex
+from adapters.files import sha256_hex
 from adapters.registry import load_adapters
 
 __all__ = [
@@ -35,19 +40,6 @@ __all__ = [
     "WatcherActor",
     "watcher_name",
 ]
-
-#: Files clients churn that never hold synced config (clients.md §6.7).
-NOISE = (
-    f"{TEMP_PREFIX}*",
-    "*.tmp",
-    "*.orig",
-    "*.lock",
-    ".mcp-writer.*",
-    "*.bak",
-    "*~",
-    ".#*",
-    "*.swp",
-)
 
 
 def watcher_name(client: str, host: str) -> str:
@@ -63,30 +55,17 @@ class Change(StrEnum):
     deleted = "deleted"
 
 
-class ClientConfigFilter:
-    """Let through only events on the watched config files, never noise or our temp files.
-
-    Args:
-        paths: the config files (as named and as resolved through symlinks).
-    """
-
-    def __init__(self, paths: Sequence[Path]) -> None:
-        self.paths = {str(p) for p in paths}
-
-    def __call__(self, change: Change, path: str) -> bool:
-        """Return True when ``path`` should trigger a rescan."""
-        name = os.path.basename(path)
-        if any(fnmatch.fnmatch(name, pattern) for pattern in NOISE):
-            return False
-        return path in self.paths
-
-
 class _Handler(FileSystemEventHandler):
-    def __init__(self, on_event: Callable[[Change, str], None]) -> None:
+    def __init__(
+        self, on_event: Callable[[Change, str], None], on_folder: Callable[[], None]
+    ) -> None:
         self._on_event = on_event
+        self._on_folder = on_folder
 
     def on_any_event(self, event: FileSystemEvent) -> None:
         if event.is_directory:
+            if event.event_type in {"created", "deleted", "moved"}:
+                self._on_folder()
             return
         kinds = {"created": Change.added, "modified": Change.modified, "deleted": Change.deleted}
         if event.event_type == "moved":
@@ -141,8 +120,14 @@ class ClientWatcher:
         self.rescan_interval_s = rescan_interval_s
         files = synced_files(adapter, home, self.projects, kinds)
         watched = [f.path for f in files] + [f.path.resolve() for f in files]
-        self.watch_filter = watch_filter or ClientConfigFilter(watched)
-        self._dirs = sorted({str(p.parent) for p in watched})
+        folders = entity_dirs(adapter, home, self.projects, kinds)
+        self.watch_filter = watch_filter or ClientConfigFilter(watched, folders)
+        self._wanted = sorted(
+            {(p.parent, False) for p in watched} | {(d.path, d.recursive) for d in folders}
+        )
+        self._bounds = (home, *self.projects)
+        self._watches: dict[str, tuple[bool, Any]] = {}
+        self._folders_changed = False
         self._own: dict[str, str] = {}
         self._pending: dict[str, float] = {}
         self._cond = threading.Condition()
@@ -161,20 +146,17 @@ class ClientWatcher:
         """Scan once, then watch (idempotent)."""
         if self._thread is not None:
             return
+        observer = Observer()
+        self._handler = _Handler(self.notify, self._folder_event)
+        observer.daemon = True
+        observer.start()
+        self._observer = observer
+        self._rewatch()
+        # Watches first, then the scan: nothing written in between goes unseen.
         try:
             self.rescan()
         except Exception:  # noqa: BLE001 - the orchestrator may be restarting; retry soon
             self._retry = True
-        observer = Observer()
-        handler = _Handler(self.notify)
-        for directory in self._dirs:
-            # Never create a client's folder in someone's home; a missing one is covered by
-            # the periodic full rescan.
-            if Path(directory).is_dir():
-                observer.schedule(handler, directory, recursive=False)
-        observer.daemon = True
-        observer.start()
-        self._observer = observer
         self._thread = threading.Thread(target=self._run, name=f"watch-{self.client}", daemon=True)
         self._thread.start()
 
@@ -188,6 +170,41 @@ class ClientWatcher:
             self._observer.join(timeout=5)
         if self._thread is not None:
             self._thread.join(timeout=5)
+
+    # -- which folders are watched ----------------------------------------------------
+
+    def watched_folders(self) -> dict[str, bool]:
+        """Folders watched right now → recursive."""
+        return {path: recursive for path, (recursive, _) in self._watches.items()}
+
+    def _folder_event(self) -> None:
+        with self._cond:
+            self._folders_changed = True
+            self._cond.notify_all()
+
+    def _rewatch(self) -> bool:
+        """Watch what :func:`watch_plan` says now; True when a wanted folder got its own watch.
+
+        Runs on the worker thread (and once at start), never on watchdog's.
+        """
+        plan = watch_plan(self._wanted, self._bounds)
+        for path, (recursive, watch) in list(self._watches.items()):
+            if plan.get(path) != recursive:
+                with contextlib.suppress(KeyError, OSError):
+                    self._observer.unschedule(watch)
+                del self._watches[path]
+        wanted = {str(p) for p, _ in self._wanted}
+        appeared = False
+        for path, recursive in plan.items():
+            if path in self._watches:
+                continue
+            try:
+                watch = self._observer.schedule(self._handler, path, recursive=recursive)
+            except OSError:
+                continue  # vanished meanwhile: the next folder event or rescan retries
+            self._watches[path] = (recursive, watch)
+            appeared = appeared or path in wanted
+        return appeared
 
     # -- inputs -----------------------------------------------------------------------
 
@@ -247,11 +264,16 @@ class ClientWatcher:
                 if self.rescan_interval_s > 0:
                     deadlines.append(next_full)
                 timeout = max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
-                self._cond.wait(timeout)
+                if not self._folders_changed:
+                    self._cond.wait(timeout)
                 due = self._due()
+                folders_changed, self._folders_changed = self._folders_changed, False
             if self.stop_event.is_set():
                 return
-            full = self._retry or (self.rescan_interval_s > 0 and time.monotonic() >= next_full)
+            periodic = self.rescan_interval_s > 0 and time.monotonic() >= next_full
+            # A folder that just appeared may already hold files written before its watch.
+            appeared = self._rewatch() if folders_changed or periodic else False
+            full = self._retry or periodic or appeared
             self._retry = False
             changed = [p for p in due if not self._is_own_echo(p)]
             self.suppressed += len(due) - len(changed)
@@ -280,7 +302,9 @@ class WatcherActor(ClientWatcher):
         sink: picklable callable receiving each :class:`ScanReport`.
         extra_roots: directories besides ``home`` reads may reach.
         kinds: synced entity kinds.
+        projects: project roots whose project-scope files are watched too.
         rescan_interval_s: time between full rescans.
+        debounce_s: quiet time after the last event on a file before it is rescanned.
     """
 
     def __init__(
@@ -291,21 +315,29 @@ class WatcherActor(ClientWatcher):
         *,
         extra_roots: Sequence[str] = (),
         kinds: frozenset[str] = frozenset({"mcp_server"}),
+        projects: Sequence[str] = (),
         rescan_interval_s: float = 600.0,
         debounce_s: float = PRODUCTION_DEBOUNCE_S,
     ) -> None:
         adapter = load_adapters()[client]
         root = Path(home)
+        project_roots = [Path(p) for p in projects]
         super().__init__(
             adapter,
             root,
             sink,
-            roots=[root, *(Path(r) for r in extra_roots)],
+            roots=[root, *project_roots, *(Path(r) for r in extra_roots)],
             kinds=kinds,
+            projects=project_roots,
             rescan_interval_s=rescan_interval_s,
             debounce_s=debounce_s,
         )
 
     def status(self) -> dict[str, Any]:
-        """Scans made and echoes suppressed so far."""
-        return {"client": self.client, "scans": self.scans, "suppressed": self.suppressed}
+        """Scans made, echoes suppressed and folders watched so far."""
+        return {
+            "client": self.client,
+            "scans": self.scans,
+            "suppressed": self.suppressed,
+            "watched": self.watched_folders(),
+        }

@@ -47,7 +47,7 @@ def sync_router(services: SyncServices) -> APIRouter:
 
     @router.get("/sync/status")
     async def status() -> dict[str, Any]:
-        """Mode, files per client and open decisions."""
+        """Mode, effective policy, files per client, open decisions and write breakers."""
         return redact(await services.status())  # type: ignore[no-any-return]
 
     @router.post("/sync/plan")
@@ -101,4 +101,15 @@ def sync_router(services: SyncServices) -> APIRouter:
         except ActorError as e:
             raise HTTPException(404, redact(e.message)) from e
 
+    _add_breaker_routes(router, services)
     return router
+
+
+def _add_breaker_routes(router: APIRouter, services: SyncServices) -> None:
+    @router.post("/sync/resume/{client}")
+    async def resume(client: Annotated[str, Path(pattern=_ID)]) -> dict[str, Any]:
+        """Close one client's open write breakers (reliability E7) and rescan it."""
+        try:
+            return await services.resume(client)
+        except ActorError as e:
+            raise HTTPException(501, redact(e.message)) from e

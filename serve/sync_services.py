@@ -13,7 +13,9 @@ import dataclasses
 from abc import ABC, abstractmethod
 from typing import Any
 
+from actors.sync_actor import policy_status, resume_client
 from actors.sync_service import SyncService
+from events.errors import ActorError
 from events.store import EventStore
 from projections.projector import Projector
 
@@ -66,6 +68,15 @@ class SyncServices(ABC):
     async def approve_deletions(self, client: str) -> dict[str, Any]:
         """Approve the held deletions of one client."""
 
+    async def resume(self, client: str) -> dict[str, Any]:
+        """Close the open write breakers of one client and rescan it.
+
+        Raises:
+            ActorError: this implementation cannot resume (override it).
+        """
+        msg = f"resuming {client} is not available here"
+        raise ActorError(msg)
+
 
 class InProcessSyncServices(SyncServices):
     """:class:`SyncServices` over objects in this process.
@@ -82,8 +93,12 @@ class InProcessSyncServices(SyncServices):
         self.projector = projector
 
     async def status(self) -> dict[str, Any]:
-        """See :meth:`SyncServices.status`."""
-        return await asyncio.to_thread(self.service.status)
+        """See :meth:`SyncServices.status` (plus the effective policy and open breakers)."""
+
+        def run() -> dict[str, Any]:
+            return {**self.service.status(), **policy_status(self.service)}
+
+        return await asyncio.to_thread(run)
 
     async def rows(self, sql: str) -> list[dict[str, Any]]:
         """See :meth:`SyncServices.rows` (catches the projector up first)."""
@@ -119,3 +134,7 @@ class InProcessSyncServices(SyncServices):
     async def approve_deletions(self, client: str) -> dict[str, Any]:
         """See :meth:`SyncServices.approve_deletions`."""
         return dataclasses.asdict(await asyncio.to_thread(self.service.approve_deletions, client))
+
+    async def resume(self, client: str) -> dict[str, Any]:
+        """See :meth:`SyncServices.resume`."""
+        return await asyncio.to_thread(resume_client, self.service, client)

@@ -1,4 +1,4 @@
-"""CLI verbs of sync: ``synapse sync status|plan|apply|revert`` and ``synapse conflicts``.
+"""CLI verbs of sync: ``synapse sync status|plan|apply|revert|resume`` and ``synapse conflicts``.
 
 Each function takes the parsed ``argparse.Namespace`` and returns an exit code. With a running
 system they call its HTTP API; otherwise they run the orchestrator in this process (observe
@@ -10,6 +10,10 @@ mode: only ``apply``, ``revert`` and ``conflicts resolve`` write). Arguments eac
 * ``sync_plan(args)``: nothing more (prints redacted unified diffs and ``plan: <hash>``).
 * ``sync_apply(args)``: ``plan`` (``--plan HASH``, required).
 * ``sync_revert(args)``: ``write_id`` (positional ``ID``, from ``sync_log``).
+* ``sync_resume(args)``: ``client`` (positional): close its open write breakers.
+
+The policy (clients, kinds, projects, ...) comes from ``$SYNAPSE_HOME/sync.toml``, created
+with commented defaults on first use; offline runs always observe.
 * ``conflicts(args)``: nothing more.
 * ``conflicts_resolve(args)``: ``conflict_id`` (positional), and exactly one of ``take``
   (``--take CLIENT``) or ``value`` (``--value JSON``, e.g. ``'{"command": "npx"}'``).
@@ -19,25 +23,28 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
 
+from actors._sync_breaker import WriteBreaker
 from actors.sync_actor import fingerprint_key
-from actors.sync_service import SyncService, default_policy
+from actors.sync_service import SyncService
 from adapters.registry import load_adapters
 from events.errors import UserInputError
 from projections.projector import Projector
 from serve.sync_services import CONFLICT_SQL, InProcessSyncServices
 from synapse import bootstrap
 from synapse._client import ApiClient
-from synapse.settings import Settings, load_settings
+from synapse.settings import Settings, load_settings, load_sync_settings
 
 __all__ = [
     "conflicts",
     "conflicts_resolve",
     "sync_apply",
     "sync_plan",
+    "sync_resume",
     "sync_revert",
     "sync_status",
 ]
@@ -67,15 +74,20 @@ async def _offline(
     settings: Settings, args: argparse.Namespace, path: str, body: dict[str, Any] | None
 ) -> Any:
     bootstrap.prepare_home(settings)
+    sync = load_sync_settings(settings)
     store = bootstrap.open_store(settings)
     sync_home = Path(getattr(args, "sync_home", None) or Path.home())
     adapters = load_adapters(fingerprint_key=fingerprint_key(settings.home))
+    # Offline always observes: only apply, revert and resolve write, and only when asked.
+    policy = dataclasses.replace(sync.policy(list(adapters)), mode="observe")
     service = SyncService(
         store,
-        adapters,
+        {c: a for c, a in adapters.items() if str(c) in policy.clients},
         home=sync_home,
         preimage_dir=settings.home / "preimages",
-        policy=default_policy(list(adapters), "observe"),
+        policy=policy,
+        projects=sync.projects,
+        breaker=WriteBreaker(sync.breaker_limits()),
     )
     projector = Projector(settings.duckdb_path)
     services = InProcessSyncServices(service, store, projector)
@@ -94,6 +106,8 @@ async def _offline(
             return result
         if path.startswith("/api/v1/sync/revert/"):
             return await services.revert(path.rsplit("/", 1)[-1])
+        if path.startswith("/api/v1/sync/resume/"):
+            return await services.resume(path.rsplit("/", 1)[-1])
         if path == "/api/v1/conflicts":
             return {"conflicts": await services.rows(CONFLICT_SQL), "open": service.conflicts()}
         conflict_id = path.split("/")[-2]
@@ -104,15 +118,57 @@ async def _offline(
 
 
 def sync_status(args: argparse.Namespace) -> int:
-    """Print the mode, each client's files and the open decisions."""
+    """Print the effective policy, each client's files, open decisions and write breakers."""
     status = _call(args, "GET", "/api/v1/sync/status", None)
     print(f"mode: {status['mode']}")
+    for line in _policy_lines(status.get("policy")):
+        print(line)
+    for b in status.get("breakers", []):
+        print(f"  breaker open: {b['client']} {b['path']} (`synapse sync resume {b['client']}`)")
     for client, files in sorted(status["clients"].items()):
         for f in files:
             sha = (f.get("sha256") or "-")[:12]
             print(f"  {client:12} {sha:12} {f['path']}")
     for d in status["open"]:
         print(f"  open: {d['type']} {d['kind']}:{d['name']} ({d.get('conflict_id', '')})")
+    return 0
+
+
+def _policy_lines(policy: dict[str, Any] | None) -> list[str]:
+    if not policy:
+        return []
+
+    def listed(values: list[str], empty: str) -> str:
+        return ", ".join(values) if values else empty
+
+    direction = policy["direction"]
+    if policy.get("source"):
+        direction += f" from {policy['source']}"
+    conflict = policy["conflict"]
+    if policy.get("priority"):
+        conflict += f" ({' > '.join(policy['priority'])})"
+    return [
+        "policy:",
+        f"  clients:       {listed(policy['clients'], 'none')}",
+        f"  kinds:         {listed(policy['kinds'], 'all')}",
+        f"  direction:     {direction}",
+        f"  conflict:      {conflict}",
+        f"  include:       {listed(policy['include'], 'all')}",
+        f"  exclude:       {listed(policy['exclude'], 'none')}",
+        f"  projects:      {listed(policy.get('projects', []), 'none')}",
+        f"  max_deletions: {policy['max_deletions']}",
+    ]
+
+
+def sync_resume(args: argparse.Namespace) -> int:
+    """Close the write breakers of ``args.client`` so Synapse writes its files again."""
+    result = _call(args, "POST", f"/api/v1/sync/resume/{args.client}", {})
+    for path in result.get("resumed", []):
+        print(f"resumed {path}")
+    if not result.get("resumed"):
+        print(f"no open write breaker for {args.client}")
+    for path in result.get("written", []):
+        print(f"wrote {path}")
     return 0
 
 

@@ -39,7 +39,7 @@ from events.store import EventStore, PostgresConfig, StoreConfig, load_cipher_ke
 from projections.projector import Projector
 from serve.deployments import ApiConfig, deploy_api
 from serve.security import load_or_create_token
-from synapse.settings import Settings
+from synapse.settings import Settings, load_sync_settings
 
 __all__ = [
     "PROJECTOR",
@@ -187,7 +187,8 @@ def start_system(
             else a cluster started by ``ray start`` (started here when none is running).
         port: HTTP port (0 = a free one).
         sync_home: the home whose client configs are synced (default: the real home); the
-            demo passes a sandbox. The mode (observe/apply) comes from ``settings.mode``.
+            demo passes a sandbox. The sync policy (and mode) comes from ``sync.toml``, its
+            environment overrides, and ``settings.mode`` when set.
         grpc_port: serve ``synapse.v1.Gateway`` on this gRPC port (0 = a free one);
             None = no gRPC.
     """
@@ -324,28 +325,44 @@ def start_agents(settings: Settings, config: StoreConfig, *, detached: bool) -> 
 
 
 def start_sync(settings: Settings, config: StoreConfig, home: Path, *, detached: bool) -> list[str]:
-    """Spawn the sync orchestrator and one watcher per client on this host; return names."""
+    """Spawn the sync orchestrator and one watcher per synced client on this host.
+
+    The policy comes from ``$SYNAPSE_HOME/sync.toml`` (created with commented defaults on
+    first use) and its environment overrides. Returns the actor names.
+
+    Raises:
+        UserInputError: ``sync.toml`` holds a bad value.
+    """
+    sync = load_sync_settings(settings)
+    policy = sync.policy([str(c) for c in load_adapters()])
+    projects = [str(p) for p in sync.projects]
     ns, host = settings.namespace, socket.gethostname()
     orchestrator = supervision.spawn(
         SyncOrchestrator,
         REBUILDS_FROM_LOG,
         name=SYNC,
         namespace=ns,
-        args=(config, str(home), str(settings.home / "preimages"), settings.mode),
-        kwargs={"on_written": _WatcherNotifier(ns, host)},
+        args=(config, str(home), str(settings.home / "preimages"), policy.mode),
+        kwargs={
+            "on_written": _WatcherNotifier(ns, host),
+            "policy": policy,
+            "projects": projects,
+            "breaker": sync.breaker_limits(),
+        },
         store_config=config,
         detached=detached,
     )
     supervision.get(orchestrator.ping.remote(), timeout=120)
     names = [SYNC]
-    for client in load_adapters():
-        names.append(watcher_name(str(client), host))
+    for client in policy.clients:
+        names.append(watcher_name(client, host))
         supervision.spawn(
             WatcherActor,
             REBUILDS_FROM_LOG,
-            name=watcher_name(str(client), host),
+            name=watcher_name(client, host),
             namespace=ns,
-            args=(str(client), str(home), _OrchestratorSink(ns)),
+            args=(client, str(home), _OrchestratorSink(ns)),
+            kwargs={"kinds": policy.kinds, "projects": projects},
             store_config=config,
             max_concurrency=4,
             detached=detached,

@@ -88,13 +88,17 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(leaf)
     leaf.add_argument("--sync-home", help="home whose client configs to read when offline")
     p = sub.add_parser("sync", help="two-way sync of AI client configuration")
-    ssub = p.add_subparsers(dest="sync_verb", metavar="status|plan|apply|revert", required=True)
+    ssub = p.add_subparsers(
+        dest="sync_verb", metavar="status|plan|apply|revert|resume", required=True
+    )
     ssub.add_parser("status", parents=[leaf], help="each client: in sync, drifted, conflict, error")
     ssub.add_parser("plan", parents=[leaf], help="what a sync would write: diffs, secrets redacted")
     s = ssub.add_parser("apply", parents=[leaf], help="apply a plan; refused if anything changed")
     s.add_argument("--plan", required=True, metavar="HASH", help="the hash `sync plan` printed")
     s = ssub.add_parser("revert", parents=[leaf], help="restore the exact bytes a write replaced")
     s.add_argument("write_id")
+    s = ssub.add_parser("resume", parents=[leaf], help="let Synapse write a client again")
+    s.add_argument("client", help="the client whose write breakers to close (e.g. codex)")
 
     p = sub.add_parser("conflicts", parents=[leaf], help="open sync conflicts (and resolve them)")
     csub = p.add_subparsers(dest="conflicts_verb", metavar="resolve")
@@ -152,6 +156,7 @@ def _dispatch(args: argparse.Namespace) -> int:
             "plan": _sync_commands.sync_plan,
             "apply": _sync_commands.sync_apply,
             "revert": _sync_commands.sync_revert,
+            "resume": _sync_commands.sync_resume,
         }[a.sync_verb](a),
         "conflicts": lambda a: (
             _sync_commands.conflicts_resolve(a)

@@ -1,21 +1,37 @@
-"""Typed settings: the only place Synapse reads the environment.
+"""Typed settings: the only place Synapse reads the environment (and its policy files).
 
 Every knob is ``SYNAPSE_<NAME>`` (e.g. ``SYNAPSE_HOME``, ``SYNAPSE_STORE``); values reach the
-other packages as constructor arguments from :mod:`synapse.bootstrap`.
+other packages as constructor arguments from :mod:`synapse.bootstrap`. The sync policy lives
+in ``$SYNAPSE_HOME/sync.toml`` (:func:`load_sync_settings`), a few keys overridable from the
+environment.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+import tomlkit
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from tomlkit.exceptions import TOMLKitError
 
+from actors._sync_breaker import BreakerLimits
+from actors.sync_engine import ConflictRule, Direction, Policy
+from events.client_config import ClientId
 from events.errors import UserInputError
 
-__all__ = ["Settings", "load_settings"]
+__all__ = ["SYNC_FILE", "Settings", "SyncSettings", "load_settings", "load_sync_settings"]
 
 
 class Settings(BaseModel):
@@ -39,7 +55,8 @@ class Settings(BaseModel):
     poll_interval_s: float = 1.0
     sql_row_limit: int = 10_000
     sql_timeout_s: float = 10.0
-    mode: Literal["observe", "apply"] = "observe"
+    #: None = take ``mode`` from ``sync.toml`` (default observe); set, it wins over the file.
+    mode: Literal["observe", "apply"] | None = None
     sync_home: Path | None = None
 
     @property
@@ -67,6 +84,11 @@ class Settings(BaseModel):
         """Default folder for exports."""
         return self.home / "exports"
 
+    @property
+    def sync_path(self) -> Path:
+        """Path of the sync policy file."""
+        return self.home / SYNC_FILE
+
 
 def load_settings(environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
     """Build :class:`Settings` from ``SYNAPSE_*`` variables plus explicit overrides.
@@ -89,3 +111,175 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: object)
         msg = f"invalid setting SYNAPSE_{where.upper()}: {first['msg']}"
         raise UserInputError(msg) from exc
     return settings.model_copy(update={"home": settings.home.expanduser().resolve()})
+
+
+# -- the sync policy file ---------------------------------------------------------------
+
+SYNC_FILE = "sync.toml"
+_CLIENTS = tuple(str(c) for c in ClientId)
+
+
+class SyncKind(StrEnum):
+    """The entity kinds sync knows."""
+
+    MCP_SERVER = "mcp_server"
+    COMMAND = "command"
+    INSTRUCTION = "instruction"
+    SUBAGENT = "subagent"
+    SKILL = "skill"
+
+
+_KINDS = tuple(str(k) for k in SyncKind)
+
+#: Written on first use: every key commented out, so the defaults below apply.
+SYNC_TEMPLATE = f"""\
+# Synapse sync policy. Uncomment a key to change it; `synapse sync status` shows the result.
+# Environment overrides: SYNAPSE_MODE, SYNAPSE_SYNC_CLIENTS, SYNAPSE_SYNC_KINDS (comma
+# separated) and SYNAPSE_SYNC_PROJECTS (paths separated by "{os.pathsep}").
+
+# Clients that take part (empty = all): {", ".join(_CLIENTS)}
+# clients = []
+# Entity kinds to sync: {", ".join(_KINDS)}
+# kinds = ["mcp_server", "command", "subagent"]
+# "two-way", or "one-way" with `source` the one client every other copies
+# direction = "two-way"
+# source = "claude-code"
+# How conflicts are settled: "manual", "source-priority" (earlier in `priority` wins), "newest"
+# conflict = "manual"
+# priority = ["claude-code", "codex"]
+# Entity names to sync / never to sync (shell patterns, e.g. "github*")
+# include = []
+# exclude = []
+# "observe" plans only (apply with `synapse sync apply`); "apply" writes on every change
+# mode = "observe"
+# Project roots (absolute, existing) whose project-scope files are synced too
+# projects = ["~/src/my-project"]
+# More deletions than this from one client at once wait for `synapse conflicts`
+# max_deletions = 3
+# Write-rate breaker: more than write_cap writes to one file in write_window_s seconds stops
+# writing it until `synapse sync resume CLIENT` or breaker_cooldown_s (0 = resume only)
+# write_cap = 20
+# write_window_s = 60
+# breaker_cooldown_s = 900
+"""
+
+
+class SyncSettings(BaseModel):
+    """The sync policy: ``sync.toml`` plus environment overrides (see :data:`SYNC_TEMPLATE`)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    clients: tuple[ClientId, ...] = ()
+    kinds: tuple[SyncKind, ...] = (SyncKind.MCP_SERVER, SyncKind.COMMAND, SyncKind.SUBAGENT)
+    direction: Direction = Direction.TWO_WAY
+    source: ClientId | None = None
+    conflict: ConflictRule = ConflictRule.MANUAL
+    priority: tuple[ClientId, ...] = ()
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    mode: Literal["observe", "apply"] = "observe"
+    projects: tuple[Path, ...] = ()
+    max_deletions: int = Field(default=3, ge=0)
+    write_cap: int = Field(default=20, ge=1)
+    write_window_s: float = Field(default=60.0, gt=0)
+    breaker_cooldown_s: float = Field(default=900.0, ge=0)
+
+    @field_validator("projects")
+    @classmethod
+    def _projects_exist(cls, projects: tuple[Path, ...]) -> tuple[Path, ...]:
+        out = []
+        for raw in projects:
+            path = raw.expanduser()
+            if not path.is_absolute():
+                msg = f"project {str(raw)!r} is not an absolute path"
+                raise ValueError(msg)
+            if not path.is_dir():
+                msg = f"project {str(raw)!r} is not an existing folder"
+                raise ValueError(msg)
+            out.append(path.resolve())
+        return tuple(dict.fromkeys(out))
+
+    @model_validator(mode="after")
+    def _direction_has_source(self) -> SyncSettings:
+        clients = self.clients or _CLIENTS
+        if self.direction is Direction.ONE_WAY and self.source is None:
+            msg = 'source: direction = "one-way" needs a source client'
+            raise ValueError(msg)
+        if self.source is not None and self.direction is not Direction.ONE_WAY:
+            msg = 'source: a source is used only with direction = "one-way"'
+            raise ValueError(msg)
+        if self.source is not None and self.source not in clients:
+            msg = f"source: {self.source!r} is not one of the synced clients"
+            raise ValueError(msg)
+        return self
+
+    def policy(self, available: Sequence[str]) -> Policy:
+        """The engine policy over the clients both configured and ``available``."""
+        wanted = {str(c) for c in self.clients}
+        clients = tuple(str(c) for c in available if not wanted or str(c) in wanted)
+        return Policy(
+            clients,
+            kinds=frozenset(str(k) for k in self.kinds),
+            direction=self.direction,
+            source=None if self.source is None else str(self.source),
+            conflict_rule=self.conflict,
+            priority=tuple(str(c) for c in self.priority),
+            include=self.include,
+            exclude=self.exclude,
+            mode=self.mode,
+            max_deletions=self.max_deletions,
+        )
+
+    def breaker_limits(self) -> BreakerLimits:
+        """The write-rate breaker's limits."""
+        return BreakerLimits(self.write_cap, self.write_window_s, self.breaker_cooldown_s)
+
+
+def _env_overrides(env: Mapping[str, str]) -> dict[str, object]:
+    values: dict[str, object] = {}
+    for key in ("clients", "kinds"):
+        raw = env.get(f"SYNAPSE_SYNC_{key.upper()}", "")
+        if raw.strip():
+            values[key] = [part.strip() for part in raw.split(",") if part.strip()]
+    raw = env.get("SYNAPSE_SYNC_PROJECTS", "")
+    if raw.strip():
+        values["projects"] = [part for part in raw.split(os.pathsep) if part]
+    return values
+
+
+def load_sync_settings(
+    settings: Settings, environ: Mapping[str, str] | None = None, *, create: bool = True
+) -> SyncSettings:
+    """Read ``sync.toml`` (writing the commented template first when ``create``), then apply
+    the environment overrides and ``settings.mode``.
+
+    Raises:
+        UserInputError: the file is not TOML, or a key has a bad value (the key is named).
+    """
+    env = os.environ if environ is None else environ
+    path = settings.sync_path
+    if create and not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(SYNC_TEMPLATE, encoding="utf-8")
+    hint = f"edit {path} (delete it to get the commented defaults back)"
+    raw: dict[str, object] = {}
+    if path.exists():
+        try:
+            raw = tomlkit.parse(path.read_text(encoding="utf-8")).unwrap()
+        except (TOMLKitError, OSError, UnicodeDecodeError) as exc:
+            raise UserInputError(f"{path} is not valid TOML: {exc}", hint=hint) from exc
+    overrides = _env_overrides(env)
+    raw.update(overrides)
+    if settings.mode is not None:
+        raw["mode"] = settings.mode
+    try:
+        return SyncSettings.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"] if not isinstance(p, int))
+        problem = str(first["msg"]).removeprefix("Value error, ")
+        if first["type"] == "extra_forbidden":
+            problem = f"unknown key (known: {', '.join(SyncSettings.model_fields)})"
+        origin = f"SYNAPSE_SYNC_{where.upper()}" if where in overrides else str(path)
+        msg = f"{origin}: {where + ': ' if where else ''}{problem}"
+        raise UserInputError(msg, hint=hint) from exc
