@@ -36,6 +36,8 @@ from actors._sync_io import (
     synced_files,
 )
 from actors._sync_ledger import rebuild_state, record_facts, record_plan
+from actors._sync_place_apply import Placer
+from actors._sync_placement import PlacementPlan
 from actors._sync_record import (
     FileState,
     WriteRecord,
@@ -123,6 +125,7 @@ class SyncService:
         self.engine = SyncEngine(self.policy, rebuild_state(store, self.policy))
         self._index = load_indexes(store)
         self.swept = self._sweep()
+        self.placer = Placer(store, self.roots, self.preimages)
 
     # -- inputs -----------------------------------------------------------------------
 
@@ -234,6 +237,9 @@ class SyncService:
                 written.append(change.path)
             else:
                 abandoned.append(change.path)
+        placed = self.placer.apply(self._placements())
+        written += placed.written
+        abandoned += placed.abandoned
         return ApplyResult(applied=True, written=written, abandoned=abandoned)
 
     def _apply_one(self, change: FileChange) -> bool:
@@ -359,14 +365,23 @@ class SyncService:
         changes = [c for c in self._changes(engine_plan.writes) if not c.is_noop]
         others = [d for d in engine_plan.decisions if not isinstance(d, Write)]
         shown = [change_dict(c) for c in changes]
-        body = {
+        body: dict[str, Any] = {
             "engine": engine_plan.plan_hash,
             "files": [(c.client, c.path, c.pre_sha256, c.new_sha256) for c in changes],
         }
-        view = SyncPlanView(
-            canonical_hash(body), shown, [decision_dict(d) for d in others], self.policy.mode
-        )
+        decisions = [decision_dict(d) for d in others]
+        placements = self._placements()
+        if placements.actions or placements.findings:
+            shown += [a.as_dict() for a in placements.actions]
+            decisions += [f.as_dict() for f in placements.findings]
+            body["placement"] = placements.hash_body()
+        view = SyncPlanView(canonical_hash(body), shown, decisions, self.policy.mode)
         return view, changes
+
+    def _placements(self) -> PlacementPlan:
+        """Skills and instructions to place for the participating clients (policy kinds)."""
+        clients = {c: self.adapters[c] for c in self.policy.clients if c in self.adapters}
+        return self.placer.plan(clients, self.home, self.projects, self.policy.kinds)
 
     def apply(self, plan_hash: str) -> ApplyResult:
         """Apply the plan whose hash is ``plan_hash``, unless anything changed since.
@@ -385,11 +400,15 @@ class SyncService:
     def revert(self, wid: str) -> ApplyResult:
         """Restore the exact bytes a write replaced, and record ``ChangeReverted``.
 
+        A placement id (skill copy, instruction shim or pointer) removes what it created.
+
         Raises:
             ActorError: unknown write id, or the file changed since that write.
         """
         with self._lock:
             rec = self._index.writes.get(wid)
+            if rec is None and (placed := self.placer.revert(wid)) is not None:
+                return ApplyResult(applied=True, written=placed)
             if rec is None:
                 msg = f"no write with id {wid!r}"
                 raise ActorError(msg, hint="see the sync_log table")
