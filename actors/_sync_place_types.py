@@ -28,7 +28,7 @@ __all__ = [
 Action = Literal["copy_skill", "create_shim", "copy_instructions", "point_context"]
 FindingKind = Literal["conflict", "drift", "refused", "unreachable"]
 #: Where a client without skills keeps its settings (its directory marks it as in use).
-SETTINGS_ANCHORS: dict[str, str] = {"gemini": ".gemini", "qwen": ".qwen", "claude-code": ".claude"}
+SETTINGS_ANCHORS: dict[str, str] = {"claude-code": ".claude", "rovodev": ".rovodev"}
 
 
 @dataclass(frozen=True)

@@ -69,7 +69,7 @@ def plan_placements(
         actions += more
         findings += found
     if not kinds or INSTRUCTIONS in kinds:
-        more, found = plan_instructions(adapters, home, projects, roots)
+        more, found = plan_instructions(adapters, home, projects, roots, owned)
         actions += more
         findings += found
     unique = {f.finding_id: f for f in findings}
