@@ -42,9 +42,12 @@ def _read_roots(
     found: list[FoundSkill] = []
     refused: list[Finding] = []
     for root in roots:
-        if not root.path.is_dir():
+        try:
+            entries = sorted(root.path.iterdir()) if root.path.is_dir() else []
+        except OSError as e:
+            refused.append(Finding("refused", "skill:*", (str(root.path),), (), str(e)))
             continue
-        for entry in sorted(root.path.iterdir()):
+        for entry in entries:
             if entry.name.startswith(TEMP_PREFIX) or not (entry / "SKILL.md").is_file():
                 continue
             try:
