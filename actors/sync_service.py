@@ -37,6 +37,8 @@ from actors._sync_io import (
     synced_files,
 )
 from actors._sync_ledger import rebuild_state, record_facts, record_plan
+from actors._sync_place_apply import Placer
+from actors._sync_placement import PlacementPlan
 from actors._sync_record import (
     FileState,
     WriteRecord,
@@ -80,7 +82,9 @@ __all__ = [
 ]
 
 #: Entity kinds synced by default.
-DEFAULT_KINDS = frozenset({"mcp_server", "command", "subagent"})
+DEFAULT_KINDS = frozenset({"mcp_server", "command", "subagent", "skill", "instruction"})
+#: Kinds synced by placing files (copies, shims, pointers) rather than by three-way merge.
+PLACED_KINDS = frozenset({"skill", "instruction"})
 Key = tuple[str, str]
 WriteOutcome = tuple[str | None, str] | Exception
 
@@ -138,6 +142,7 @@ class SyncService:
         self.engine = SyncEngine(self.policy, rebuild_state(store, self.policy))
         self._index = load_indexes(store)
         self.swept = self._sweep()
+        self.placer = Placer(store, self.roots, self.preimages)
 
     # -- inputs -----------------------------------------------------------------------
 
@@ -261,7 +266,18 @@ class SyncService:
         return changes
 
     def _apply_writes(self, writes: Sequence[Write]) -> ApplyResult:
-        """Write the files ``writes`` imply, in three steps with two commits.
+        """Write the files ``writes`` imply (:meth:`_write_entities`), then place skills and
+        instructions (:class:`~actors._sync_place_apply.Placer`)."""
+        written, abandoned = self._write_entities(writes) if writes else ([], [])
+        placed = self.placer.apply(self._placements())
+        return ApplyResult(
+            applied=True,
+            written=written + placed.written,
+            abandoned=abandoned + placed.abandoned,
+        )
+
+    def _write_entities(self, writes: Sequence[Write]) -> tuple[list[str], list[str]]:
+        """The entity half of :meth:`_apply_writes`, in three steps with two commits.
 
         1. Check each target against its last observation and record a ``WritePlanned``
            intent per entity; commit. The intent is durable before the file changes, so a
@@ -272,9 +288,10 @@ class SyncService:
            target's watcher knows its echo before it debounces it.
         3. Confirm the writes in the engine, record its facts, the plan and any losses or
            abandoned writes; commit (when the outermost batch ends).
+
+        Returns:
+            The paths written and the paths abandoned.
         """
-        if not writes:
-            return ApplyResult(applied=True)  # nothing to write, nothing new to record
         done: list[FileChange] = []
         abandoned: list[str] = []
         failure: BaseException | None = None
@@ -302,8 +319,7 @@ class SyncService:
                 self._record_losses(change)
         if failure is not None:
             raise failure
-        written = [c.path for c in done if not c.is_noop]
-        return ApplyResult(applied=True, written=written, abandoned=abandoned)
+        return [c.path for c in done if not c.is_noop], abandoned
 
     def _write_all(self, changes: list[FileChange]) -> dict[int, WriteOutcome]:
         """Write ``changes`` in parallel; report each landed one to ``on_written`` at once.
@@ -445,14 +461,25 @@ class SyncService:
         changes = [c for c in self._changes(engine_plan.writes) if not c.is_noop]
         others = [d for d in engine_plan.decisions if not isinstance(d, Write)]
         shown = [change_dict(c) for c in changes]
-        body = {
+        body: dict[str, Any] = {
             "engine": engine_plan.plan_hash,
             "files": [(c.client, c.path, c.pre_sha256, c.new_sha256) for c in changes],
         }
-        view = SyncPlanView(
-            canonical_hash(body), shown, [decision_dict(d) for d in others], self.policy.mode
-        )
+        decisions = [decision_dict(d) for d in others]
+        placements = self._placements()
+        if placements.actions or placements.findings:
+            shown += [a.as_dict() for a in placements.actions]
+            decisions += [f.as_dict() for f in placements.findings]
+            body["placement"] = placements.hash_body()
+        view = SyncPlanView(canonical_hash(body), shown, decisions, self.policy.mode)
         return view, changes
+
+    def _placements(self) -> PlacementPlan:
+        """Skills and instructions to place for the participating clients (policy kinds)."""
+        if not self.policy.kinds & PLACED_KINDS:
+            return PlacementPlan()  # placement is off: not even the log is read for it
+        clients = {c: self.adapters[c] for c in self.policy.clients if c in self.adapters}
+        return self.placer.plan(clients, self.home, self.projects, self.policy.kinds)
 
     def apply(self, plan_hash: str) -> ApplyResult:
         """Apply the plan whose hash is ``plan_hash``, unless anything changed since.
@@ -472,13 +499,16 @@ class SyncService:
         """Restore the exact bytes a write replaced, and record ``ChangeReverted``.
 
         A write that created a file is undone by deleting it; one that deleted a file, by
-        re-creating it.
+        re-creating it. A placement id (skill copy, instruction shim or pointer) removes what
+        it created.
 
         Raises:
             ActorError: unknown write id, or the file changed since that write.
         """
         with self._lock:
             rec = self._index.writes.get(wid)
+            if rec is None and (placed := self.placer.revert(wid)) is not None:
+                return ApplyResult(applied=True, written=placed)
             if rec is None:
                 msg = f"no write with id {wid!r}"
                 raise ActorError(msg, hint="see the sync_log table")

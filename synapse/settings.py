@@ -140,7 +140,7 @@ SYNC_TEMPLATE = f"""\
 # Clients that take part (empty = all): {", ".join(_CLIENTS)}
 # clients = []
 # Entity kinds to sync: {", ".join(_KINDS)}
-# kinds = ["mcp_server", "command", "subagent"]
+# kinds = ["mcp_server", "command", "subagent", "skill", "instruction"]
 # "two-way", or "one-way" with `source` the one client every other copies
 # direction = "two-way"
 # source = "claude-code"
@@ -170,7 +170,7 @@ class SyncSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     clients: tuple[ClientId, ...] = ()
-    kinds: tuple[SyncKind, ...] = (SyncKind.MCP_SERVER, SyncKind.COMMAND, SyncKind.SUBAGENT)
+    kinds: tuple[SyncKind, ...] = tuple(SyncKind)
     direction: Direction = Direction.TWO_WAY
     source: ClientId | None = None
     conflict: ConflictRule = ConflictRule.MANUAL

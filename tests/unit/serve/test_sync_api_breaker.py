@@ -35,7 +35,8 @@ def test_status_shows_the_policy_and_resume_closes_a_breaker(
         services = InProcessSyncServices(service, store, projector)
         api = make_client(extra_routers=[sync_router(services)], authed=True)
         status = api.get("/api/v1/sync/status").json()
-        assert status["policy"]["kinds"] == ["command", "mcp_server", "subagent"]
+        kinds = ["command", "instruction", "mcp_server", "skill", "subagent"]
+        assert status["policy"]["kinds"] == kinds
         assert status["breakers"] == []
         codex = str(paths["codex"])
         while service.gate.breaker.check("codex", codex) == "allow":

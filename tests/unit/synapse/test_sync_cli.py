@@ -27,7 +27,7 @@ def test_status_creates_the_policy_file_and_shows_the_policy(
     out = capsys.readouterr().out
     assert (home / SYNC_FILE).exists()
     assert "policy:" in out
-    assert "kinds:         command, mcp_server, subagent" in out
+    assert "kinds:         command, instruction, mcp_server, skill, subagent" in out
     assert "projects:      none" in out
 
 

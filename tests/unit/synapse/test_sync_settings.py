@@ -41,7 +41,7 @@ def test_first_use_writes_a_commented_template_that_means_the_defaults(tmp_path:
     assert sync == SyncSettings()
     policy = sync.policy(CLIENTS)
     assert policy.clients == tuple(CLIENTS)
-    assert policy.kinds == frozenset({"mcp_server", "command", "subagent"})
+    assert policy.kinds == frozenset({"mcp_server", "command", "subagent", "skill", "instruction"})
     assert policy.mode == "observe"
     assert policy.conflict_rule is ConflictRule.MANUAL
 
