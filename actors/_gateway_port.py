@@ -9,6 +9,7 @@ runs). Both are real implementations of one small interface.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from typing import Any
 
 from actors.gateway_service import GatewayService
@@ -20,8 +21,18 @@ class GatewayPort(ABC):
     """The gateway operations a workflow step needs."""
 
     @abstractmethod
-    async def run(self, request_id: str, capability: str, prompt: str) -> dict[str, Any]:
-        """Serve one task; return the gateway's JSON answer (or refusal)."""
+    async def run(
+        self,
+        request_id: str,
+        capability: str,
+        prompt: str,
+        argv: Sequence[str] = (),
+        cwd: str | None = None,
+    ) -> dict[str, Any]:
+        """Serve one task; return the gateway's JSON answer (or refusal).
+
+        ``argv`` and ``cwd`` are the command of an ``execute`` task (ignored otherwise).
+        """
 
     @abstractmethod
     async def execute_outcome(self, key: str) -> dict[str, Any] | None:
@@ -34,9 +45,16 @@ class LocalGatewayPort(GatewayPort):
     def __init__(self, service: GatewayService) -> None:
         self._service = service
 
-    async def run(self, request_id: str, capability: str, prompt: str) -> dict[str, Any]:
+    async def run(
+        self,
+        request_id: str,
+        capability: str,
+        prompt: str,
+        argv: Sequence[str] = (),
+        cwd: str | None = None,
+    ) -> dict[str, Any]:
         """Call :meth:`GatewayService.run_task` directly."""
-        return await self._service.run_task(request_id, capability, prompt)
+        return await self._service.run_task(request_id, capability, prompt, argv=argv, cwd=cwd)
 
     async def execute_outcome(self, key: str) -> dict[str, Any] | None:
         """Call :meth:`GatewayService.execute_outcome` directly."""
@@ -49,9 +67,18 @@ class HandleGatewayPort(GatewayPort):
     def __init__(self, handle: Any) -> None:
         self._handle = handle
 
-    async def run(self, request_id: str, capability: str, prompt: str) -> dict[str, Any]:
+    async def run(
+        self,
+        request_id: str,
+        capability: str,
+        prompt: str,
+        argv: Sequence[str] = (),
+        cwd: str | None = None,
+    ) -> dict[str, Any]:
         """Await ``run_task`` on the actor."""
-        answer: dict[str, Any] = await self._handle.run_task.remote(request_id, capability, prompt)
+        answer: dict[str, Any] = await self._handle.run_task.remote(
+            request_id, capability, prompt, argv=list(argv), cwd=cwd
+        )
         return answer
 
     async def execute_outcome(self, key: str) -> dict[str, Any] | None:

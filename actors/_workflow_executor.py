@@ -40,7 +40,8 @@ class StepExecutor(ABC):
             workflow_id: the workflow the step belongs to.
             step: the step (its ``capability`` chooses the agent).
             prompt: the full prompt (original prompt plus dependency outputs and feedback).
-            inputs: dependency name → output, for executors that want them apart.
+            inputs: dependency name → output, for executors that want them apart (for
+                an ``execute`` step: every direct or indirect dependency, in graph order).
             idempotency_key: identical for every re-run of the same step in the same review
                 loop; a side-effecting executor must de-duplicate on it.
         """

@@ -144,6 +144,10 @@ def build_prompt(wf: Workflow, step: str) -> tuple[str, dict[str, str]]:
     The prompt is the original prompt, then each dependency's output, then (for a ``code``
     step sent back by review) its previous output and the review feedback. Text is only
     concatenated, never interpreted, so user text reaches the agent byte for byte.
+
+    An ``execute`` step gets the outputs of *every* step it depends on, directly or not,
+    in graph order: the command it runs is declared by the ``code`` step, which is usually
+    behind a ``review``.
     """
     spec = wf.specs[step]
     inputs = {dep: wf.outputs[dep] for dep in spec.depends_on}
@@ -154,7 +158,21 @@ def build_prompt(wf: Workflow, step: str) -> tuple[str, dict[str, str]]:
         if wf.outputs[step]:
             parts += ["", "## Your previous output", wf.outputs[step]]
         parts += ["", f"## Review feedback (round {wf.loop})", wf.feedback]
+    if spec.capability == "execute":
+        inputs = {dep: wf.outputs[dep] for dep in _ancestors(wf, step)}
     return "\n".join(parts), inputs
+
+
+def _ancestors(wf: Workflow, step: str) -> list[str]:
+    """Every step ``step`` depends on, directly or transitively, in graph order."""
+    seen: set[str] = set()
+    stack = list(wf.specs[step].depends_on)
+    while stack:
+        dep = stack.pop()
+        if dep not in seen:
+            seen.add(dep)
+            stack.extend(wf.specs[dep].depends_on)
+    return [name for name in wf.specs if name in seen]
 
 
 def status_of(wf: Workflow) -> WorkflowStatus:

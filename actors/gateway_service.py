@@ -29,6 +29,7 @@ from actors.agents.factory import execute_policy
 from actors.gateway.clock import Clock
 from actors.gateway.config import AgentEntry, GatewayConfig
 from actors.gateway.hedging import HedgePolicy
+from actors.gateway.restore import restore_breakers
 from actors.gateway.router import Gateway
 from actors.gateway.sink import GatewayEventSink
 from events.errors import ActorError
@@ -122,6 +123,8 @@ class GatewayService:
             # Hedging only ever applies to idempotent analyze/review, within a 10 % budget.
             hedge=HedgePolicy(),
         )
+        # Ray re-runs __init__ on a restart: breakers resume from the log instead of CLOSED.
+        restore_breakers(self.gateway.breakers, self._store)
         self._execute = ExecuteLane(
             execute_policy(agents.execute),
             Path(execute_dir) if execute_dir else None,

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from actors._gateway_port import GatewayPort, HandleGatewayPort
+from actors._workflow_command import declared_command
 from actors._workflow_executor import StepExecutor, StepOutput
 from actors._workflow_graph import WorkflowError, WorkflowNotFoundError
 from actors.workflow import WorkflowRunner
@@ -25,14 +26,24 @@ from events.workflow import StepSpec
 
 __all__ = ["GatewayStepExecutor", "WorkflowService"]
 
+#: The tail of a failed command's stderr quoted in the step's failure reason.
+_STDERR_CHARS = 500
+
 
 class GatewayStepExecutor(StepExecutor):
     """Runs each workflow step as one gateway task.
 
     The gateway request id is ``wf-{idempotency_key}``, so a step re-run after a crash is the
-    same request to the gateway (and the same execute ledger key). An ``execute`` step the
-    gateway refuses (execute disabled, or no command to run) completes *degraded* with the
-    reason, so an approved workflow still finishes and says plainly that nothing ran.
+    same request to the gateway (and the same execute ledger key).
+
+    An ``execute`` step runs the command an earlier step declared (see
+    :mod:`actors._workflow_command`) through the gateway's guarded execute lane: allow-list,
+    cwd under a root, environment allow-list, timeout, and the ledger key above, so it runs
+    at most once. When the gateway refuses (execute disabled, no command declared, command
+    not allowed) the step completes *degraded* with the reason — ``skipped: execute
+    disabled`` when execute is off — so an approved workflow still finishes and says
+    plainly that nothing ran. A command that ran and failed (non-zero exit, timeout) fails
+    the step.
     """
 
     def __init__(self, gateway: GatewayPort) -> None:
@@ -47,12 +58,11 @@ class GatewayStepExecutor(StepExecutor):
         idempotency_key: str,
     ) -> StepOutput:
         """Send the step through the gateway; raise when no answer could be given."""
+        if step.capability == "execute":
+            return await self._execute(step, prompt, inputs, idempotency_key)
         answer = await self._gateway.run(f"wf-{idempotency_key}", step.capability, prompt)
         refused = answer.get("refused")
         if refused is not None:
-            if step.capability == "execute":
-                text = f"execute: nothing was run ({refused['detail']})"
-                return StepOutput(text=text, agent="none", degraded=True)
             raise ActorError(f"step {step.name} refused: {refused['detail']}")
         if not answer.get("ok") and not answer.get("degraded"):
             raise ActorError(f"step {step.name}: no agent could answer")
@@ -61,6 +71,37 @@ class GatewayStepExecutor(StepExecutor):
             agent=str(answer.get("agent") or "none"),
             degraded=bool(answer.get("degraded")),
         )
+
+    async def _execute(
+        self, step: StepSpec, prompt: str, inputs: Mapping[str, str], idempotency_key: str
+    ) -> StepOutput:
+        problem = "no earlier step declared a command"
+        try:
+            command = declared_command(inputs)
+        except WorkflowError as exc:
+            command, problem = None, exc.message
+        argv, cwd = (command.argv, command.cwd) if command is not None else ((), None)
+        answer = await self._gateway.run(
+            f"wf-{idempotency_key}", step.capability, prompt, argv=argv, cwd=cwd
+        )
+        refused = answer.get("refused")
+        if refused is not None:
+            if refused["code"] == "execute_disabled":
+                text = "skipped: execute disabled (nothing was run)"
+            elif command is None:
+                text = f"skipped: {problem} (nothing was run)"
+            else:
+                text = f"skipped: {refused['detail']} (nothing was run)"
+            return StepOutput(text=text, agent="none", degraded=True)
+        result = answer.get("execute") or {}
+        if not answer.get("ok"):
+            stderr = str(result.get("stderr", ""))[-_STDERR_CHARS:]
+            msg = (
+                f"step {step.name}: command {' '.join(argv)!r} ended with status "
+                f"{result.get('status')}, exit code {result.get('exit_code')}: {stderr}"
+            )
+            raise ActorError(msg)
+        return StepOutput(text=str(result.get("stdout", "")), agent="execute")
 
     async def lookup(self, idempotency_key: str) -> StepOutput | None:
         """Serve a finished execute step's outcome from the execute ledger."""

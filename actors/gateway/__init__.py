@@ -25,6 +25,7 @@ from actors.gateway.config import AgentEntry, GatewayConfig
 from actors.gateway.fallback import FallbackChain, FallbackKind, ResponseCache, cache_key
 from actors.gateway.hedging import HedgeConfig, HedgePolicy, LatencyWindow
 from actors.gateway.report import GatewayEvent, GatewayEventKind, GatewayMetrics, RequestSummary
+from actors.gateway.restore import breaker_snapshot, load_breaker_snapshots, restore_breakers
 from actors.gateway.retry import Backoff, RetryBudget, RetryPolicy
 from actors.gateway.router import Gateway
 from actors.gateway.rto import Phase, RtoConfig, RtoEstimator, RtoTable, Timeouts
@@ -68,7 +69,10 @@ __all__ = [
     "StreamCheckpointer",
     "Timeouts",
     "VirtualClock",
+    "breaker_snapshot",
     "cache_key",
+    "load_breaker_snapshots",
     "make_balancer",
+    "restore_breakers",
     "resume_plan",
 ]

@@ -8,6 +8,7 @@
   ejection, and the fix for LiteLLM #40130 where a re-trip kept the old, shorter deadline).
 * HALF_OPEN lets exactly ``half_open_calls`` probes through and decides on their outcome.
 * Credentials or configuration failures open the circuit at once: retrying cannot help.
+* :meth:`CircuitBreaker.restore` adopts a state rebuilt from the log after a restart.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Literal
 
 from actors.agent_stream import FailureKind
 from actors.gateway.clock import Clock
+from events.errors import ActorError
 
 __all__ = [
     "BreakerConfig",
@@ -190,6 +192,33 @@ class CircuitBreaker:
     def trip(self, reason: str, open_for_s: float | None = None) -> None:
         """Open the circuit now, e.g. on a provider-wide ``Retry-After`` longer than the wait."""
         self._open(reason, open_for_s)
+
+    def restore(self, snapshot: BreakerSnapshot) -> None:
+        """Adopt a state rebuilt from the event log after a restart, reporting no transition.
+
+        Taken from ``snapshot``: the state, the escalation level (``times_opened``), the
+        open wait (``open_for_s``) and what is left of it (``retry_in_s``, measured from
+        now on this breaker's clock). A HALF_OPEN circuit comes back HALF_OPEN with fresh
+        probe permits. The sliding window starts empty: call outcomes are not in the log,
+        so ``calls`` and the rates of ``snapshot`` are ignored.
+
+        Args:
+            snapshot: the breaker as it stood, e.g. from
+                :func:`actors.gateway.restore.breaker_snapshot`.
+
+        Raises:
+            ActorError: the snapshot belongs to another agent.
+        """
+        if snapshot.name != self.name:
+            msg = f"breaker {self.name!r} cannot restore the state of {snapshot.name!r}"
+            raise ActorError(msg)
+        self._state = snapshot.state
+        self._times_opened = max(0, snapshot.times_opened)
+        self._open_for = max(0.0, snapshot.open_for_s)
+        remaining = min(self._open_for, max(0.0, snapshot.retry_in_s))
+        self._open_until = self._clock.now() + remaining
+        self._window.clear()
+        self._half = _HalfOpen()
 
     # -- internals ------------------------------------------------------------------------
 
