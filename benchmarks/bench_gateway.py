@@ -322,3 +322,37 @@ def main(quick: bool = False) -> list[Figure]:
     figures += faults
     save("gateway", figures)
     return figures
+
+
+def compare(levels: tuple[int, ...] = (16,), requests: int = 200, runs: int = 1) -> None:
+    """Print direct vs Synapse latency at ``levels`` without saving (for iterating on speed).
+
+    ``python -m benchmarks.bench_gateway [concurrency ...] [--requests N] [--runs R]``
+    """
+    with serve_fake_openai() as server:
+        server.faults = _RateFaults()
+        base = server.base_url
+        with _synapse_system(base) as (url, token, _namespace):
+            asyncio.run(_synapse(url, token, 50, 8))  # warm-up: actors, connections
+            asyncio.run(_direct(base, 50, 8))
+            for c in levels:
+                for _ in range(runs):
+                    d = asyncio.run(_direct(base, requests, c))
+                    s = asyncio.run(_synapse(url, token, requests, c))
+                    print(
+                        f"c={c:<3d} direct {_pcts([d])} | Synapse {_pcts([s])} "
+                        f"{s.rate:.1f} req/s, {s.failures} failed | added p50 "
+                        f"{s.pct(50) - d.pct(50):.2f} / p99 {s.pct(99) - d.pct(99):.2f} ms",
+                        flush=True,
+                    )
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="benchmarks.bench_gateway")
+    parser.add_argument("levels", nargs="*", type=int, default=[16])
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--runs", type=int, default=1)
+    args = parser.parse_args()
+    compare(tuple(args.levels), args.requests, args.runs)
