@@ -21,12 +21,19 @@ import asyncio
 import contextlib
 import os
 from collections.abc import AsyncIterator, Mapping
+from typing import Final, Literal
 
-from actors.agent_stream import AgentBackend, AgentRequest
+from actors.agent_stream import AgentBackend, AgentRequest, StreamKind
 from actors.agents.config import AgentConfig
 from actors.agents.factory import build_backend
 
 __all__ = ["AgentActor"]
+
+_TOKENS = frozenset({StreamKind.DELTA, StreamKind.TOOL_CALL, StreamKind.TOOL_RESULT})
+_END: Final = "end"
+_DUE: Final = "due"
+#: (event JSON, is a token) from the backend, or a marker: the backend ended, a window ran out.
+_Item = tuple[str, bool] | Literal["end", "due"]
 
 
 class AgentActor:
@@ -65,19 +72,11 @@ class AgentActor:
         request = AgentRequest.model_validate_json(request_json)
         self._streams += 1
         self._active += 1
-        ready: asyncio.Queue[str | None] = asyncio.Queue()
+        ready: asyncio.Queue[_Item] = asyncio.Queue()
         pump = asyncio.create_task(self._pump(request, ready))
         try:
-            ended = False
-            while not ended:
-                batch = [await ready.get()]
-                await asyncio.sleep(0)  # let the backend add what it already has buffered
-                while not ready.empty():
-                    batch.append(ready.get_nowait())
-                ended = batch[-1] is None
-                events = [e for e in batch if e is not None]
-                if events:
-                    yield "[" + ",".join(events) + "]"
+            async for batch in _batches(ready, request.batch_window_s):
+                yield "[" + ",".join(batch) + "]"
             await pump  # re-raise a backend failure
         finally:
             self._active -= 1
@@ -86,12 +85,12 @@ class AgentActor:
                 with contextlib.suppress(asyncio.CancelledError):
                     await pump
 
-    async def _pump(self, request: AgentRequest, ready: asyncio.Queue[str | None]) -> None:
+    async def _pump(self, request: AgentRequest, ready: asyncio.Queue[_Item]) -> None:
         try:
             async for event in self._backend.stream(request):
-                ready.put_nowait(event.model_dump_json())
+                ready.put_nowait((event.model_dump_json(), event.kind in _TOKENS))
         finally:
-            ready.put_nowait(None)
+            ready.put_nowait(_END)
 
     def health(self) -> dict[str, object]:
         """Name, backend kind, process id and stream counters."""
@@ -106,3 +105,41 @@ class AgentActor:
     async def aclose(self) -> None:
         """Release the backend's resources."""
         await self._backend.aclose()
+
+
+async def _batches(ready: asyncio.Queue[_Item], window_s: float) -> AsyncIterator[list[str]]:
+    """Group the queued events into batches until the backend ends.
+
+    A batch goes out as soon as something is ready, except that with ``window_s > 0`` events
+    are held until the first token, the end, or ``window_s`` after the oldest held event.
+    """
+    loop = asyncio.get_running_loop()
+    held: list[str] = []
+    timer: asyncio.TimerHandle | None = None
+    token_seen = ended = False
+    while not ended:
+        items = [await ready.get()]
+        await asyncio.sleep(0)  # let the backend add what it already has buffered
+        while not ready.empty():
+            items.append(ready.get_nowait())
+        due = window_s <= 0
+        for item in items:
+            if item == _END:
+                ended = True
+            elif item == _DUE:
+                due = True
+            else:
+                text, token = item
+                held.append(text)
+                if token and not token_seen:
+                    token_seen = due = True  # the first token is never held: TTFT stays true
+        if held and (due or ended):
+            if timer is not None:
+                timer.cancel()
+                timer = None
+            yield held
+            held = []
+        elif held and timer is None:
+            timer = loop.call_later(window_s, ready.put_nowait, _DUE)
+    if timer is not None:
+        timer.cancel()

@@ -146,3 +146,55 @@ def test_a_dead_actor_mid_stream_is_a_cut_stream() -> None:
     assert [e.kind for e in events] == [StreamKind.START, StreamKind.ERROR]
     assert events[-1].failure is FailureKind.CUT
     assert events[-1].seq == 1
+
+
+class _Gated(AgentBackend):
+    """Start and a delta; a second delta once ``gates[0]`` opens; the rest after ``gates[1]``."""
+
+    name = "gated"
+
+    def __init__(self) -> None:
+        self.gates = (asyncio.Event(), asyncio.Event())
+
+    async def stream(self, request: AgentRequest) -> AsyncIterator[StreamEvent]:
+        """Each group of events waits for the consumer to open the next gate."""
+        yield StreamEvent(seq=0, kind=StreamKind.START)
+        yield StreamEvent(seq=1, kind=StreamKind.DELTA, text="a")
+        await self.gates[0].wait()
+        yield StreamEvent(seq=2, kind=StreamKind.DELTA, text="b")
+        await self.gates[1].wait()
+        yield StreamEvent(seq=3, kind=StreamKind.DELTA, text="c")
+        yield StreamEvent(seq=4, kind=StreamKind.FINAL)
+
+
+def _windowed(window_s: float) -> str:
+    return _REQUEST.model_copy(update={"batch_window_s": window_s}).model_dump_json()
+
+
+def test_a_batch_window_holds_events_after_the_first_token_until_the_end() -> None:
+    """With a long window, the first token goes at once and the rest rides with final."""
+    actor = AgentActor(AgentConfig(name="burst", backend="scripted"), backend=_Burst())
+
+    async def run() -> list[list[int]]:
+        return [
+            [e.seq for e in _BATCH.validate_json(raw)] async for raw in actor.stream(_windowed(60))
+        ]
+
+    assert asyncio.run(run()) == [[0, 1, 2, 3, 4]]
+
+
+def test_a_held_event_leaves_when_its_window_runs_out() -> None:
+    """An event held while the backend is quiet is sent when the window expires."""
+    backend = _Gated()
+    actor = AgentActor(AgentConfig(name="gated", backend="scripted"), backend=backend)
+
+    async def run() -> list[list[int]]:
+        out: list[list[int]] = []
+        async for raw in actor.stream(_windowed(0.01)):
+            out.append([e.seq for e in _BATCH.validate_json(raw)])
+            # seq 2 arrives while the backend waits for gates[1]: only the timer can send it.
+            if len(out) <= len(backend.gates):
+                backend.gates[len(out) - 1].set()
+        return out
+
+    assert asyncio.run(run()) == [[0, 1], [2], [3, 4]]

@@ -115,3 +115,32 @@ def test_close_writes_the_queue_and_later_notices_synchronously() -> None:
     assert store.head() == 50
     sink(GatewayEvent(GatewayEventKind.SUBMITTED, request_id="late", capability="plan"))
     assert store.head() == 51
+
+
+class _Recording(_Answer):
+    """Remembers the requests it was sent."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.requests: list[AgentRequest] = []
+
+    async def stream(self, request: AgentRequest) -> AsyncIterator[StreamEvent]:
+        """Record, then answer."""
+        self.requests.append(request)
+        async for event in super().stream(request):
+            yield event
+
+
+def test_only_json_answers_let_agents_batch_events() -> None:
+    """run() (a JSON answer) asks for a batch window; stream() (watched live) does not."""
+    backend = _Recording("a")
+    gw = Gateway([AgentEntry(backend, frozenset(Capability))], clock=VirtualClock())
+
+    async def both() -> None:
+        await gw.run("r1", Capability.PLAN, "p")
+        async for _ in gw.stream("r2", Capability.PLAN, "p"):
+            pass
+
+    asyncio.run(both())
+    assert [r.batch_window_s for r in backend.requests] == [gw.config.batch_window_s, 0.0]
+    assert gw.config.batch_window_s > 0
