@@ -166,8 +166,12 @@ class GatewayService:
         return {name: e.backend_kind for name, e in self.gateway.agents.items()}
 
     def metrics(self) -> dict[str, Any]:
-        """Gateway counters plus per-agent breaker state (for ``/metrics``)."""
-        return {"gateway": asdict(self.gateway.metrics), "agents": self.agents()}
+        """Gateway counters, per-agent breaker state and the event writer (for ``/metrics``)."""
+        return {
+            "gateway": asdict(self.gateway.metrics),
+            "agents": self.agents(),
+            "events": self._sink.stats(),
+        }
 
     def execute_outcome(self, key: str) -> dict[str, Any] | None:
         """The recorded execute outcome for request ``key`` (JSON), if any."""
