@@ -35,6 +35,11 @@ class ProjectorService:
         duckdb_path: the DuckDB file this service owns.
         read_models: read models to maintain (besides the ``events`` table).
         poll_interval_s: safety-net poll period when no hint arrives.
+        min_interval_s: after a catch-up that applied events, wait this long before the
+            next one. Each catch-up has a fixed DuckDB cost (scratch tables, one commit per
+            read model), so under a steady stream of appends (the gateway writes several
+            events per request) fewer, bigger batches cost far less CPU; the first event
+            after a quiet spell is still projected at once.
         row_limit: default cap on SQL result rows.
         sql_timeout_s: cap on one SQL query's run time.
     """
@@ -46,6 +51,7 @@ class ProjectorService:
         read_models: Sequence[ReadModel] | None = None,
         *,
         poll_interval_s: float = 1.0,
+        min_interval_s: float = 0.1,
         row_limit: int = 10_000,
         sql_timeout_s: float = 10.0,
     ) -> None:
@@ -54,6 +60,7 @@ class ProjectorService:
         self._read_models = list(read_models) if read_models is not None else None
         self._projector = self._open(self._path)
         self._poll = poll_interval_s
+        self._min_interval = min_interval_s
         self._row_limit = row_limit
         self._sql_timeout = sql_timeout_s
         self._lock = threading.RLock()
@@ -86,11 +93,14 @@ class ProjectorService:
 
     def _follow(self) -> None:
         while not self._stop.is_set():
+            applied = 0
             try:
-                self.catch_up()
+                applied = self.catch_up()
                 self._last_error = None
             except (SynapseError, OSError) as exc:
                 self._last_error = str(exc)
+            if applied and self._min_interval > 0:
+                self._stop.wait(self._min_interval)  # let appends gather into one batch
             self._wake.wait(self._poll)
             self._wake.clear()
 
