@@ -23,17 +23,26 @@ import os
 from collections.abc import AsyncIterator, Mapping
 from typing import Final, Literal
 
-from actors.agent_stream import AgentBackend, AgentRequest, StreamKind
+from actors.agent_stream import AgentBackend, AgentRequest, StreamEvent, StreamKind
 from actors.agents.config import AgentConfig
 from actors.agents.factory import build_backend
+from actors.agents.parsers import is_terminal
 
 __all__ = ["AgentActor"]
 
 _TOKENS = frozenset({StreamKind.DELTA, StreamKind.TOOL_CALL, StreamKind.TOOL_RESULT})
 _END: Final = "end"
 _DUE: Final = "due"
-#: (event JSON, is a token) from the backend, or a marker: the backend ended, a window ran out.
-_Item = tuple[str, bool] | Literal["end", "due"]
+#: (event JSON, send at once?) from the backend, or a marker: the backend ended, a window ran out.
+_Item = tuple[str, int] | Literal["end", "due"]
+_TOKEN, _TERMINAL = 1, 2
+
+
+def _urgency(event: StreamEvent) -> int:
+    """Flags of events never held: a token (the first one sets TTFT) and a terminal event."""
+    if is_terminal(event):
+        return _TERMINAL
+    return _TOKEN if event.kind in _TOKENS else 0
 
 
 class AgentActor:
@@ -88,7 +97,7 @@ class AgentActor:
     async def _pump(self, request: AgentRequest, ready: asyncio.Queue[_Item]) -> None:
         try:
             async for event in self._backend.stream(request):
-                ready.put_nowait((event.model_dump_json(), event.kind in _TOKENS))
+                ready.put_nowait((event.model_dump_json(), _urgency(event)))
         finally:
             ready.put_nowait(_END)
 
@@ -129,9 +138,11 @@ async def _batches(ready: asyncio.Queue[_Item], window_s: float) -> AsyncIterato
             elif item == _DUE:
                 due = True
             else:
-                text, token = item
+                text, urgency = item
                 held.append(text)
-                if token and not token_seen:
+                if urgency == _TERMINAL:
+                    due = True  # the answer is complete: the backend may still be cleaning up
+                elif urgency == _TOKEN and not token_seen:
                     token_seen = due = True  # the first token is never held: TTFT stays true
         if held and (due or ended):
             if timer is not None:

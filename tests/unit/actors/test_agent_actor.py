@@ -198,3 +198,36 @@ def test_a_held_event_leaves_when_its_window_runs_out() -> None:
         return out
 
     assert asyncio.run(run()) == [[0, 1], [2], [3, 4]]
+
+
+class _Lingering(AgentBackend):
+    """Answers, then keeps its stream open (cleanup after ``final``) until cancelled."""
+
+    name = "lingering"
+
+    async def stream(self, request: AgentRequest) -> AsyncIterator[StreamEvent]:
+        """Start, a delta, another delta, final; then waits forever."""
+        yield StreamEvent(seq=0, kind=StreamKind.START)
+        yield StreamEvent(seq=1, kind=StreamKind.DELTA, text="a")
+        await asyncio.sleep(0)
+        yield StreamEvent(seq=2, kind=StreamKind.DELTA, text="b")
+        yield StreamEvent(seq=3, kind=StreamKind.FINAL)
+        await asyncio.Event().wait()
+
+
+def test_a_final_event_is_never_held_by_the_window() -> None:
+    """The batch with final leaves at once, though the backend has not finished."""
+    actor = AgentActor(AgentConfig(name="lingering", backend="scripted"), backend=_Lingering())
+
+    async def run() -> list[list[int]]:
+        out: list[list[int]] = []
+        stream = actor.stream(_windowed(60))
+        async for raw in stream:
+            out.append([e.seq for e in _BATCH.validate_json(raw)])
+            if out[-1][-1] == 3:
+                break
+        await stream.aclose()  # type: ignore[attr-defined]
+        return out
+
+    assert asyncio.run(run())[-1][-1] == 3
+    assert actor.health()["active"] == 0
