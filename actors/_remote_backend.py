@@ -2,8 +2,9 @@
 
 The actor handle is passed in, so this module needs no ``import ray``: it calls
 ``handle.stream.options(num_returns="streaming").remote(json)`` and awaits each yielded
-reference. Anything the actor call raises (the actor died, its node went away) becomes a
-terminal ``error`` event — ``CUT`` after the first event, ``UNKNOWN`` before — so the router
+reference, a JSON array of events (the actor batches what is ready at once). Anything the
+actor call raises (the actor died, its node went away) becomes a terminal ``error`` event —
+``CUT`` after the first event, ``UNKNOWN`` before — so the router
 resumes, retries or falls back exactly as for a backend that broke off on its own.
 """
 
@@ -13,10 +14,14 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
+from pydantic import TypeAdapter
+
 from actors.agent_stream import AgentBackend, AgentRequest, FailureKind, StreamEvent, StreamKind
 from actors.agents.parsers import is_terminal
 
 __all__ = ["RemoteAgentBackend"]
+
+_BATCH = TypeAdapter(list[StreamEvent])
 
 
 class RemoteAgentBackend(AgentBackend):
@@ -39,11 +44,11 @@ class RemoteAgentBackend(AgentBackend):
                 request.model_dump_json()
             )
             async for ref in refs:
-                event = StreamEvent.model_validate_json(await ref)
-                next_seq = event.seq + 1
-                yield event
-                if is_terminal(event):
-                    return
+                for event in _BATCH.validate_json(await ref):
+                    next_seq = event.seq + 1
+                    yield event
+                    if is_terminal(event):
+                        return
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - any actor failure is a cut stream to the router

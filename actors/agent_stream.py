@@ -95,6 +95,10 @@ class AgentRequest(BaseModel):
     ttft_timeout_s: float = 60.0
     idle_timeout_s: float = 60.0
     total_timeout_s: float = 600.0
+    #: How long an agent actor may hold events after the first token to send them together
+    #: (0 = each batch as soon as anything is ready). The gateway sets it only for answers
+    #: nobody watches live (JSON requests); the first token is never held.
+    batch_window_s: float = 0.0
 
 
 class AgentBackend(ABC):

@@ -9,7 +9,8 @@ the single retry owner, and a client repeats a request with the same idempotency
 Backends are injected: production passes one
 :class:`~actors._remote_backend.RemoteAgentBackend` per enabled agent (streaming from its
 :class:`~actors.agent_actor.AgentActor`), unit tests pass in-process backends directly.
-Every gateway notice is recorded through :class:`~actors.gateway.sink.GatewayEventSink`.
+Every gateway notice is recorded through :class:`~actors.gateway.batch_sink.BatchingEventSink`
+(batched on a writer thread, so no commit blocks the actor's event loop).
 """
 
 from __future__ import annotations
@@ -26,12 +27,12 @@ from actors._execute_task import ExecuteLane, Refusal, refusal
 from actors.agent_stream import AgentBackend, Capability, StreamEvent, StreamKind
 from actors.agents.config import AgentsConfig
 from actors.agents.factory import execute_policy
+from actors.gateway.batch_sink import BatchingEventSink
 from actors.gateway.clock import Clock
 from actors.gateway.config import AgentEntry, GatewayConfig
 from actors.gateway.hedging import HedgePolicy
 from actors.gateway.restore import restore_breakers
 from actors.gateway.router import Gateway
-from actors.gateway.sink import GatewayEventSink
 from events.errors import ActorError
 from events.store import EventStore, StoreConfig
 
@@ -102,7 +103,8 @@ class GatewayService:
     ) -> None:
         self._config = agents
         self._store = EventStore(store_config)
-        self._sink = GatewayEventSink(self._store, epoch=incarnation)
+        # Task/Agent events are written in batches off the event loop (see batch_sink).
+        self._sink = BatchingEventSink(self._store, epoch=incarnation)
         entries = [
             AgentEntry(
                 backend=backends[a.name],
@@ -167,8 +169,12 @@ class GatewayService:
         return {name: e.backend_kind for name, e in self.gateway.agents.items()}
 
     def metrics(self) -> dict[str, Any]:
-        """Gateway counters plus per-agent breaker state (for ``/metrics``)."""
-        return {"gateway": asdict(self.gateway.metrics), "agents": self.agents()}
+        """Gateway counters, per-agent breaker state and the event writer (for ``/metrics``)."""
+        return {
+            "gateway": asdict(self.gateway.metrics),
+            "agents": self.agents(),
+            "events": self._sink.stats(),
+        }
 
     def execute_outcome(self, key: str) -> dict[str, Any] | None:
         """The recorded execute outcome for request ``key`` (JSON), if any."""
@@ -274,8 +280,13 @@ class GatewayService:
         while len(self._answers) > ANSWER_CACHE:
             self._answers.popitem(last=False)
 
+    def flush_events(self, timeout_s: float | None = 30.0) -> bool:
+        """Wait until every Task/Agent event so far is in the store; False on timeout."""
+        return self._sink.flush(timeout_s)
+
     def close(self) -> None:
-        """Release the event store."""
+        """Write the queued events, then release the event store."""
+        self._sink.close()
         self._store.close_quietly()
 
 

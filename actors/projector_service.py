@@ -35,6 +35,11 @@ class ProjectorService:
         duckdb_path: the DuckDB file this service owns.
         read_models: read models to maintain (besides the ``events`` table).
         poll_interval_s: safety-net poll period when no hint arrives.
+        min_interval_s: after a push hint, gather appends this long before catching up.
+            Each catch-up has a fixed DuckDB cost (scratch tables, one commit per read
+            model: ~20 ms of CPU), and the gateway appends at every request, so projecting
+            per hint would spend more CPU than serving the request, on the same cores. A
+            read-your-writes :meth:`wait_for` skips the wait.
         row_limit: default cap on SQL result rows.
         sql_timeout_s: cap on one SQL query's run time.
     """
@@ -46,6 +51,7 @@ class ProjectorService:
         read_models: Sequence[ReadModel] | None = None,
         *,
         poll_interval_s: float = 1.0,
+        min_interval_s: float = 0.1,
         row_limit: int = 10_000,
         sql_timeout_s: float = 10.0,
     ) -> None:
@@ -54,10 +60,12 @@ class ProjectorService:
         self._read_models = list(read_models) if read_models is not None else None
         self._projector = self._open(self._path)
         self._poll = poll_interval_s
+        self._min_interval = min_interval_s
         self._row_limit = row_limit
         self._sql_timeout = sql_timeout_s
         self._lock = threading.RLock()
         self._wake = threading.Event()
+        self._urgent = threading.Event()
         self._stop = threading.Event()
         self._caught_up = threading.Condition()
         self._last_error: str | None = None
@@ -93,10 +101,14 @@ class ProjectorService:
                 self._last_error = str(exc)
             self._wake.wait(self._poll)
             self._wake.clear()
+            if self._min_interval > 0:
+                self._urgent.wait(self._min_interval)  # let appends gather into one batch
+            self._urgent.clear()
 
     def wait_for(self, position: int, timeout_s: float = 10.0) -> bool:
         """Block until the projections include ``position`` (read-your-writes)."""
         deadline = time.monotonic() + timeout_s
+        self._urgent.set()
         self._wake.set()
         with self._caught_up:
             while self.position() < position:
@@ -104,6 +116,7 @@ class ProjectorService:
                 if remaining <= 0:
                     return False
                 self._caught_up.wait(min(remaining, 0.5))
+                self._urgent.set()
                 self._wake.set()
         return True
 
@@ -229,6 +242,7 @@ class ProjectorService:
     def close(self) -> None:
         """Stop following and close the DuckDB file."""
         self._stop.set()
+        self._urgent.set()
         self._wake.set()
         self._thread.join(timeout=5)
         with self._lock:

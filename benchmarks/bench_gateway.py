@@ -322,3 +322,76 @@ def main(quick: bool = False) -> list[Figure]:
     figures += faults
     save("gateway", figures)
     return figures
+
+
+def _descendants_cpu() -> dict[str, float]:
+    """CPU seconds used so far by each process under this one, by title (Linux only)."""
+    parents: dict[int, int] = {}
+    stats: dict[int, tuple[str, float]] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            raw = (entry / "stat").read_text()
+            title = (entry / "cmdline").read_bytes().split(b"\0")[0].decode(errors="replace")
+        except OSError:
+            continue
+        fields = raw.rsplit(")", 1)[1].split()
+        parents[int(entry.name)] = int(fields[1])
+        stats[int(entry.name)] = (title, (int(fields[11]) + int(fields[12])) / tick)
+    ours: dict[str, float] = {}
+    for pid, (title, cpu) in stats.items():
+        p = pid
+        while p > 1 and p != os.getpid():
+            p = parents.get(p, 1)
+        if p == os.getpid() or pid == os.getpid():
+            name = title.split(".")[0] if title.startswith("ray::") else Path(title).name
+            ours[name] = ours.get(name, 0.0) + cpu
+    return ours
+
+
+def compare(
+    levels: tuple[int, ...] = (16,), requests: int = 200, runs: int = 1, cpu: bool = False
+) -> None:
+    """Print direct vs Synapse latency at ``levels`` without saving (for iterating on speed).
+
+    ``python -m benchmarks.bench_gateway [concurrency ...] [--requests N] [--runs R] [--cpu]``;
+    ``--cpu`` adds the CPU milliseconds per request each process of the system spent.
+    """
+    with serve_fake_openai() as server:
+        server.faults = _RateFaults()
+        base = server.base_url
+        with _synapse_system(base) as (url, token, _namespace):
+            asyncio.run(_synapse(url, token, 50, 8))  # warm-up: actors, connections
+            asyncio.run(_direct(base, 50, 8))
+            for c in levels:
+                for _ in range(runs):
+                    d = asyncio.run(_direct(base, requests, c))
+                    before = _descendants_cpu()
+                    s = asyncio.run(_synapse(url, token, requests, c))
+                    after = _descendants_cpu()
+                    print(
+                        f"c={c:<3d} direct {_pcts([d])} | Synapse {_pcts([s])} "
+                        f"{s.rate:.1f} req/s, {s.failures} failed | added p50 "
+                        f"{s.pct(50) - d.pct(50):.2f} / p99 {s.pct(99) - d.pct(99):.2f} ms",
+                        flush=True,
+                    )
+                    if cpu:
+                        spent = {
+                            k: (v - before.get(k, 0.0)) * 1000 / requests for k, v in after.items()
+                        }
+                        top = sorted(spent.items(), key=lambda kv: -kv[1])[:10]
+                        print("  CPU ms/request:", ", ".join(f"{k} {v:.1f}" for k, v in top))
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="benchmarks.bench_gateway")
+    parser.add_argument("levels", nargs="*", type=int, default=[16])
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--cpu", action="store_true")
+    args = parser.parse_args()
+    compare(tuple(args.levels), args.requests, args.runs, args.cpu)

@@ -25,6 +25,18 @@ _COUNTERS = (
     ("timeouts", "Attempts ended by a TTFT, idle or total timeout."),
 )
 
+#: The event writer's figures (``snapshot["events"]``, from the batching sink's ``stats()``).
+_EVENT_SERIES = (
+    ("written", "synapse_gateway_events_written_total", "counter", "Task/Agent events written."),
+    (
+        "failed",
+        "synapse_gateway_events_failed_total",
+        "counter",
+        "Events that could not be written.",
+    ),
+    ("pending", "synapse_gateway_events_pending", "gauge", "Events accepted, not yet written."),
+)
+
 _AGENT_GAUGES = (
     ("breaker", "agent_breaker_state", "Breaker: 0 closed, 1 half-open, 2 open, -1 disabled."),
     ("error_rate", "agent_error_rate", "Failure rate in the breaker's window."),
@@ -39,7 +51,7 @@ def _label(value: str) -> str:
 
 
 def render_gateway_metrics(snapshot: dict[str, Any]) -> str:
-    """Render ``{"gateway": counters, "agents": rows}`` as Prometheus exposition text."""
+    """Render ``{"gateway": counters, "agents": rows, "events": writer}`` as Prometheus text."""
     counters: dict[str, Any] = snapshot.get("gateway") or {}
     rows: list[dict[str, Any]] = snapshot.get("agents") or []
     lines: list[str] = []
@@ -53,6 +65,11 @@ def render_gateway_metrics(snapshot: dict[str, Any]) -> str:
     name = "synapse_gateway_attempts_per_request"
     lines += [f"# HELP {name} Upstream attempts per logical request.", f"# TYPE {name} gauge"]
     lines.append(f"{name} {ratio:.6g}")
+    events: dict[str, Any] = snapshot.get("events") or {}
+    for key, name, kind, help_text in _EVENT_SERIES:
+        if key in events:
+            lines += [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}"]
+            lines.append(f"{name} {float(events[key]):g}")
     for key, metric, help_text in _AGENT_GAUGES:
         samples = []
         for row in rows:

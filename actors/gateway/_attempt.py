@@ -40,6 +40,8 @@ class RequestState:
     session_agent: str | None = None
     nested_retries: int = 0
     done: bool = False
+    #: A client watches the events as they come (SSE); False for a JSON answer.
+    live: bool = True
 
     def next_seq(self) -> int:
         """Return the next client-facing sequence number."""

@@ -51,3 +51,6 @@ class GatewayConfig:
     budget_token_ratio: float = 0.1
     checkpoint_every_events: int = 20
     checkpoint_every_s: float = 1.0
+    #: ``AgentRequest.batch_window_s`` for requests served by :meth:`Gateway.run` (nobody
+    #: streams them): fewer Ray objects per attempt, at most this much later in the router.
+    batch_window_s: float = 0.05

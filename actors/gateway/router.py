@@ -111,11 +111,13 @@ class Gateway(Notifier):
         *,
         context: str = "",
         agent_hint: str | None = None,
+        live: bool = True,
     ) -> AsyncIterator[StreamEvent]:
         """Serve one logical request; yield normalised events ending with one ``final``.
 
         The ``final`` event's ``data`` is a :class:`RequestSummary` dict (agent, attempts,
-        fallback, degraded, ok).
+        fallback, degraded, ok). ``live=False`` (nobody sees events before the answer) lets
+        agent actors batch events after the first token for ``config.batch_window_s``.
         """
         ctx = RequestState(
             request_id,
@@ -130,6 +132,7 @@ class Gateway(Notifier):
                 every_s=self.config.checkpoint_every_s,
                 on_checkpoint=lambda cp: self._on_checkpoint(ctx, cp),
             ),
+            live=live,
         )
         self.metrics.requests += 1
         if self.hedge is not None and capability in self.hedge.config.capabilities:
@@ -171,7 +174,7 @@ class Gateway(Notifier):
         parts: list[str] = []
         summary: RequestSummary | None = None
         async for event in self.stream(
-            request_id, capability, prompt, context=context, agent_hint=agent_hint
+            request_id, capability, prompt, context=context, agent_hint=agent_hint, live=False
         ):
             if event.kind is StreamKind.DELTA:
                 parts.append(event.text)
@@ -257,6 +260,7 @@ class Gateway(Notifier):
             ttft_timeout_s=timeouts.ttft_s,
             idle_timeout_s=timeouts.idle_s,
             total_timeout_s=timeouts.total_s,
+            batch_window_s=0.0 if ctx.live else self.config.batch_window_s,
         )
         self._emit(
             GatewayEventKind.ATTEMPT_STARTED,

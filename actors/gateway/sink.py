@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 from actors.gateway.report import GatewayEvent, GatewayEventKind
 from events.agent import Agent, Task, agent_id, task_id
+from events.batch import Command, execute_one
 from events.store import EventStore
 
 __all__ = ["GatewayEventSink"]
@@ -20,7 +22,10 @@ _K = GatewayEventKind
 
 
 class GatewayEventSink:
-    """A ``Gateway(on_event=...)`` callback that records domain events.
+    """A ``Gateway(on_event=...)`` callback that records domain events, one commit each.
+
+    :class:`~actors.gateway.batch_sink.BatchingEventSink` writes the same commands from a
+    background thread in batches instead.
 
     Args:
         store: the event store.
@@ -34,12 +39,20 @@ class GatewayEventSink:
 
     def __call__(self, event: GatewayEvent) -> None:
         """Record one notice."""
+        self.write(self.command(event))
+
+    def write(self, command: Command[Any]) -> None:
+        """Run ``command`` now, in its own transaction."""
+        execute_one(self.store, command)
+
+    def command(self, event: GatewayEvent) -> Command[Any]:
+        """The store command that records ``event`` (pure: nothing is written)."""
         if event.kind is _K.AGENT_REGISTERED:
-            self._register(event)
-        elif event.kind in (_K.CIRCUIT_OPENED, _K.CIRCUIT_HALF_OPENED, _K.CIRCUIT_CLOSED):
-            self._circuit(event)
-        elif event.kind is _K.SUBMITTED:
-            self.store.execute(
+            return self._register(event)
+        if event.kind in (_K.CIRCUIT_OPENED, _K.CIRCUIT_HALF_OPENED, _K.CIRCUIT_CLOSED):
+            return self._circuit(event)
+        if event.kind is _K.SUBMITTED:
+            return Command(
                 Task,
                 task_id(event.request_id),
                 f"{event.request_id}:0:{event.kind.value}",
@@ -52,12 +65,11 @@ class GatewayEventSink:
                     command_id=cid,
                 ),
             )
-        else:
-            self._task(event)
+        return self._task(event)
 
-    def _register(self, e: GatewayEvent) -> None:
+    def _register(self, e: GatewayEvent) -> Command[Agent]:
         name = e.agent or ""
-        self.store.execute(
+        return Command(
             Agent,
             agent_id(name),
             f"{name}:registered",
@@ -67,7 +79,7 @@ class GatewayEventSink:
             ),
         )
 
-    def _circuit(self, e: GatewayEvent) -> None:
+    def _circuit(self, e: GatewayEvent) -> Command[Agent]:
         name = e.agent or ""
 
         def act(agent: Agent) -> None:
@@ -78,11 +90,9 @@ class GatewayEventSink:
             else:
                 agent.close_circuit(e.reason)
 
-        self.store.execute(
-            Agent, agent_id(name), f"{name}:{self.epoch}:{e.seq}:{e.kind.value}", act
-        )
+        return Command(Agent, agent_id(name), f"{name}:{self.epoch}:{e.seq}:{e.kind.value}", act)
 
-    def _task(self, e: GatewayEvent) -> None:
+    def _task(self, e: GatewayEvent) -> Command[Task]:
         suffix = e.kind.value
         if e.kind is _K.CHECKPOINTED:
             suffix = f"{suffix}@{e.seq}"
@@ -99,6 +109,6 @@ class GatewayEventSink:
             _K.COMPLETED: lambda t: t.complete(e.agent, e.attempt, e.degraded, e.duration_ms),
             _K.FAILED: lambda t: t.fail(e.reason),
         }
-        self.store.execute(
+        return Command(
             Task, task_id(e.request_id), f"{e.request_id}:{e.attempt}:{suffix}", actions[e.kind]
         )

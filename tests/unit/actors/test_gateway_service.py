@@ -69,6 +69,7 @@ async def test_injected_failures_are_retried_and_recorded(tmp_path: Path) -> Non
     answer = await service.run_task("r2", "code", "write add", agent="a")
     assert answer["ok"] is True
     assert answer["attempts"] == 2
+    assert service.flush_events()  # Task events are written in batches, off the event loop
     store = EventStore(store_config)
     try:
         task: Task = store.repository.get(task_id("r2"))

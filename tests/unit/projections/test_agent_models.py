@@ -71,6 +71,7 @@ def test_tasks_and_attempts_show_a_retried_request(tmp_path: Path) -> None:
     gateway = _gateway(config)
     answer = asyncio.run(gateway.run_task("r1", "plan", "p", agent="flaky"))
     assert answer["attempts"] == 2
+    assert gateway.flush_events()
     projector = _project(config)
     tasks = projector.query("SELECT request_id, status, attempts, agent FROM tasks")
     assert tasks == [("r1", "completed", 2, "flaky")]
@@ -92,6 +93,7 @@ def test_folding_is_the_same_in_small_batches(tmp_path: Path) -> None:
     gateway = _gateway(config)
     for i in range(3):
         asyncio.run(gateway.run_task(f"r{i}", "code", "p", agent="flaky"))
+    assert gateway.flush_events()
     whole, pieces = _project(config), _project(config, batch=1)
     for table in ("tasks", "attempts", "agents"):
         sql = f"SELECT * FROM {table} ORDER BY ALL"
@@ -101,7 +103,8 @@ def test_folding_is_the_same_in_small_batches(tmp_path: Path) -> None:
 def test_workflow_and_steps_rows(tmp_path: Path) -> None:
     """A gated workflow then approved shows completed, each step done once."""
     config = _store(tmp_path)
-    workflows = WorkflowService(config, LocalGatewayPort(_gateway(config)))
+    gateway = _gateway(config)
+    workflows = WorkflowService(config, LocalGatewayPort(gateway))
 
     async def scenario() -> None:
         await workflows.start_workflow("w1", "add numbers")
@@ -110,6 +113,7 @@ def test_workflow_and_steps_rows(tmp_path: Path) -> None:
         await workflows.wait("w1")
 
     asyncio.run(scenario())
+    assert gateway.flush_events()
     for batch in (None, 1):
         projector = _project(config, batch)
         assert projector.query("SELECT status, review_loops FROM workflows") == [("completed", 0)]

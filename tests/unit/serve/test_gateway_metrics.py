@@ -19,6 +19,7 @@ SNAPSHOT = {
         {"name": 'we"ird', "breaker": "open", "error_rate": 0.5, "in_flight": 0},
         {"name": "off", "breaker": "disabled", "error_rate": 0.0, "in_flight": 0},
     ],
+    "events": {"written": 40, "batches": 9, "failed": 1, "pending": 3},
 }
 
 
@@ -39,6 +40,8 @@ def test_counters_ratio_and_agent_gauges_parse() -> None:
     assert samples[("synapse_agent_breaker_state", (("agent", 'we"ird'),))] == 2
     assert samples[("synapse_agent_breaker_state", (("agent", "off"),))] == -1
     assert samples[("synapse_agent_retry_budget_tokens", (("agent", "a"),))] == 9.5
+    assert samples[("synapse_gateway_events_failed_total", ())] == 1
+    assert samples[("synapse_gateway_events_pending", ())] == 3
 
 
 def test_an_empty_snapshot_still_renders_the_ratio() -> None:
