@@ -187,13 +187,19 @@ def probe(
         return "missing"
     if handles is not None:
         handles[name] = handle
-    try:
-        ray.get(handle.ping.remote(), timeout=timeout)
-    except GetTimeoutError:
-        return "unresponsive"
-    except RayActorError:
-        return "dead"
-    return "alive"
+    for attempt in range(2):
+        try:
+            ray.get(handle.ping.remote(), timeout=timeout)
+        except GetTimeoutError:
+            return "unresponsive"
+        except RayActorError:
+            # A ping cut by the death of an incarnation fails even when Ray is restarting the
+            # actor; only a second ping, queued behind the restart, tells "dead" for certain.
+            if attempt == 1:
+                return "dead"
+            continue
+        return "alive"
+    return "dead"
 
 
 def kill(name: str, namespace: str, *, no_restart: bool = True) -> bool:

@@ -390,6 +390,10 @@ class RaySyncServices(SyncServices):
         """See :meth:`SyncServices.approve_deletions`."""
         return dict(await self._sync().approve_deletions.remote(client))
 
+    async def resume(self, client: str) -> dict[str, Any]:
+        """See :meth:`SyncServices.resume`."""
+        return dict(await self._sync().resume.remote(client))
+
 
 class SynapseApi:
     """The Serve deployment: builds the FastAPI app on the replica, after construction.

@@ -113,7 +113,7 @@ def run_demo(home: Path | None, seconds: float, port: int, keep: bool) -> int:
         return _drive(settings, system, seconds, keep)
     finally:
         print("\n== shutting down", flush=True)
-        bootstrap.stop_attached()
+        bootstrap.stop_attached(settings.namespace)
         print(f"done; the sandbox stays at {sandbox}")
 
 

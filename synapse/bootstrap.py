@@ -13,6 +13,7 @@ import os
 import shutil
 import socket
 import subprocess
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -193,6 +194,7 @@ def start_system(
             None = no gRPC.
     """
     token = prepare_home(settings)
+    load_sync_settings(settings)  # a bad sync.toml stops `up` before anything starts
     # Every process that appends through this config hints the projector at once.
     config = dataclasses.replace(
         store_config(settings), on_append=supervision.ProjectorHint(PROJECTOR, settings.namespace)
@@ -387,14 +389,31 @@ class _OrchestratorSink:
 class _WatcherNotifier:
     """Picklable callback telling a client's watcher the hash the orchestrator just wrote."""
 
+    #: How long a looked-up watcher handle is reused (a lookup is a GCS round trip, and one
+    #: edit notifies seven watchers on the orchestrator's critical path).
+    HANDLE_TTL_S = 30.0
+
     def __init__(self, namespace: str, host: str) -> None:
         self.namespace = namespace
         self.host = host
+        self._handles: dict[str, tuple[float, Any]] = {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"namespace": self.namespace, "host": self.host}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["namespace"], state["host"])  # type: ignore[misc]
 
     def __call__(self, client: str, path: str, sha256: str) -> None:
-        handle = supervision.lookup(watcher_name(client, self.host), self.namespace)
-        if handle is not None:
-            handle.expect_write.remote(path, sha256)  # fire and forget: a hint, not a duty
+        now = time.monotonic()
+        cached = self._handles.get(client)
+        handle = cached[1] if cached is not None and now - cached[0] < self.HANDLE_TTL_S else None
+        if handle is None:
+            handle = supervision.lookup(watcher_name(client, self.host), self.namespace)
+            if handle is None:
+                return
+            self._handles[client] = (now, handle)
+        handle.expect_write.remote(path, sha256)  # fire and forget: a hint, not a duty
 
 
 class _Prober:
@@ -445,6 +464,8 @@ def stop_system(settings: Settings) -> list[str]:
                     *agents,
                     PROJECTOR,
                 ):
+                    if name == GATEWAY:
+                        flush_gateway_events(settings.namespace)
                     if supervision.kill(name, settings.namespace):
                         record_stop(
                             store, name, reason="synapse down", incarnation=uuid.uuid4().hex
@@ -495,8 +516,23 @@ def rebuild_running(settings: Settings, system: RunningSystem, progress: Any = N
             progress(*current)
 
 
-def stop_attached() -> None:
-    """Stop Serve and the in-process local Ray cluster the demo started."""
+def flush_gateway_events(namespace: str, timeout: float = 30.0) -> None:
+    """Write the gateway's queued Agent/Task events before it is stopped (best effort: a
+    gateway that is already gone has nothing left to write)."""
+    handle = supervision.lookup(GATEWAY, namespace)
+    if handle is not None:
+        with contextlib.suppress(Exception):
+            supervision.get(handle.flush_events.remote(timeout), timeout=timeout)
+
+
+def stop_attached(namespace: str | None = None) -> None:
+    """Stop Serve and the in-process local Ray cluster the demo started.
+
+    Args:
+        namespace: the system's namespace, to flush the gateway's queued events first.
+    """
+    if namespace is not None:
+        flush_gateway_events(namespace)
     with contextlib.suppress(Exception):
         serve.shutdown()  # type: ignore[no-untyped-call]
     supervision.shutdown()
