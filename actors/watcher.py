@@ -53,6 +53,8 @@ class Change(StrEnum):
     added = "added"
     modified = "modified"
     deleted = "deleted"
+    #: The writer is done: the file was closed after writing, or renamed into place.
+    written = "written"
 
 
 class _Handler(FileSystemEventHandler):
@@ -69,12 +71,12 @@ class _Handler(FileSystemEventHandler):
             return
         kinds = {"created": Change.added, "modified": Change.modified, "deleted": Change.deleted}
         if event.event_type == "moved":
-            # Editors save by renaming a temp file over the target: the target changed.
-            self._on_event(Change.modified, os.fsdecode(event.dest_path))
+            # Editors save by renaming a temp file over the target: complete at once.
+            self._on_event(Change.written, os.fsdecode(event.dest_path))
             return
         change = kinds.get(event.event_type)
         if change is None and event.event_type == "closed":
-            change = Change.modified
+            change = Change.written  # IN_CLOSE_WRITE: the writer closed the file
         if change is not None:
             self._on_event(change, os.fsdecode(event.src_path))
 
@@ -90,6 +92,9 @@ class ClientWatcher:
         kinds: synced entity kinds.
         projects: project roots to include.
         debounce_s: quiet time after the last event on a file before it is rescanned.
+        settle_s: the shorter wait once the writer is done with the file (closed after
+            writing, or renamed into place): nothing more is coming, so waiting the whole
+            debounce would only add latency. A later event pushes the scan out again.
         rescan_interval_s: time between full rescans (0 = never).
         watch_filter: decides which events count (default: :class:`ClientConfigFilter`).
         start: start watching immediately (an initial full scan runs first).
@@ -105,6 +110,7 @@ class ClientWatcher:
         kinds: frozenset[str],
         projects: Sequence[Path] = (),
         debounce_s: float = 0.3,
+        settle_s: float = 0.005,
         rescan_interval_s: float = 600.0,
         watch_filter: Callable[[Change, str], bool] | None = None,
         start: bool = True,
@@ -117,6 +123,7 @@ class ClientWatcher:
         self.kinds = kinds
         self.projects = tuple(projects)
         self.debounce_s = debounce_s
+        self.settle_s = min(settle_s, debounce_s)
         self.rescan_interval_s = rescan_interval_s
         files = synced_files(adapter, home, self.projects, kinds)
         watched = [f.path for f in files] + [f.path.resolve() for f in files]
@@ -212,8 +219,9 @@ class ClientWatcher:
         """Take one raw event (the watchdog handler calls this; tests may too)."""
         if not self.watch_filter(change, path):
             return
+        wait = self.settle_s if change is Change.written else self.debounce_s
         with self._cond:
-            self._pending[path] = time.monotonic() + self.debounce_s
+            self._pending[path] = time.monotonic() + wait
             self._cond.notify_all()
 
     def expect_write(self, path: str, sha256: str) -> None:

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from actors._sync_breaker import BreakerLimits, WriteBreaker
 from actors.sync_service import SyncService, default_policy
 from actors.watcher import ClientWatcher
 from adapters.base import ClientAdapter, ConfigFile
@@ -106,6 +107,9 @@ def running_system(root: Path, debounce_s: float) -> Iterator[System]:
         preimage_dir=root / "preimages",
         policy=default_policy(list(adapters), "apply"),
         on_written=on_written,
+        # 200 edits in a minute or two are the point here; the default cap (20 writes per
+        # file per minute, reliability E7) would stop the run at edit ~22, as designed.
+        breaker=WriteBreaker(BreakerLimits(max_writes=1_000_000)),
     )
     service.scan()
     try:

@@ -6,6 +6,7 @@ NaN, depth) and surgical editing, which needs the exact span of each key, value 
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -227,6 +228,11 @@ class _Parser:
 def parse(text: str, *, strict: bool) -> tuple[Node, list[Token]]:
     """Parse JSON (``strict``) or JSONC text into a positioned tree.
 
+    The last few parses are memoised: loading a file, planning it and applying an edit (which
+    re-parses after each splice, and once per member when merging an object whose other
+    members are unchanged) all parse the same text. The tree is never mutated after it is
+    built, so sharing it is safe; callers must not mutate it either.
+
     Returns:
         The root node and every token, comments included, for the editor's trivia checks.
 
@@ -235,6 +241,11 @@ def parse(text: str, *, strict: bool) -> tuple[Node, list[Token]]:
             comma in strict JSON, a duplicate key, NaN/Infinity, a BOM, NUL bytes or nesting
             deeper than 64 levels.
     """
+    return _parse_memo(text, strict)
+
+
+@functools.lru_cache(maxsize=16)
+def _parse_memo(text: str, strict: bool) -> tuple[Node, list[Token]]:
     check_text(text)
     tokens = _tokenize(text, strict=strict)
     parser = _Parser(text, tokens, strict=strict)

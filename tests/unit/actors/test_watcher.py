@@ -130,3 +130,32 @@ def test_restarted_watcher_sees_a_change_made_while_it_was_down(tmp_path: Path) 
 def test_watcher_names_include_the_host() -> None:
     """Watcher actors are named per client and host."""
     assert watcher_name("codex", "box1") == "watcher:codex:box1"
+
+
+def test_a_finished_write_is_scanned_without_waiting_the_whole_debounce(tmp_path: Path) -> None:
+    """A file closed after writing is scanned at once, even with a one-minute debounce."""
+    seed_sandbox(tmp_path)
+    sink = Sink()
+    w = watcher(tmp_path, sink, start=False)
+    w.debounce_s = 60.0  # far beyond TIMEOUT: only the writer-done path can scan in time
+    w.start()
+    try:
+        assert sink.wait_for(1), "initial scan"
+        demo_edit(tmp_path)  # open, write, close → IN_CLOSE_WRITE
+        assert sink.wait_for(2)
+        assert DEMO_ARG in args_of(sink.reports[-1])
+    finally:
+        w.stop()
+
+
+def test_a_write_still_in_progress_waits_for_the_debounce(tmp_path: Path) -> None:
+    """A bare "modified" event (the writer may not be done) keeps the full debounce."""
+    seed_sandbox(tmp_path)
+    sink = Sink()
+    w = watcher(tmp_path, sink, start=False)
+    w.debounce_s = 60.0
+    path = str(tmp_path / ".gemini/settings.json")
+    w.notify(Change.modified, path)
+    modified_due = w._pending[path]
+    w.notify(Change.written, path)
+    assert w._pending[path] < modified_due - 50  # the writer is done: settle, not debounce
