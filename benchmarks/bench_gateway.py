@@ -31,6 +31,7 @@ import httpx
 
 from benchmarks._harness import OUT, Figure, save
 from benchmarks._load import LoadResult, percentile, run_load
+from benchmarks._serve_floor import ROUTE, deploy_floor
 from tests.fakes.fake_openai import FakeOpenAIServer, Faults, serve_fake_openai
 
 LEVELS = (1, 16, 64)
@@ -68,6 +69,18 @@ async def _direct(base: str, requests: int, concurrency: int) -> LoadResult:
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(timeout=30, limits=limits) as client:
         return await run_load(lambda i: _direct_once(client, base, i), requests, concurrency)
+
+
+async def _floor(url: str, requests: int, concurrency: int) -> LoadResult:
+    """The same load on the forward-only Serve app (:mod:`benchmarks._serve_floor`)."""
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as client:
+
+        async def send(i: int) -> bool:
+            response = await client.post(ROUTE, json={"prompt": f"ping {i}"})
+            return response.status_code == 200 and bool(response.json().get("ok"))
+
+        return await run_load(send, requests, concurrency)
 
 
 async def _synapse(url: str, token: str, requests: int, concurrency: int) -> LoadResult:
@@ -235,6 +248,19 @@ def _level_figures(
     return figures
 
 
+def _floor_figure(c: int, direct: list[LoadResult], floor: list[LoadResult]) -> Figure:
+    added = {q: statistics.median(_added(floor, direct, q)) for q in (95, 99)}
+    return Figure(
+        f"Ray Serve floor added latency p50, c={c}",
+        "ms",
+        _added(floor, direct, 50),
+        higher_is_better=False,
+        note=f"a Serve app that only forwards to the upstream (no gateway): added p95 "
+        f"{added[95]:.2f} / p99 {added[99]:.2f} ms, {statistics.median(r.rate for r in floor):.0f}"
+        " req/s",
+    )
+
+
 def _ratio_note(syn: list[LoadResult], lite: list[LoadResult]) -> str:
     pairs = list(zip(syn, lite, strict=True))
     p99 = statistics.median(s.pct(99) / x.pct(99) for s, x in pairs)
@@ -294,19 +320,24 @@ def main(quick: bool = False) -> list[Figure]:
         base = server.base_url
         direct: dict[int, list[LoadResult]] = {c: [] for c in LEVELS}
         syn: dict[int, list[LoadResult]] = {c: [] for c in LEVELS}
+        floor: dict[int, list[LoadResult]] = {c: [] for c in LEVELS}
         with _synapse_system(base) as (url, token, namespace):
+            deploy_floor(base)
             asyncio.run(_synapse(url, token, 50, 8))  # warm-up: actors, connections
+            asyncio.run(_floor(url, 50, 8))
             asyncio.run(_direct(base, 50, 8))
             for c in LEVELS:
                 for _ in range(runs):  # interleaved, so drift hits both sides alike
                     direct[c].append(asyncio.run(_direct(base, n, c)))
                     syn[c].append(asyncio.run(_synapse(url, token, n, c)))
+                    floor[c].append(asyncio.run(_floor(url, n, c)))
             faults = _fault_figures(server, url, token, n, runs)
             actor_ms = [_actor_p50(namespace, n) for _ in range(runs)]
         lite, lite_note = _litellm(base, n, runs)
     figures: list[Figure] = []
     for c in LEVELS:
         figures += _level_figures(c, direct[c], syn[c], lite.get(c, []), lite_note)
+        figures.append(_floor_figure(c, direct[c], floor[c]))
     figures.append(
         Figure(
             "gateway actor run_task p50 (no Serve), c=1",
@@ -363,7 +394,9 @@ def compare(
         server.faults = _RateFaults()
         base = server.base_url
         with _synapse_system(base) as (url, token, _namespace):
+            deploy_floor(base)
             asyncio.run(_synapse(url, token, 50, 8))  # warm-up: actors, connections
+            asyncio.run(_floor(url, 50, 8))
             asyncio.run(_direct(base, 50, 8))
             for c in levels:
                 for _ in range(runs):
@@ -375,6 +408,12 @@ def compare(
                         f"c={c:<3d} direct {_pcts([d])} | Synapse {_pcts([s])} "
                         f"{s.rate:.1f} req/s, {s.failures} failed | added p50 "
                         f"{s.pct(50) - d.pct(50):.2f} / p99 {s.pct(99) - d.pct(99):.2f} ms",
+                        flush=True,
+                    )
+                    f = asyncio.run(_floor(url, requests, c))
+                    print(
+                        f"      Serve floor {_pcts([f])} {f.rate:.1f} req/s | added p50 "
+                        f"{f.pct(50) - d.pct(50):.2f} / p99 {f.pct(99) - d.pct(99):.2f} ms",
                         flush=True,
                     )
                     if cpu:

@@ -1,0 +1,56 @@
+"""The floor under any gateway on Ray Serve: an app that only forwards to the upstream.
+
+``Floor`` is the least a Serve-hosted gateway can do: Serve's HTTP proxy hands the request to
+a replica, which streams one chat completion from the fake upstream with httpx and answers
+JSON. No FastAPI, no actors, no events, no auth. Its added latency against a direct call is
+the part of Synapse's added latency that the design card's "Ray Serve exposes the HTTP
+endpoints" fixes before any gateway code runs.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import httpx
+import ray
+from ray import serve
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+ROUTE = "/floor"
+
+
+@serve.deployment(max_ongoing_requests=256)
+class Floor:
+    """Forward ``{"prompt": ...}`` to the upstream's streaming chat completions."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.client = httpx.AsyncClient(timeout=30)
+
+    async def __call__(self, request: Request) -> JSONResponse:
+        body = await request.json()
+        payload = {
+            "model": "fake",
+            "stream": True,
+            "messages": [{"role": "user", "content": body["prompt"]}],
+        }
+        parts: list[str] = []
+        async with self.client.stream(
+            "POST", f"{self.base}/chat/completions", json=payload
+        ) as response:
+            async for line in response.aiter_lines():
+                if line.startswith("data: {"):
+                    chunk: Any = json.loads(line[6:])
+                    choices = chunk.get("choices") or ()  # the last chunk may have none
+                    parts.extend(c.get("delta", {}).get("content") or "" for c in choices)
+        return JSONResponse({"ok": response.status_code == 200, "text": "".join(parts)})
+
+
+def deploy_floor(base: str) -> None:
+    """Run :class:`Floor` as a second Serve app on the running cluster's proxy (``/floor``)."""
+    # The replica cannot import the benchmarks package: ship this module by value.
+    ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    serve.run(Floor.bind(base), name="floor", route_prefix=ROUTE)
