@@ -35,11 +35,11 @@ class ProjectorService:
         duckdb_path: the DuckDB file this service owns.
         read_models: read models to maintain (besides the ``events`` table).
         poll_interval_s: safety-net poll period when no hint arrives.
-        min_interval_s: after a push hint, gather appends this long before catching up.
-            Each catch-up has a fixed DuckDB cost (scratch tables, one commit per read
-            model: ~20 ms of CPU), and the gateway appends at every request, so projecting
-            per hint would spend more CPU than serving the request, on the same cores. A
-            read-your-writes :meth:`wait_for` skips the wait.
+        min_interval_s: after a catch-up that applied events, wait this long before the
+            next one. Each catch-up has a fixed DuckDB cost (scratch tables, one commit per
+            read model), so under a steady stream of appends (the gateway writes several
+            events per request) fewer, bigger batches cost far less CPU; the first event
+            after a quiet spell is still projected at once.
         row_limit: default cap on SQL result rows.
         sql_timeout_s: cap on one SQL query's run time.
     """
@@ -65,7 +65,6 @@ class ProjectorService:
         self._sql_timeout = sql_timeout_s
         self._lock = threading.RLock()
         self._wake = threading.Event()
-        self._urgent = threading.Event()
         self._stop = threading.Event()
         self._caught_up = threading.Condition()
         self._last_error: str | None = None
@@ -94,21 +93,20 @@ class ProjectorService:
 
     def _follow(self) -> None:
         while not self._stop.is_set():
+            applied = 0
             try:
-                self.catch_up()
+                applied = self.catch_up()
                 self._last_error = None
             except (SynapseError, OSError) as exc:
                 self._last_error = str(exc)
+            if applied and self._min_interval > 0:
+                self._stop.wait(self._min_interval)  # let appends gather into one batch
             self._wake.wait(self._poll)
             self._wake.clear()
-            if self._min_interval > 0:
-                self._urgent.wait(self._min_interval)  # let appends gather into one batch
-            self._urgent.clear()
 
     def wait_for(self, position: int, timeout_s: float = 10.0) -> bool:
         """Block until the projections include ``position`` (read-your-writes)."""
         deadline = time.monotonic() + timeout_s
-        self._urgent.set()
         self._wake.set()
         with self._caught_up:
             while self.position() < position:
@@ -116,7 +114,6 @@ class ProjectorService:
                 if remaining <= 0:
                     return False
                 self._caught_up.wait(min(remaining, 0.5))
-                self._urgent.set()
                 self._wake.set()
         return True
 
@@ -242,7 +239,6 @@ class ProjectorService:
     def close(self) -> None:
         """Stop following and close the DuckDB file."""
         self._stop.set()
-        self._urgent.set()
         self._wake.set()
         self._thread.join(timeout=5)
         with self._lock:
