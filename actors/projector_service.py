@@ -39,7 +39,8 @@ class ProjectorService:
             next one. Each catch-up has a fixed DuckDB cost (scratch tables, one commit per
             read model), so under a steady stream of appends (the gateway writes several
             events per request) fewer, bigger batches cost far less CPU; the first event
-            after a quiet spell is still projected at once.
+            after a quiet spell is still projected at once, and a reader waiting for its own
+            write (:meth:`wait_for`) cuts the wait short.
         row_limit: default cap on SQL result rows.
         sql_timeout_s: cap on one SQL query's run time.
     """
@@ -65,6 +66,7 @@ class ProjectorService:
         self._sql_timeout = sql_timeout_s
         self._lock = threading.RLock()
         self._wake = threading.Event()
+        self._urgent = threading.Event()
         self._stop = threading.Event()
         self._caught_up = threading.Condition()
         self._last_error: str | None = None
@@ -100,13 +102,17 @@ class ProjectorService:
             except (SynapseError, OSError) as exc:
                 self._last_error = str(exc)
             if applied and self._min_interval > 0:
-                self._stop.wait(self._min_interval)  # let appends gather into one batch
+                # Let appends gather into one batch; a reader waiting for its write (or
+                # close) cuts the wait short.
+                self._urgent.wait(self._min_interval)
+                self._urgent.clear()
             self._wake.wait(self._poll)
             self._wake.clear()
 
     def wait_for(self, position: int, timeout_s: float = 10.0) -> bool:
         """Block until the projections include ``position`` (read-your-writes)."""
         deadline = time.monotonic() + timeout_s
+        self._urgent.set()
         self._wake.set()
         with self._caught_up:
             while self.position() < position:
@@ -114,6 +120,7 @@ class ProjectorService:
                 if remaining <= 0:
                     return False
                 self._caught_up.wait(min(remaining, 0.5))
+                self._urgent.set()
                 self._wake.set()
         return True
 
@@ -239,6 +246,7 @@ class ProjectorService:
     def close(self) -> None:
         """Stop following and close the DuckDB file."""
         self._stop.set()
+        self._urgent.set()
         self._wake.set()
         self._thread.join(timeout=5)
         with self._lock:

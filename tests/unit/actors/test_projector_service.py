@@ -1,0 +1,41 @@
+"""ProjectorService: follows the log into DuckDB, gathering bursts without delaying readers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from uuid import uuid4
+
+from actors.projector_service import ProjectorService
+from events.runtime import ActorLifecycle
+from events.store import EventStore, StoreConfig
+
+
+def _append(store: EventStore, agg: ActorLifecycle, pid: int) -> int:
+    agg.start(actor="t", node="n", pid=pid)
+    return store.save_all(agg)
+
+
+def test_a_reader_waiting_for_its_write_is_not_held_by_the_gathering_window(
+    tmp_path: Path,
+) -> None:
+    """With a one-minute gathering window, wait_for still sees a fresh write at once."""
+    config = StoreConfig(sqlite_path=tmp_path / "e.sqlite")
+    store = EventStore(config)
+    service = ProjectorService(
+        config, tmp_path / "p.duckdb", poll_interval_s=60.0, min_interval_s=60.0
+    )
+    try:
+        agg = ActorLifecycle._create(
+            ActorLifecycle.Registered, id=uuid4(), command_id="r", actor="t"
+        )
+        first = store.save_all(agg)
+        service.hint(first)
+        assert service.wait_for(first, timeout_s=20)  # first after a quiet spell
+        second = _append(store, agg, 2)
+        service.hint(second)  # the follower is now inside its 60 s gathering window
+        assert service.wait_for(second, timeout_s=20)
+        rows = service.query(f"SELECT count(*) FROM events WHERE position = {second}").rows
+        assert rows[0][0] == 1
+    finally:
+        service.close()
+        store.close()
