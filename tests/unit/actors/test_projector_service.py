@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from uuid import uuid4
 
@@ -36,6 +38,35 @@ def test_a_reader_waiting_for_its_write_is_not_held_by_the_gathering_window(
         assert service.wait_for(second, timeout_s=20)
         rows = service.query(f"SELECT count(*) FROM events WHERE position = {second}").rows
         assert rows[0][0] == 1
+    finally:
+        service.close()
+        store.close()
+
+
+def test_lone_appends_are_projected_at_once_despite_the_gathering_window(tmp_path: Path) -> None:
+    """One append at a time (nothing to gather) never waits out the gathering window."""
+    config = StoreConfig(sqlite_path=tmp_path / "e.sqlite")
+    store = EventStore(config)
+    service = ProjectorService(
+        config, tmp_path / "p.duckdb", poll_interval_s=60.0, min_interval_s=60.0
+    )
+    try:
+        agg = ActorLifecycle._create(
+            ActorLifecycle.Registered, id=uuid4(), command_id="r", actor="t"
+        )
+
+        def appends() -> Iterator[int]:  # lazily: each one after the previous is visible
+            yield store.save_all(agg)
+            for pid in range(3):
+                yield _append(store, agg, pid)
+
+        for head in appends():
+            service.hint(head)
+            sql = f"SELECT count(*) FROM events WHERE position = {head}"
+            deadline = time.monotonic() + 20  # bounded: the window alone would take 60 s
+            while service.query(sql).rows[0][0] == 0:
+                assert time.monotonic() < deadline, "a lone append waited for the window"
+                service.hint(head)
     finally:
         service.close()
         store.close()
