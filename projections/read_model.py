@@ -12,6 +12,8 @@ DuckDB upserts keep the *first* row among duplicate keys in one statement, so
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -20,6 +22,12 @@ from typing import Any, ClassVar
 
 import duckdb
 import pyarrow as pa
+
+# pyarrow runs ``import dateutil`` every time it builds a table from Python datetimes; when
+# dateutil is not installed each try searches sys.path again (~0.2 ms, ~1 ms per projector
+# batch). A None entry makes that import fail at once, exactly as it would have anyway.
+if importlib.util.find_spec("dateutil") is None:
+    sys.modules.setdefault("dateutil", None)  # type: ignore[arg-type]
 
 __all__ = ["ProjectedEvent", "ReadModel", "scratch_table"]
 
