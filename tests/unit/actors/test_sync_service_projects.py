@@ -12,6 +12,7 @@ from actors._sync_types import ObservedFact
 from actors.sync_service import SyncService, default_policy
 from adapters.registry import load_adapters
 from events.store import EventStore, StoreConfig
+from projections.projector import Projector
 
 #: Project-scope MCP files of the clients that hold MCP servers per project (JSON ones).
 MCP_FILES = {
@@ -204,3 +205,19 @@ def test_old_bare_project_scope_events_still_load_and_are_not_replayed(tmp_path:
     service.scan()
     assert service.conflicts() == []
     assert servers(a / ".cursor/mcp.json") == {}
+
+
+def test_read_models_show_each_project_in_the_scope(tmp_path: Path) -> None:
+    """``entities`` rows name the project in the scope; each project's ``db`` is in sync."""
+    service, a, b = two_projects(tmp_path)
+    with Projector(tmp_path / "p.duckdb") as projector:
+        projector.catch_up(service.store)
+        rows = projector.query(
+            "SELECT scope, count(DISTINCT digest), min(status), count(*) FROM entities "
+            "WHERE name = 'db' GROUP BY scope ORDER BY scope"
+        )
+    assert [(r[0], r[1], r[2]) for r in rows] == [
+        (f"project:{a}", 1, "in-sync"),
+        (f"project:{b}", 1, "in-sync"),
+    ]
+    assert all(r[3] >= len(MCP_FILES) for r in rows)
