@@ -3,7 +3,9 @@
 The sync engine compares plain JSON values. This module is the bridge: it reads a client's
 files safely (:func:`adapters.files.read_config`), parses them with the client's adapter and
 turns each entity into an *engine value*: the fields every client can express (so a lossless
-round trip compares equal), plus the entity's scope. Fields outside that set stay per client:
+round trip compares equal), plus the entity's scope, qualified by the project of the file it
+came from (``project:/abs/root``; :func:`file_scope`), so equal names in two projects are two
+entities. Fields outside that set stay per client:
 a write starts from the target's own entity and only replaces the synced fields.
 
 Nothing here holds file text beyond one call: scan results carry hashes and values (secrets
@@ -20,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from actors._parse_cache import ParseCache
+from actors._sync_values import Slot, qualified_scope, scope_kind
 from adapters import envrefs
 from adapters._commands import CommandCodec
 from adapters.base import ClientAdapter, ConfigFile
@@ -37,6 +40,7 @@ __all__ = [
     "ScanReport",
     "entity_from_value",
     "entity_value",
+    "file_scope",
     "friendly_fields",
     "project",
     "scan_client",
@@ -115,12 +119,34 @@ class ScanReport:
                 out.setdefault(key, value)
         return out
 
+    @property
+    def slots(self) -> dict[Slot, Value]:
+        """Every entity found, by ``(key, scope)``: one name in two projects is two slots
+        (the first file of a scope wins a duplicate name within it)."""
+        out: dict[Slot, Value] = {}
+        for scan in self.files:
+            for key, value in scan.entities.items():
+                out.setdefault((key, str(value.get("scope", scan.scope))), value)
+        return out
 
-def entity_value(entity: Entity) -> Value:
-    """Return the engine value of ``entity``: its synced fields and its scope."""
+
+def file_scope(cfg: ConfigFile) -> str:
+    """The slot scope of ``cfg``'s entities: ``user``, ``project:/root`` or ``local:/root``."""
+    project = None if cfg.project is None else str(cfg.project)
+    return qualified_scope(str(cfg.scope), project)
+
+
+def entity_value(entity: Entity, *, scope: str | None = None) -> Value:
+    """Return the engine value of ``entity``: its synced fields and its scope.
+
+    Args:
+        entity: the canonical entity.
+        scope: the slot scope (the project-qualified one of the entity's file, see
+            :func:`file_scope`); by default the entity's bare scope.
+    """
     fields = SYNC_FIELDS.get(entity.kind, ())
     synced = entity.synced()
-    value: Value = {"scope": str(entity.scope)}
+    value: Value = {"scope": str(entity.scope) if scope is None else scope}
     for name in fields:
         if name in synced:
             value[_ALIASES.get(name, name)] = synced[name]
@@ -133,6 +159,8 @@ def entity_from_value(
     """Build the entity to write: ``current`` (the target's own copy) with the synced fields
     of ``value`` laid over it, or a new entity from ``value`` alone.
 
+    ``scope`` may be a slot scope (``project:/root``); the entity gets its kind (``project``).
+
     Raises:
         AdapterError: the kind is not one this module can rebuild.
     """
@@ -143,7 +171,7 @@ def entity_from_value(
     reverse = {alias: name for name, alias in _ALIASES.items()}
     fields = {reverse.get(k, k): v for k, v in value.items() if k != "scope"}
     base: dict[str, Any] = {} if current is None else current.model_dump(mode="json")
-    return cls.model_validate({**base, **fields, "name": key[1], "scope": scope})
+    return cls.model_validate({**base, **fields, "name": key[1], "scope": scope_kind(scope)})
 
 
 def friendly_fields(value: Value) -> Value:
@@ -189,7 +217,8 @@ def _parse(adapter: ClientAdapter, cfg: ConfigFile, data: bytes, kinds: frozense
         first, second = collisions[0]
         msg = f"entity names {first!r} and {second!r} differ only by case"
         raise AdapterError(msg)
-    return {tuple(e.key): entity_value(e) for e in entities}
+    scope = file_scope(cfg)
+    return {tuple(e.key): entity_value(e, scope=scope) for e in entities}
 
 
 def scan_file(
@@ -207,7 +236,8 @@ def scan_file(
         return FileScan(client, path, scope, True, error=_clean_error(e))
     if snap is None:
         return FileScan(client, path, scope, False)
-    cache_key = (type(adapter), client, path, scope, tuple(sorted(kinds)))
+    # The slot scope, not the bare one: Claude's local scopes of two projects share a file.
+    cache_key = (type(adapter), client, path, file_scope(cfg), tuple(sorted(kinds)))
     cached = PARSE_CACHE.get(cache_key, snap.sha256)
     if cached is not None:
         entities = {(kind, name): value for kind, name, value in cached}
@@ -278,7 +308,7 @@ def project(adapter: ClientAdapter, cfg: ConfigFile, key: Key, value: Value) -> 
             return None
         for parsed in adapter.parse(cfg, rendered.text):
             if tuple(parsed.key) == key:
-                return entity_value(parsed)
+                return entity_value(parsed, scope=file_scope(cfg))
     except (AdapterError, ValueError):
         return None
     return None

@@ -4,6 +4,11 @@ Each engine input (one scan, one confirmed write, one resolution) is a *batch*; 
 command id of every ledger event it produced, and all ledgers a batch touches are saved in one
 atomic append. So a retried batch appends nothing twice, and a replay can feed the engine the
 same inputs in the same grouping, which reproduces the same state (the merge is deterministic).
+
+Events recorded before scopes named their project carry a bare ``project`` or ``local``. They
+still load (the scope is a plain string); :func:`rebuild_state` can leave them out
+(``qualified_only``), since nothing tells which project they meant: the next scans observe
+those entities afresh in their project's slot.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from actors._sync_types import (
     Write,
     WriteConfirmedFact,
 )
-from actors._sync_values import EntityKey, digest
+from actors._sync_values import EntityKey, digest, is_qualified
 from actors.sync_engine import SyncEngine
 from events.store import EventStore
 from events.sync import PlannedWrite, SyncLedger, ledger_id
@@ -204,11 +209,18 @@ def _to_fact(event: Any, key: EntityKey, engine: SyncEngine) -> Fact | None:
     return None
 
 
-def rebuild_state(store: EventStore, policy: Policy) -> SyncState:
+def rebuild_state(store: EventStore, policy: Policy, *, qualified_only: bool = False) -> SyncState:
     """Replay every ``SyncLedger`` event, in log order, into a fresh engine's state.
 
     The rebuilt state has no ``scanned`` clients: each must be rescanned completely before the
     engine writes to it again.
+
+    Args:
+        store: the event store.
+        policy: the engine's policy.
+        qualified_only: skip facts whose project or local scope names no project (events
+            from before scopes were ``project:/root``); replayed, such a slot would look
+            deleted everywhere at the next scan, or be written into no file at all.
     """
     engine = SyncEngine(policy)
     keys: dict[UUID, EntityKey] = {}
@@ -230,7 +242,7 @@ def rebuild_state(store: EventStore, policy: Policy) -> SyncState:
                 engine.absorb(group)
                 group = []
             fact = _to_fact(event, keys[event.originator_id], engine)
-            if fact is not None:
+            if fact is not None and (not qualified_only or is_qualified(fact.scope)):
                 group.append(fact)
     if group:
         engine.absorb(group)

@@ -1,10 +1,10 @@
 """Where a one-entity-per-file entity (a command, a subagent) lives in a client.
 
 MCP servers share one settings file per scope; commands and subagents have one file each.
-The target of a write is the client's existing file for that entity name, else the file the
-adapter would create (``locate_command`` / ``locate_subagent``). A project-scope slot does not
-say which project it belongs to, so a new file goes to the first project where some client
-already holds the entity.
+The target of a write is the client's existing file for that entity name *in that slot's
+scope*, else the file the adapter would create (``locate_command`` / ``locate_subagent``). A
+project-scope slot names its project (``project:/abs/root``), so a new file goes into exactly
+that project, and only if it is one of the synced projects.
 
 A client without the kind (no ``command_codec`` / ``subagent_dialect``) has no target: it is
 simply not written, and nothing is reported about it per entity.
@@ -17,7 +17,9 @@ import functools
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from actors._sync_io import file_scope
 from actors._sync_types import Policy
+from actors._sync_values import DEFAULT_SCOPE, PROJECT_SCOPE, scope_kind, scope_project
 from actors.lifecycle import raise_alert
 from adapters._commands import command_name
 from adapters.base import ClientAdapter, ConfigFile
@@ -117,27 +119,15 @@ def _existing(
     roots: Sequence[Path],
 ) -> ConfigFile | None:
     for cfg in files:
-        if str(cfg.scope) == scope and _entity_name(adapter, cfg, roots) == key[1]:
+        if file_scope(cfg) == scope and _entity_name(adapter, cfg, roots) == key[1]:
             return cfg
     return None
 
 
-def _holder_project(
-    adapters: Mapping[str, ClientAdapter],
-    key: Key,
-    home: Path,
-    projects: Sequence[Path],
-    roots: Sequence[Path],
-) -> Path | None:
-    """The first project where any client has a file for ``key``."""
-    for project in projects:
-        for adapter in adapters.values():
-            if not has_kind(adapter, key[0]):
-                continue
-            files = kind_files(adapter, key[0], home, [project])
-            if _existing(adapter, key, str(Scope.PROJECT), files, roots) is not None:
-                return project
-    return None
+def _project_of(scope: str, projects: Sequence[Path]) -> Path | None:
+    """The synced project a project scope names (None: unqualified, or not synced)."""
+    root = scope_project(scope)
+    return next((p for p in projects if str(p) == root), None)
 
 
 def file_target(
@@ -153,18 +143,17 @@ def file_target(
     """The file of ``client`` that holds (or would hold) a one-per-file entity.
 
     Args:
-        adapters: every participating client's adapter (a project-scope file goes where the
-            other clients keep the entity).
+        adapters: every participating client's adapter.
         client: the target client.
         key: ``(kind, name)``; ``kind`` is in :data:`FILE_KINDS`.
-        scope: ``user`` or ``project`` (no client has local commands or agents).
+        scope: ``user`` or ``project:/abs/root`` (no client has local commands or agents).
         home: the home directory.
         projects: the project roots.
         roots: directories reads must stay under.
 
     Returns:
         The existing file, else the file to create, else None (the client lacks the kind, or
-        no project holds the entity).
+        the scope names no synced project).
 
     Raises:
         UnsafeInputError: the name could escape the client's directory (``..``, NUL …).
@@ -172,20 +161,23 @@ def file_target(
     adapter = adapters[client]
     if not has_kind(adapter, key[0]):
         return None
-    own = _existing(adapter, key, scope, kind_files(adapter, key[0], home, projects), roots)
-    if own is not None:
-        return own
-    if scope == Scope.USER:
+    kind = scope_kind(scope)
+    if kind == DEFAULT_SCOPE:
         project = None
-    elif scope == Scope.PROJECT:
-        project = _holder_project(adapters, key, home, projects, roots)
+    elif kind == PROJECT_SCOPE:
+        project = _project_of(scope, projects)
         if project is None:
             return None
     else:
         return None
+    # Only the scope's own files: a namesake in another project is another entity.
+    files = kind_files(adapter, key[0], home, [] if project is None else [project])
+    own = _existing(adapter, key, scope, files, roots)
+    if own is not None:
+        return own
     if key[0] == Command.kind:
-        return adapter.locate_command(key[1], Scope(scope), home, project)
-    return adapter.locate_subagent(key[1], Scope(scope), home, project)
+        return adapter.locate_command(key[1], Scope(kind), home, project)
+    return adapter.locate_subagent(key[1], Scope(kind), home, project)
 
 
 def alert_unsafe_name(store: EventStore, client: str, key: Key, reason: str) -> None:

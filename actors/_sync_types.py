@@ -9,7 +9,7 @@ from enum import StrEnum
 from fnmatch import fnmatchcase
 from typing import Any, Literal, TypeAlias
 
-from actors._sync_values import DEFAULT_SCOPE, EntityKey
+from actors._sync_values import DEFAULT_SCOPE, EntityKey, Slot
 
 __all__ = [
     "Conflict",
@@ -116,12 +116,20 @@ class Observation:
 
     ``complete`` is False when any file failed to parse, vanished mid-read or looked
     truncated: what is present counts, what is missing is *unknown*, never deleted.
+
+    Attributes:
+        client: the scanned client.
+        scan_id: the scan's id (two complete scans lacking an entity delete it).
+        complete: every file was read and trusted.
+        entities: values by key; each value's ``scope`` says its slot.
+        scoped: values by slot: one name in several scopes (two projects) at once.
     """
 
     client: str
     scan_id: str
     complete: bool
     entities: Mapping[EntityKey, dict[str, Any]]
+    scoped: Mapping[Slot, dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,11 @@
-"""Value helpers of the sync engine: keys, slots, stripping, digests, approval triggers."""
+"""Value helpers of the sync engine: keys, slots, scopes, stripping, digests, approval triggers.
+
+A slot's scope names the project it belongs to: ``user``, ``project:/abs/root`` or
+``local:/abs/root``. The same server name in two projects is then two slots, so one project's
+config (its command, its env) never reaches another project's files. A bare ``project`` or
+``local`` (events recorded before scopes named their project) is *unqualified*: the
+orchestrator does not replay it, since it cannot tell which project it meant.
+"""
 
 from __future__ import annotations
 
@@ -11,11 +18,12 @@ import orjson
 #: ``(kind, name)``, e.g. ``("mcp", "github")``.
 EntityKey: TypeAlias = tuple[str, str]
 #: ``(key, scope)``: the unit of merging. Scopes never mix, so project config is never
-#: promoted into user scope.
+#: promoted into user scope, nor copied into another project.
 Slot: TypeAlias = tuple[EntityKey, str]
 
 DEFAULT_SCOPE = "user"
 PROJECT_SCOPE = "project"
+LOCAL_SCOPE = "local"
 
 #: Trust-bearing fields (reliability.md E4): never compared, never propagated. A target keeps
 #: its own values because adapters write surgically.
@@ -51,6 +59,31 @@ def scope_of(value: Mapping[str, Any] | None) -> str:
     return str(value.get("scope", DEFAULT_SCOPE))
 
 
+def qualified_scope(scope: str, project: str | None) -> str:
+    """Return the slot scope of a file in ``scope`` of ``project`` (``project:/abs/root``).
+
+    User scope belongs to no project; a project or local scope without a project stays bare.
+    """
+    if scope == DEFAULT_SCOPE or not project:
+        return scope
+    return f"{scope}:{project}"
+
+
+def scope_kind(scope: str) -> str:
+    """Return ``user``, ``project`` or ``local``: the scope without its project."""
+    return scope.partition(":")[0]
+
+
+def scope_project(scope: str) -> str | None:
+    """Return the project root a scope names (None for user scope or an unqualified one)."""
+    return scope.partition(":")[2] or None
+
+
+def is_qualified(scope: str) -> bool:
+    """Whether ``scope`` says which project it belongs to (user scope needs none)."""
+    return scope_kind(scope) == DEFAULT_SCOPE or scope_project(scope) is not None
+
+
 def strip(value: Mapping[str, Any]) -> dict[str, Any]:
     """Return ``value`` without the :data:`NEVER_SYNC` fields."""
     return {k: v for k, v in value.items() if k not in NEVER_SYNC}
@@ -76,7 +109,7 @@ def needs_approval(
     Adding or changing an MCP server's ``command``, ``args``, ``url`` or ``headers`` in project
     scope runs code a repository chose (reliability.md E4), so it is never synced silently.
     """
-    if kind not in MCP_KINDS or new is None or scope_of(new) != PROJECT_SCOPE:
+    if kind not in MCP_KINDS or new is None or scope_kind(scope_of(new)) != PROJECT_SCOPE:
         return None
     before = old or {}
     changed = [f for f in EXECUTION_FIELDS if new.get(f) != before.get(f)]

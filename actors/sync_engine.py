@@ -19,7 +19,8 @@ Rules (reliability.md E1–E8):
   scans never delete; more than ``max_deletions`` deletions from one client are held until
   approved (:meth:`approve_deletions`).
 * **Trust.** :data:`NEVER_SYNC` fields are stripped before comparing and writing; scopes never
-  mix (a project value is only ever synced into project scope); a project-scope MCP server
+  mix (a project value is only ever synced into project scope, and a scope names its project:
+  ``project:/abs/root``, so one project's value never reaches another); a project-scope MCP server
   whose ``command``/``args``/``url``/``headers`` is new or changed needs approval.
 
 ABA (reliability.md E3): change detection is *state-based*, like Unison. A client edited and
@@ -119,6 +120,9 @@ class SyncEngine:
         for key, raw in obs.entities.items():
             if self.policy.covers(key):
                 found[(key, scope_of(raw))] = strip(raw)
+        for slot, raw in obs.scoped.items():
+            if self.policy.covers(slot[0]):
+                found[slot] = strip(raw)
         facts: list[ObservedFact] = []
         for slot, value in sorted(found.items()):
             st = self.state.slot(slot)

@@ -31,6 +31,7 @@ from actors._sync_io import (
     ScanReport,
     entity_from_value,
     entity_value,
+    file_scope,
     friendly_fields,
     project,
     scan_client,
@@ -47,7 +48,7 @@ from actors._sync_record import (
     record_ledger,
 )
 from actors._sync_targets import FILE_KINDS, alert_unsafe_name, file_target, with_lacks
-from actors._sync_values import canonical_hash, digest
+from actors._sync_values import Slot, canonical_hash, digest
 from actors._sync_views import ApplyResult, SyncPlanView, change_dict, decision_dict
 from actors._sync_write import (
     FileChange,
@@ -139,7 +140,8 @@ class SyncService:
         self.on_written = on_written
         self.gate = WriteGate(store, breaker)
         self._lock = threading.RLock()
-        self.engine = SyncEngine(self.policy, rebuild_state(store, self.policy))
+        state = rebuild_state(store, self.policy, qualified_only=True)
+        self.engine = SyncEngine(self.policy, state)
         self._index = load_indexes(store)
         self.swept = self._sweep()
         self.placer = Placer(store, self.roots, self.preimages)
@@ -196,15 +198,16 @@ class SyncService:
         return None
 
     def _as_written(
-        self, client: str, found: dict[Key, dict[str, Any]], complete: bool
-    ) -> dict[Key, dict[str, Any]]:
+        self, client: str, found: dict[Slot, dict[str, Any]], complete: bool
+    ) -> dict[Slot, dict[str, Any]]:
         """Replace lossy read-backs of our own writes by the value written."""
         out = dict(found)
-        for (key, scope), st in self.engine.state.slots.items():
+        for slot, st in self.engine.state.slots.items():
+            key, scope = slot
             base = st.base.get(client)
-            if base is None or (key not in found and not complete):
+            if base is None or (slot not in found and not complete):
                 continue
-            observed = found.get(key)
+            observed = found.get(slot)
             if observed is not None and digest(observed) == base:
                 continue
             written = st.value(base)
@@ -215,7 +218,7 @@ class SyncService:
                 and cfg is not None
                 and (project(adapter, cfg, key, written) == observed)
             ):
-                out[key] = written
+                out[slot] = written
         return out
 
     def _record(self) -> Plan:
@@ -228,7 +231,11 @@ class SyncService:
     # -- writing ----------------------------------------------------------------------
 
     def _target(self, client: str, scope: str, key: Key) -> ConfigFile | None:
-        """The file of ``client`` that holds ``key`` in ``scope`` (or would create it)."""
+        """The file of ``client`` that holds ``key`` in ``scope`` (or would create it).
+
+        ``scope`` names its project (``project:/root``, ``local:/root``): the file is that
+        project's (``<root>/.mcp.json``, or ``projects[<root>]`` of ``~/.claude.json``).
+        """
         if key[0] in FILE_KINDS:
             try:
                 return file_target(
@@ -243,7 +250,7 @@ class SyncService:
             except UnsafeInputError as e:
                 alert_unsafe_name(self.store, client, key, e.message)
                 return None
-        files = [f for f in self._files(client) if str(f.scope) == scope and key[0] in f.kinds]
+        files = [f for f in self._files(client) if file_scope(f) == scope and key[0] in f.kinds]
         for cfg in files:
             state = self._index.files.get(str(cfg.path))
             if state is not None and state.had_entities:
@@ -411,8 +418,8 @@ class SyncService:
             record_file(self.store, scan, report.scan_id, problem)
             if problem is None and scan.present:
                 self._index.files[scan.path] = FileState(scan.sha256, bool(scan.entities))
-        entities = self._as_written(report.client, report.entities, complete)
-        self.engine.observe(Observation(report.client, report.scan_id, complete, entities))
+        scoped = self._as_written(report.client, report.slots, complete)
+        self.engine.observe(Observation(report.client, report.scan_id, complete, {}, scoped))
         return self._record()
 
     def _alert_write(self, change: FileChange, message: str) -> None:
@@ -540,7 +547,8 @@ class SyncService:
             chosen = None
             if value is not None:
                 fields = friendly_fields(value)
-                chosen = entity_value(entity_from_value(key, fields, scope=scope))
+                entity = entity_from_value(key, fields, scope=scope)
+                chosen = entity_value(entity, scope=scope)
             writes = self.engine.resolve(key, take=take, value=chosen, scope=scope)
             self._record()
             if self.policy.mode == "apply":

@@ -8,9 +8,14 @@ Contract (events from :mod:`events.sync`; bodies arrive redacted):
 * ``SyncLedger.Opened`` → ``sync_entity_names`` (aggregate id → kind, name), which the other
   ledger events join against.
 * ``SyncLedger.EntityChanged/EntityRemoved/WriteApplied`` → ``entities`` (one row per kind,
-  name, scope, client): the digest the client holds.
+  name, scope, client): the digest the client holds. The scope names the project
+  (``project:/abs/root``; a bare ``project`` in events recorded before it did).
 * ``WriteApplied/WriteAbandoned/ChangeReverted`` → ``sync_log`` (one row per file write, keyed
   by :func:`write_id`).
+* ``SyncPlacement.Placed/Reverted`` (:mod:`events.placement`) → ``sync_log`` too, keyed by the
+  placement id (what ``synapse sync revert ID`` takes): ``action`` is the placement's
+  (``copy_skill``, ``create_shim``, ``copy_instructions``, ``point_context``), ``client`` the
+  clients it serves (comma-separated), ``entities`` its subject (``skill:pdf``).
 * ``ConflictDetected/ConflictResolved`` → ``conflicts``; ``TranslationLossy`` → ``losses``.
 
 After each batch the derived status columns are recomputed in SQL: an entity row is
@@ -85,7 +90,11 @@ class SyncReadModel(ReadModel):
     """Maintains the five sync tables (see the module docstring)."""
 
     name = "sync"
-    topics: ClassVar[tuple[str, ...]] = ("events.sync:ClientFile.", "events.sync:SyncLedger.")
+    topics: ClassVar[tuple[str, ...]] = (
+        "events.sync:ClientFile.",
+        "events.sync:SyncLedger.",
+        "events.placement:SyncPlacement.",
+    )
     SCHEMA = _SCHEMA
 
     def apply_batch(self, con: duckdb.DuckDBPyConnection, rows: list[ProjectedEvent]) -> None:
@@ -253,6 +262,46 @@ def _log(
     )
 
 
+def _placed(con: duckdb.DuckDBPyConnection, row: ProjectedEvent) -> None:
+    b = row.body
+    pid = str(b.get("placement_id"))
+    con.execute(
+        "INSERT OR IGNORE INTO sync_entity_names VALUES (?, '__placement__', ?)",
+        [row.aggregate_id, pid],
+    )
+    clients = ",".join(str(c) for c in b.get("clients") or [])
+    con.execute(
+        "INSERT OR IGNORE INTO sync_log VALUES (?, CAST(? AS TIMESTAMP), ?, ?, ?, ?, ?, ?, NULL)",
+        [
+            pid,
+            _ts(row),
+            b.get("action"),
+            clients,
+            b.get("path"),
+            b.get("sha256"),
+            b.get("pre_image_ref"),
+            b.get("subject"),
+        ],
+    )
+
+
+def _unplaced(con: duckdb.DuckDBPyConnection, row: ProjectedEvent) -> None:
+    found = con.execute(
+        "SELECT name FROM sync_entity_names WHERE aggregate_id = ? AND kind = '__placement__'",
+        [row.aggregate_id],
+    ).fetchall()
+    if not found:
+        return
+    pid = str(found[0][0])
+    con.execute(
+        "INSERT OR IGNORE INTO sync_log (write_id, ts, action, client, path, sha256, "
+        "pre_image_ref, entities, reason) SELECT 'revert:' || write_id, CAST(? AS TIMESTAMP), "
+        "'revert', client, path, NULL, NULL, entities, ? FROM sync_log WHERE write_id = ?",
+        [_ts(row), f"reverted placement {pid}", pid],
+    )
+    con.execute("UPDATE sync_log SET reason = 'reverted' WHERE write_id = ?", [pid])
+
+
 def _conflict(con: duckdb.DuckDBPyConnection, row: ProjectedEvent) -> None:
     name = _entity_name(con, row) or ("", "")
     b = row.body
@@ -321,6 +370,8 @@ _HANDLERS = {
     "SyncLedger.ConflictDetected": _conflict,
     "SyncLedger.ConflictResolved": _resolved,
     "SyncLedger.TranslationLossy": _lossy,
+    "SyncPlacement.Placed": _placed,
+    "SyncPlacement.Reverted": _unplaced,
 }
 
 #: The sync read models, for :func:`projections.projector.default_read_models`.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from events.placement import SyncPlacement
 from events.store import EventStore, StoreConfig
 from events.sync import ClientFile, SyncLedger
 from projections.projector import Projector
@@ -65,3 +66,32 @@ def test_entities_conflicts_and_writes(tmp_path: Path) -> None:
     log = project(tmp_path, s, "SELECT write_id, action, entities FROM sync_log")
     assert log == [(write_id("b", "/b", "p", "s2"), "write", "mcp_server:fs")]
     assert project(tmp_path, s, "SELECT client, name, field FROM losses") == [("b", "fs", "cwd")]
+
+
+def test_placements_and_their_reverts_appear_in_sync_log_by_placement_id(tmp_path: Path) -> None:
+    """A skill copy is a ``sync_log`` row keyed by its placement id; its revert is another."""
+    s = store(tmp_path)
+    placed = SyncPlacement.place(
+        command_id="place:p1",
+        placement_id="p1",
+        action="copy_skill",
+        subject="skill:pdf",
+        path="/h/.agents/skills/pdf",
+        clients=["codex", "gemini"],
+        sha256="d" * 64,
+        pre_sha256=None,
+        pre_image_ref=None,
+        created_dirs=[],
+    )
+    s.save_all(placed)
+    sql = "SELECT write_id, action, client, path, entities, reason FROM sync_log ORDER BY 1"
+    assert project(tmp_path, s, sql) == [
+        ("p1", "copy_skill", "codex,gemini", "/h/.agents/skills/pdf", "skill:pdf", None)
+    ]
+    placed.revert()
+    s.save_all(placed)
+    rows = project(tmp_path, s, "SELECT write_id, action, reason FROM sync_log ORDER BY 1")
+    assert rows == [
+        ("p1", "copy_skill", "reverted"),
+        ("revert:p1", "revert", "reverted placement p1"),
+    ]
