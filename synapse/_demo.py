@@ -11,7 +11,10 @@ the system, act by act:
 3. a durable workflow: plan → code → review runs across agents, stops at the approval gate,
    is approved, and completes;
 4. client sync (when the sandbox holds client configs): one client's MCP server is edited and
-   the change reaches the other clients' files.
+   the change reaches the other clients' files; then a Claude command, subagent and skill are
+   created live and appear in the other clients' syntaxes and folders, and an edit of the
+   command's Gemini TOML flows back to Claude's Markdown. Each outcome is awaited with a
+   deadline; one that does not arrive makes the demo exit 1.
 
 It ends with SQL over the projections, a Parquet export and a check that DuckDB holds exactly
 the events in the log, then shuts everything down.
@@ -25,12 +28,28 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from adapters.formats import Format, load
+from adapters.registry import load_adapters
 from synapse import bootstrap
 from synapse._client import ApiClient
-from synapse._demo_sync import DEMO_ARG, demo_edit, sandbox_paths, seed_sandbox
+from synapse._demo_sync import (
+    AGENT,
+    COMMAND,
+    COMMAND_EDIT,
+    DEMO_ARG,
+    SKILL,
+    add_claude_entities,
+    demo_edit,
+    edit_gemini_command,
+    entity_paths,
+    sandbox_paths,
+    seed_sandbox,
+    skill_readers,
+)
 from synapse._output import format_rows
 from synapse.settings import Settings, load_settings
 
@@ -126,7 +145,7 @@ def _drive(settings: Settings, system: bootstrap.RunningSystem, seconds: float, 
         _act_supervision(settings, feed)
         _act_gateway(client, feed)
         _act_workflow(client, feed)
-        _act_sync(settings, client, feed)
+        synced = _act_sync(settings, client, feed)
         deadline = time.monotonic() + seconds
         while keep or time.monotonic() < deadline:
             time.sleep(0.5)
@@ -136,7 +155,10 @@ def _drive(settings: Settings, system: bootstrap.RunningSystem, seconds: float, 
         time.sleep(1.0)
         feed.stop.set()
         feed.join(timeout=5)
-    return _summary(settings, client)
+    code = _summary(settings, client)
+    if not synced:
+        print("client sync FAILED (see act 4); exiting with status 1", flush=True)
+    return code if synced else 1
 
 
 def _act_supervision(settings: Settings, feed: _Feed) -> None:
@@ -175,42 +197,148 @@ def _act_workflow(client: ApiClient, feed: _Feed) -> None:
     time.sleep(1.5)
 
 
-def _act_sync(settings: Settings, client: ApiClient, feed: _Feed) -> None:
+def _act_sync(settings: Settings, client: ApiClient, feed: _Feed) -> bool:
+    """Act 4: MCP, then commands, subagents and skills; False when an outcome timed out."""
     home = settings.sync_home
     if home is None:
-        return
+        return True
+    ok = _act_mcp(home, feed) and _act_entities(home, feed)
+    status = client.get_json("/api/v1/sync/status")
+    with feed.lock:
+        print(f"  sync status: {json.dumps(status)[:160]}", flush=True)
+    time.sleep(1.0)
+    return ok
+
+
+def _act_mcp(home: Path, feed: _Feed) -> bool:
     _step(feed, "4. client sync: an MCP server edited in Gemini's settings.json (JSONC, comments)")
     files = sandbox_paths(home)
     started = time.monotonic()
     source = demo_edit(home)
-    deadline = started + 30
-    pending = {c for c in files if c != source}
-    while pending and time.monotonic() < deadline:
-        pending = {c for c in pending if DEMO_ARG not in files[c].read_text()}
-        time.sleep(0.05)
-    elapsed = time.monotonic() - started
+    seen = _await({c: _holds(p, DEMO_ARG) for c, p in files.items() if c != source}, started)
+    elapsed = max(seen.values(), default=0.0)
     with feed.lock:
         for name, path in sorted(files.items()):
-            mark = "source" if name == source else ("MISSING" if name in pending else "updated")
+            mark = "source" if name == source else ("updated" if name in seen else "MISSING")
             print(f"  {name:12s} {mark:8s} {path}", flush=True)
-        if not pending:
-            print(
-                f"  the edit reached all {len(files) - 1} other clients in {elapsed:.2f} s; "
-                "comments and unknown keys kept",
-                flush=True,
-            )
-        codex = files.get("codex")
-        if codex is not None:
-            snippet = [
-                ln
-                for ln in codex.read_text().splitlines()
-                if "filesystem" in ln or DEMO_ARG in ln or "env_vars" in ln
-            ]
-            print("  codex config.toml now has: " + " | ".join(snippet[:4]), flush=True)
-    status = client.get_json("/api/v1/sync/status")
+    if len(seen) < len(files) - 1:
+        return _failed(feed, f"the MCP edit reached {len(seen)} of {len(files) - 1} clients")
     with feed.lock:
-        print(f"  sync status: {json.dumps(status)[:160]}", flush=True)
-    time.sleep(1.5)
+        print(
+            f"  the edit reached all {len(seen)} other clients in {elapsed:.2f} s; "
+            "comments and unknown keys kept",
+            flush=True,
+        )
+        snippet = [
+            ln
+            for ln in files["codex"].read_text().splitlines()
+            if "filesystem" in ln or DEMO_ARG in ln or "env_vars" in ln
+        ]
+        print("  codex config.toml now has: " + " | ".join(snippet[:4]), flush=True)
+    return True
+
+
+def _act_entities(home: Path, feed: _Feed) -> bool:
+    _step(feed, "4b. a command, a subagent and a skill created live in Claude's folders")
+    adapters = {str(c): a for c, a in load_adapters().items()}
+    commands = entity_paths(adapters, home, "command", COMMAND)
+    agents = entity_paths(adapters, home, "subagent", AGENT)
+    started = time.monotonic()
+    for path in add_claude_entities(home):
+        _say(feed, f"  wrote {_short(home, path)}")
+    phrase = COMMAND_EDIT[0]
+    checks = {f"command {c}": _holds(p, phrase) for c, p in commands.items() if c != CLAUDE}
+    checks |= {f"subagent {c}": _holds(p, AGENT) for c, p in agents.items() if c != CLAUDE}
+    checks["skill"] = _holds(home / ".agents/skills" / SKILL / "SKILL.md", SKILL)
+    seen = _await(checks, started)
+    if len(seen) < len(checks):
+        missing = ", ".join(sorted(set(checks) - set(seen)))
+        return _failed(feed, f"not synced within {_DEADLINE_S:.0f} s: {missing}")
+    reached = sorted(c for c in commands if c != CLAUDE)
+    gemini = commands["gemini"]
+    prompt = next(ln for ln in gemini.read_text().splitlines() if ln.startswith("prompt"))
+    if "{{args}}" not in prompt:
+        return _failed(feed, f"$ARGUMENTS was not translated to {{{{args}}}}: {prompt}")
+    got = sorted(c for c in agents if c != CLAUDE)
+    readers = skill_readers(adapters, home, SKILL)
+    shared = sorted(c for c, root in readers.items() if root == home / ".agents/skills")
+    others = ", ".join(
+        f"{c} ({_short(home, r)})" for c, r in sorted(readers.items()) if c not in shared
+    )
+    lines = [
+        f"  command /{COMMAND} reached {', '.join(reached)} in "
+        f"{max(seen[f'command {c}'] for c in reached):.2f} s",
+        f"    {_short(home, gemini)}: {prompt}",
+        f"  subagent {AGENT} reached all {len(got)} other clients in "
+        f"{max(seen[f'subagent {c}'] for c in got):.2f} s: {', '.join(got)}",
+        f"    e.g. {_short(home, agents['gemini'])}, {_short(home, agents['codex'])}",
+        f"  skill {SKILL} copied once into ~/.agents/skills in {seen['skill']:.2f} s; "
+        f"{len(readers)} clients now see it: {', '.join(shared)} (shared copy), {others}",
+    ]
+    _say(feed, "\n".join(lines))
+    return _act_command_back(home, feed, gemini, commands[CLAUDE])
+
+
+def _act_command_back(home: Path, feed: _Feed, gemini: Path, claude: Path) -> bool:
+    _step(feed, "4c. the command edited in Gemini's TOML flows back to Claude's Markdown")
+    started = time.monotonic()
+    line = edit_gemini_command(gemini)
+    _say(feed, f"  edited {_short(home, gemini)}: {line}")
+    wanted = f"$ARGUMENTS {COMMAND_EDIT[1]}"
+    seen = _await({CLAUDE: _holds(claude, wanted)}, started)
+    if not seen:
+        return _failed(feed, f"the Gemini edit did not reach {claude} in {_DEADLINE_S:.0f} s")
+    doc = load(Format.MARKDOWN, claude.read_text())
+    body = next(ln for ln in str(doc["body"]).splitlines() if wanted in ln)
+    keys = ", ".join(doc["frontmatter"])
+    _say(
+        feed,
+        f"  the edit came back to {_short(home, claude)} in {seen[CLAUDE]:.2f} s: {body}\n"
+        f"    Claude's frontmatter keys kept: {keys}",
+    )
+    return True
+
+
+#: How long act 4 waits for each outcome before it reports a failure.
+_DEADLINE_S = 30.0
+CLAUDE = "claude-code"
+
+
+def _holds(path: Path, text: str) -> Callable[[], bool]:
+    """A check that ``path`` exists and contains ``text`` (missing or unreadable: not yet)."""
+
+    def check() -> bool:
+        try:
+            return text in path.read_text()
+        except OSError:
+            return False
+
+    return check
+
+
+def _await(checks: dict[str, Callable[[], bool]], started: float) -> dict[str, float]:
+    """Poll ``checks`` until all pass or :data:`_DEADLINE_S` ends; name → seconds to pass."""
+    seen: dict[str, float] = {}
+    while len(seen) < len(checks) and time.monotonic() < started + _DEADLINE_S:
+        for name, check in checks.items():
+            if name not in seen and check():
+                seen[name] = time.monotonic() - started
+        time.sleep(0.05)
+    return seen
+
+
+def _short(home: Path, path: Path) -> str:
+    return "~/" + str(path.relative_to(home)) if path.is_relative_to(home) else str(path)
+
+
+def _say(feed: _Feed, text: str) -> None:
+    with feed.lock:
+        print(text, flush=True)
+
+
+def _failed(feed: _Feed, message: str) -> bool:
+    _say(feed, f"  FAILED: {message}")
+    return False
 
 
 def _wait_workflow(client: ApiClient, workflow_id: str, *, gate: bool) -> dict[str, Any]:
