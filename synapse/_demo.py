@@ -28,7 +28,6 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -43,12 +42,16 @@ from synapse._demo_sync import (
     DEMO_ARG,
     SKILL,
     add_claude_entities,
+    by_root,
     demo_edit,
     edit_gemini_command,
     entity_paths,
+    holds,
     sandbox_paths,
     seed_sandbox,
+    short,
     skill_readers,
+    wait_all,
 )
 from synapse._output import format_rows
 from synapse.settings import Settings, load_settings
@@ -69,6 +72,10 @@ name = "demo-b"
 backend = "scripted"
 capabilities = ["plan", "code", "analyze", "review", "execute"]
 """
+
+#: How long act 4 waits for each outcome before it reports a failure.
+_DEADLINE_S = 30.0
+CLAUDE = "claude-code"
 
 
 class _Feed(threading.Thread):
@@ -204,8 +211,7 @@ def _act_sync(settings: Settings, client: ApiClient, feed: _Feed) -> bool:
         return True
     ok = _act_mcp(home, feed) and _act_entities(home, feed)
     status = client.get_json("/api/v1/sync/status")
-    with feed.lock:
-        print(f"  sync status: {json.dumps(status)[:160]}", flush=True)
+    _say(feed, f"  sync status: {json.dumps(status)[:160]}")
     time.sleep(1.0)
     return ok
 
@@ -215,26 +221,20 @@ def _act_mcp(home: Path, feed: _Feed) -> bool:
     files = sandbox_paths(home)
     started = time.monotonic()
     source = demo_edit(home)
-    seen = _await({c: _holds(p, DEMO_ARG) for c, p in files.items() if c != source}, started)
-    elapsed = max(seen.values(), default=0.0)
-    with feed.lock:
-        for name, path in sorted(files.items()):
-            mark = "source" if name == source else ("updated" if name in seen else "MISSING")
-            print(f"  {name:12s} {mark:8s} {path}", flush=True)
-    if len(seen) < len(files) - 1:
-        return _failed(feed, f"the MCP edit reached {len(seen)} of {len(files) - 1} clients")
-    with feed.lock:
-        print(
-            f"  the edit reached all {len(seen)} other clients in {elapsed:.2f} s; "
-            "comments and unknown keys kept",
-            flush=True,
-        )
-        snippet = [
-            ln
-            for ln in files["codex"].read_text().splitlines()
-            if "filesystem" in ln or DEMO_ARG in ln or "env_vars" in ln
-        ]
-        print("  codex config.toml now has: " + " | ".join(snippet[:4]), flush=True)
+    checks = {c: holds(p, DEMO_ARG) for c, p in files.items() if c != source}
+    seen = wait_all(checks, started, _DEADLINE_S)
+    marks = {c: "updated" if c in seen else "MISSING" for c in checks} | {source: "source"}
+    _say(feed, "\n".join(f"  {c:12s} {marks[c]:8s} {p}" for c, p in sorted(files.items())))
+    if len(seen) < len(checks):
+        return _failed(feed, f"the MCP edit reached {len(seen)} of {len(checks)} clients")
+    codex = files["codex"].read_text().splitlines()
+    snippet = [ln for ln in codex if "filesystem" in ln or DEMO_ARG in ln or "env_vars" in ln]
+    _say(
+        feed,
+        f"  the edit reached all {len(seen)} other clients in {max(seen.values()):.2f} s; "
+        "comments and unknown keys kept\n"
+        f"  codex config.toml now has: {' | '.join(snippet[:4])}",
+    )
     return True
 
 
@@ -244,36 +244,32 @@ def _act_entities(home: Path, feed: _Feed) -> bool:
     commands = entity_paths(adapters, home, "command", COMMAND)
     agents = entity_paths(adapters, home, "subagent", AGENT)
     started = time.monotonic()
-    for path in add_claude_entities(home):
-        _say(feed, f"  wrote {_short(home, path)}")
+    wrote = add_claude_entities(home)
+    _say(feed, "  wrote " + ", ".join(short(home, p) for p in wrote))
     phrase = COMMAND_EDIT[0]
-    checks = {f"command {c}": _holds(p, phrase) for c, p in commands.items() if c != CLAUDE}
-    checks |= {f"subagent {c}": _holds(p, AGENT) for c, p in agents.items() if c != CLAUDE}
-    checks["skill"] = _holds(home / ".agents/skills" / SKILL / "SKILL.md", SKILL)
-    seen = _await(checks, started)
+    checks = {f"command {c}": holds(p, phrase) for c, p in commands.items() if c != CLAUDE}
+    checks |= {f"subagent {c}": holds(p, AGENT) for c, p in agents.items() if c != CLAUDE}
+    checks["skill"] = holds(home / ".agents/skills" / SKILL / "SKILL.md", SKILL)
+    seen = wait_all(checks, started, _DEADLINE_S)
     if len(seen) < len(checks):
         missing = ", ".join(sorted(set(checks) - set(seen)))
         return _failed(feed, f"not synced within {_DEADLINE_S:.0f} s: {missing}")
-    reached = sorted(c for c in commands if c != CLAUDE)
     gemini = commands["gemini"]
     prompt = next(ln for ln in gemini.read_text().splitlines() if ln.startswith("prompt"))
     if "{{args}}" not in prompt:
-        return _failed(feed, f"$ARGUMENTS was not translated to {{{{args}}}}: {prompt}")
-    got = sorted(c for c in agents if c != CLAUDE)
+        return _failed(feed, f"$ARGUMENTS did not become {{{{args}}}} in Gemini: {prompt}")
+    cmd = sorted(c for c in commands if c != CLAUDE)
+    sub = sorted(c for c in agents if c != CLAUDE)
     readers = skill_readers(adapters, home, SKILL)
-    shared = sorted(c for c, root in readers.items() if root == home / ".agents/skills")
-    others = ", ".join(
-        f"{c} ({_short(home, r)})" for c, r in sorted(readers.items()) if c not in shared
-    )
     lines = [
-        f"  command /{COMMAND} reached {', '.join(reached)} in "
-        f"{max(seen[f'command {c}'] for c in reached):.2f} s",
-        f"    {_short(home, gemini)}: {prompt}",
-        f"  subagent {AGENT} reached all {len(got)} other clients in "
-        f"{max(seen[f'subagent {c}'] for c in got):.2f} s: {', '.join(got)}",
-        f"    e.g. {_short(home, agents['gemini'])}, {_short(home, agents['codex'])}",
-        f"  skill {SKILL} copied once into ~/.agents/skills in {seen['skill']:.2f} s; "
-        f"{len(readers)} clients now see it: {', '.join(shared)} (shared copy), {others}",
+        f"  command /{COMMAND} reached {', '.join(cmd)} in "
+        f"{max(seen[f'command {c}'] for c in cmd):.2f} s",
+        f"    {short(home, gemini)}: {prompt}",
+        f"  subagent {AGENT} reached all {len(sub)} other clients in "
+        f"{max(seen[f'subagent {c}'] for c in sub):.2f} s: {', '.join(sub)}",
+        f"    e.g. {short(home, agents['gemini'])}, {short(home, agents['codex'])}",
+        f"  skill {SKILL}: one copy into ~/.agents/skills in {seen['skill']:.2f} s; "
+        f"{len(readers)} clients see it: {by_root(home, readers)}",
     ]
     _say(feed, "\n".join(lines))
     return _act_command_back(home, feed, gemini, commands[CLAUDE])
@@ -282,53 +278,22 @@ def _act_entities(home: Path, feed: _Feed) -> bool:
 def _act_command_back(home: Path, feed: _Feed, gemini: Path, claude: Path) -> bool:
     _step(feed, "4c. the command edited in Gemini's TOML flows back to Claude's Markdown")
     started = time.monotonic()
-    line = edit_gemini_command(gemini)
-    _say(feed, f"  edited {_short(home, gemini)}: {line}")
+    _say(feed, f"  edited {short(home, gemini)}: {edit_gemini_command(gemini)}")
     wanted = f"$ARGUMENTS {COMMAND_EDIT[1]}"
-    seen = _await({CLAUDE: _holds(claude, wanted)}, started)
+    seen = wait_all({CLAUDE: holds(claude, wanted)}, started, _DEADLINE_S)
     if not seen:
         return _failed(feed, f"the Gemini edit did not reach {claude} in {_DEADLINE_S:.0f} s")
     doc = load(Format.MARKDOWN, claude.read_text())
     body = next(ln for ln in str(doc["body"]).splitlines() if wanted in ln)
-    keys = ", ".join(doc["frontmatter"])
+    keys = list(doc["frontmatter"])
+    if not {"argument-hint", "allowed-tools"} <= set(keys):
+        return _failed(feed, f"Claude-only frontmatter keys were lost: {keys}")
     _say(
         feed,
-        f"  the edit came back to {_short(home, claude)} in {seen[CLAUDE]:.2f} s: {body}\n"
-        f"    Claude's frontmatter keys kept: {keys}",
+        f"  the edit came back to {short(home, claude)} in {seen[CLAUDE]:.2f} s: {body}\n"
+        f"    Claude's frontmatter keys kept: {', '.join(keys)}",
     )
     return True
-
-
-#: How long act 4 waits for each outcome before it reports a failure.
-_DEADLINE_S = 30.0
-CLAUDE = "claude-code"
-
-
-def _holds(path: Path, text: str) -> Callable[[], bool]:
-    """A check that ``path`` exists and contains ``text`` (missing or unreadable: not yet)."""
-
-    def check() -> bool:
-        try:
-            return text in path.read_text()
-        except OSError:
-            return False
-
-    return check
-
-
-def _await(checks: dict[str, Callable[[], bool]], started: float) -> dict[str, float]:
-    """Poll ``checks`` until all pass or :data:`_DEADLINE_S` ends; name → seconds to pass."""
-    seen: dict[str, float] = {}
-    while len(seen) < len(checks) and time.monotonic() < started + _DEADLINE_S:
-        for name, check in checks.items():
-            if name not in seen and check():
-                seen[name] = time.monotonic() - started
-        time.sleep(0.05)
-    return seen
-
-
-def _short(home: Path, path: Path) -> str:
-    return "~/" + str(path.relative_to(home)) if path.is_relative_to(home) else str(path)
 
 
 def _say(feed: _Feed, text: str) -> None:

@@ -15,6 +15,8 @@ edits the command's Gemini translation so it flows back. :func:`entity_paths` an
 from __future__ import annotations
 
 import os
+import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from adapters.base import ClientAdapter
@@ -28,12 +30,16 @@ __all__ = [
     "DOTFILES",
     "SKILL",
     "add_claude_entities",
+    "by_root",
     "demo_edit",
     "edit_gemini_command",
     "entity_paths",
+    "holds",
     "sandbox_paths",
     "seed_sandbox",
+    "short",
     "skill_readers",
+    "wait_all",
 ]
 
 #: The argument :func:`demo_edit` adds to the ``filesystem`` server.
@@ -324,3 +330,46 @@ def skill_readers(adapters: dict[str, ClientAdapter], home: Path, name: str) -> 
                 out[client] = root.path
                 break
     return out
+
+
+def by_root(home: Path, readers: Mapping[str, Path]) -> str:
+    """``readers`` grouped by root, e.g. ``~/.agents/skills: codex, gemini | ~/.x: y``."""
+    roots: dict[Path, list[str]] = {}
+    for client, root in sorted(readers.items()):
+        roots.setdefault(root, []).append(client)
+    return " | ".join(f"{short(home, r)}: {', '.join(c)}" for r, c in roots.items())
+
+
+def short(home: Path, path: Path) -> str:
+    """``path`` written relative to ``home`` as ``~/...`` when it lies under it."""
+    return "~/" + path.relative_to(home).as_posix() if path.is_relative_to(home) else str(path)
+
+
+def holds(path: Path, text: str) -> Callable[[], bool]:
+    """A check that ``path`` exists and contains ``text`` (missing or unreadable: not yet)."""
+
+    def check() -> bool:
+        try:
+            return text in path.read_text()
+        except OSError:
+            return False
+
+    return check
+
+
+def wait_all(
+    checks: Mapping[str, Callable[[], bool]], started: float, deadline_s: float
+) -> dict[str, float]:
+    """Poll ``checks`` until all pass or ``deadline_s`` after ``started`` (monotonic) ends.
+
+    Returns:
+        Name → seconds from ``started`` to the first poll it passed; failed checks are absent.
+    """
+    seen: dict[str, float] = {}
+    while True:
+        for name, check in checks.items():
+            if name not in seen and check():
+                seen[name] = time.monotonic() - started
+        if len(seen) == len(checks) or time.monotonic() >= started + deadline_s:
+            return seen
+        time.sleep(0.05)
