@@ -11,7 +11,10 @@ the system, act by act:
 3. a durable workflow: plan → code → review runs across agents, stops at the approval gate,
    is approved, and completes;
 4. client sync (when the sandbox holds client configs): one client's MCP server is edited and
-   the change reaches the other clients' files.
+   the change reaches the other clients' files; then a Claude command, subagent and skill are
+   created live and appear in the other clients' syntaxes and folders, and an edit of the
+   command's Gemini TOML flows back to Claude's Markdown. Each outcome is awaited with a
+   deadline; one that does not arrive makes the demo exit 1.
 
 It ends with SQL over the projections, a Parquet export and a check that DuckDB holds exactly
 the events in the log, then shuts everything down.
@@ -28,9 +31,28 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from adapters.formats import Format, load
+from adapters.registry import load_adapters
 from synapse import bootstrap
 from synapse._client import ApiClient
-from synapse._demo_sync import DEMO_ARG, demo_edit, sandbox_paths, seed_sandbox
+from synapse._demo_sync import (
+    AGENT,
+    COMMAND,
+    COMMAND_EDIT,
+    DEMO_ARG,
+    SKILL,
+    add_claude_entities,
+    by_root,
+    demo_edit,
+    edit_gemini_command,
+    entity_paths,
+    holds,
+    sandbox_paths,
+    seed_sandbox,
+    short,
+    skill_readers,
+    wait_all,
+)
 from synapse._output import format_rows
 from synapse.settings import Settings, load_settings
 
@@ -50,6 +72,10 @@ name = "demo-b"
 backend = "scripted"
 capabilities = ["plan", "code", "analyze", "review", "execute"]
 """
+
+#: How long act 4 waits for each outcome before it reports a failure.
+_DEADLINE_S = 30.0
+CLAUDE = "claude-code"
 
 
 class _Feed(threading.Thread):
@@ -126,7 +152,7 @@ def _drive(settings: Settings, system: bootstrap.RunningSystem, seconds: float, 
         _act_supervision(settings, feed)
         _act_gateway(client, feed)
         _act_workflow(client, feed)
-        _act_sync(settings, client, feed)
+        synced = _act_sync(settings, client, feed)
         deadline = time.monotonic() + seconds
         while keep or time.monotonic() < deadline:
             time.sleep(0.5)
@@ -136,7 +162,10 @@ def _drive(settings: Settings, system: bootstrap.RunningSystem, seconds: float, 
         time.sleep(1.0)
         feed.stop.set()
         feed.join(timeout=5)
-    return _summary(settings, client)
+    code = _summary(settings, client)
+    if not synced:
+        print("client sync FAILED (see act 4); exiting with status 1", flush=True)
+    return code if synced else 1
 
 
 def _act_supervision(settings: Settings, feed: _Feed) -> None:
@@ -175,42 +204,106 @@ def _act_workflow(client: ApiClient, feed: _Feed) -> None:
     time.sleep(1.5)
 
 
-def _act_sync(settings: Settings, client: ApiClient, feed: _Feed) -> None:
+def _act_sync(settings: Settings, client: ApiClient, feed: _Feed) -> bool:
+    """Act 4: MCP, then commands, subagents and skills; False when an outcome timed out."""
     home = settings.sync_home
     if home is None:
-        return
+        return True
+    ok = _act_mcp(home, feed) and _act_entities(home, feed)
+    status = client.get_json("/api/v1/sync/status")
+    _say(feed, f"  sync status: {json.dumps(status)[:160]}")
+    time.sleep(1.0)
+    return ok
+
+
+def _act_mcp(home: Path, feed: _Feed) -> bool:
     _step(feed, "4. client sync: an MCP server edited in Gemini's settings.json (JSONC, comments)")
     files = sandbox_paths(home)
     started = time.monotonic()
     source = demo_edit(home)
-    deadline = started + 30
-    pending = {c for c in files if c != source}
-    while pending and time.monotonic() < deadline:
-        pending = {c for c in pending if DEMO_ARG not in files[c].read_text()}
-        time.sleep(0.05)
-    elapsed = time.monotonic() - started
+    checks = {c: holds(p, DEMO_ARG) for c, p in files.items() if c != source}
+    seen = wait_all(checks, started, _DEADLINE_S)
+    marks = {c: "updated" if c in seen else "MISSING" for c in checks} | {source: "source"}
+    _say(feed, "\n".join(f"  {c:12s} {marks[c]:8s} {p}" for c, p in sorted(files.items())))
+    if len(seen) < len(checks):
+        return _failed(feed, f"the MCP edit reached {len(seen)} of {len(checks)} clients")
+    codex = files["codex"].read_text().splitlines()
+    snippet = [ln for ln in codex if "filesystem" in ln or DEMO_ARG in ln or "env_vars" in ln]
+    _say(
+        feed,
+        f"  the edit reached all {len(seen)} other clients in {max(seen.values()):.2f} s; "
+        "comments and unknown keys kept\n"
+        f"  codex config.toml now has: {' | '.join(snippet[:4])}",
+    )
+    return True
+
+
+def _act_entities(home: Path, feed: _Feed) -> bool:
+    _step(feed, "4b. a command, a subagent and a skill created live in Claude's folders")
+    adapters = {str(c): a for c, a in load_adapters().items()}
+    commands = entity_paths(adapters, home, "command", COMMAND)
+    agents = entity_paths(adapters, home, "subagent", AGENT)
+    started = time.monotonic()
+    wrote = add_claude_entities(home)
+    _say(feed, "  wrote " + ", ".join(short(home, p) for p in wrote))
+    phrase = COMMAND_EDIT[0]
+    checks = {f"command {c}": holds(p, phrase) for c, p in commands.items() if c != CLAUDE}
+    checks |= {f"subagent {c}": holds(p, AGENT) for c, p in agents.items() if c != CLAUDE}
+    checks["skill"] = holds(home / ".agents/skills" / SKILL / "SKILL.md", SKILL)
+    seen = wait_all(checks, started, _DEADLINE_S)
+    if len(seen) < len(checks):
+        missing = ", ".join(sorted(set(checks) - set(seen)))
+        return _failed(feed, f"not synced within {_DEADLINE_S:.0f} s: {missing}")
+    gemini = commands["gemini"]
+    prompt = next(ln for ln in gemini.read_text().splitlines() if ln.startswith("prompt"))
+    if "{{args}}" not in prompt:
+        return _failed(feed, f"$ARGUMENTS did not become {{{{args}}}} in Gemini: {prompt}")
+    cmd = sorted(c for c in commands if c != CLAUDE)
+    sub = sorted(c for c in agents if c != CLAUDE)
+    readers = skill_readers(adapters, home, SKILL)
+    lines = [
+        f"  command /{COMMAND} reached {', '.join(cmd)} in "
+        f"{max(seen[f'command {c}'] for c in cmd):.2f} s",
+        f"    {short(home, gemini)}: {prompt}",
+        f"  subagent {AGENT} reached all {len(sub)} other clients in "
+        f"{max(seen[f'subagent {c}'] for c in sub):.2f} s: {', '.join(sub)}",
+        f"    e.g. {short(home, agents['gemini'])}, {short(home, agents['codex'])}",
+        f"  skill {SKILL}: one copy into ~/.agents/skills in {seen['skill']:.2f} s; "
+        f"{len(readers)} clients see it: {by_root(home, readers)}",
+    ]
+    _say(feed, "\n".join(lines))
+    return _act_command_back(home, feed, gemini, commands[CLAUDE])
+
+
+def _act_command_back(home: Path, feed: _Feed, gemini: Path, claude: Path) -> bool:
+    _step(feed, "4c. the command edited in Gemini's TOML flows back to Claude's Markdown")
+    started = time.monotonic()
+    _say(feed, f"  edited {short(home, gemini)}: {edit_gemini_command(gemini)}")
+    wanted = f"$ARGUMENTS {COMMAND_EDIT[1]}"
+    seen = wait_all({CLAUDE: holds(claude, wanted)}, started, _DEADLINE_S)
+    if not seen:
+        return _failed(feed, f"the Gemini edit did not reach {claude} in {_DEADLINE_S:.0f} s")
+    doc = load(Format.MARKDOWN, claude.read_text())
+    body = next(ln for ln in str(doc["body"]).splitlines() if wanted in ln)
+    keys = list(doc["frontmatter"])
+    if not {"argument-hint", "allowed-tools"} <= set(keys):
+        return _failed(feed, f"Claude-only frontmatter keys were lost: {keys}")
+    _say(
+        feed,
+        f"  the edit came back to {short(home, claude)} in {seen[CLAUDE]:.2f} s: {body}\n"
+        f"    Claude's frontmatter keys kept: {', '.join(keys)}",
+    )
+    return True
+
+
+def _say(feed: _Feed, text: str) -> None:
     with feed.lock:
-        for name, path in sorted(files.items()):
-            mark = "source" if name == source else ("MISSING" if name in pending else "updated")
-            print(f"  {name:12s} {mark:8s} {path}", flush=True)
-        if not pending:
-            print(
-                f"  the edit reached all {len(files) - 1} other clients in {elapsed:.2f} s; "
-                "comments and unknown keys kept",
-                flush=True,
-            )
-        codex = files.get("codex")
-        if codex is not None:
-            snippet = [
-                ln
-                for ln in codex.read_text().splitlines()
-                if "filesystem" in ln or DEMO_ARG in ln or "env_vars" in ln
-            ]
-            print("  codex config.toml now has: " + " | ".join(snippet[:4]), flush=True)
-    status = client.get_json("/api/v1/sync/status")
-    with feed.lock:
-        print(f"  sync status: {json.dumps(status)[:160]}", flush=True)
-    time.sleep(1.5)
+        print(text, flush=True)
+
+
+def _failed(feed: _Feed, message: str) -> bool:
+    _say(feed, f"  FAILED: {message}")
+    return False
 
 
 def _wait_workflow(client: ApiClient, workflow_id: str, *, gate: bool) -> dict[str, Any]:

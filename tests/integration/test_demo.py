@@ -12,7 +12,7 @@ pytestmark = pytest.mark.ray
 
 
 def test_demo_runs_every_act_and_loses_nothing(tmp_path: Path) -> None:
-    """The demo recovers the injected fault, completes the workflow, syncs all clients."""
+    """The demo recovers the fault, completes the workflow, syncs MCP, commands, agents, skills."""
     result = subprocess.run(
         [sys.executable, "-m", "synapse.cli", "demo", "--seconds", "1", "--home", str(tmp_path)],
         capture_output=True,
@@ -26,5 +26,14 @@ def test_demo_runs_every_act_and_loses_nothing(tmp_path: Path) -> None:
     assert "ActorLifecycle.Restarted" in out  # act 1: the crashed projector came back
     assert "Task.FallbackUsed" in out or "Task.RetryScheduled" in out  # act 2: fault recovered
     assert "completed: plan=done, code=done, review=done, execute=done" in out  # act 3
-    assert "the edit reached all 7 other clients" in out  # act 4
+    assert "the edit reached all 7 other clients" in out  # act 4: MCP
+    assert "FAILED" not in out
+    assert "command /review reached gemini, opencode, qwen" in out  # 4b: commands
+    assert 'review.toml: prompt = "Review {{args}} for bugs and missing tests.' in out
+    assert "subagent reviewer reached all 7 other clients" in out  # 4b: subagents
+    assert "skill changelog: one copy into ~/.agents/skills" in out  # 4b: skills
+    assert "~/.agents/skills: codex, copilot, gemini, qwen" in out
+    assert "the edit came back to ~/.claude/commands/review.md" in out  # 4c
+    assert "Review $ARGUMENTS like a security auditor" in out
+    assert "frontmatter keys kept: description, argument-hint, allowed-tools" in out
     assert "nothing lost, nothing doubled" in out
