@@ -47,6 +47,7 @@ from actors._sync_record import (
     record_file,
     record_ledger,
 )
+from actors._sync_stale import stale_reason
 from actors._sync_targets import FILE_KINDS, alert_unsafe_name, file_target, with_lacks
 from actors._sync_values import Slot, canonical_hash, digest
 from actors._sync_views import ApplyResult, SyncPlanView, change_dict, decision_dict
@@ -143,6 +144,8 @@ class SyncService:
         state = rebuild_state(store, self.policy, qualified_only=True)
         self.engine = SyncEngine(self.policy, state)
         self._index = load_indexes(store)
+        #: path → sha256 of the last bytes this orchestrator wrote ("" = deleted the file).
+        self._written: dict[str, str] = {}
         self.swept = self._sweep()
         self.placer = Placer(store, self.roots, self.preimages)
 
@@ -177,6 +180,9 @@ class SyncService:
         with self._lock:
             if report.client not in self.adapters:
                 return ApplyResult(applied=False, reason=f"unknown client {report.client}")
+            files_now = (str(f.path) for f in self._files(report.client))
+            if stale_reason(report, files_now, self._written) is not None:
+                report = self._scan_report(report.client)  # it predates our writes: rescan
             # One round, at most two commits: the scan's facts go with the write intents.
             with self.store.batch(keep=self._index.aggregates):
                 plan = self._observe_only(report)
@@ -388,6 +394,7 @@ class SyncService:
                 pre_image_ref=ref,
             )
         if not change.is_noop:
+            self._written[change.path] = sha
             self._index.files[change.path] = FileState(sha, True)
             wid = write_id(change.client, change.path, ref, sha)
             keys = [w.key for w in change.writes]

@@ -391,3 +391,35 @@ def test_cas_delete_refuses_a_changed_file_and_keeps_a_symlinks_target(tmp_path:
     plain = put(tmp_path / "commands" / "plain.md", "x\n")
     delete_file(plain, sha256_hex(b"x\n"), [tmp_path], store)
     assert sorted(p.name for p in plain.parent.iterdir()) == []
+
+
+def test_a_scan_older_than_our_write_is_not_taken_for_a_deletion(tmp_path: Path) -> None:
+    """A watcher's report taken before Synapse created a file, absorbed after, deletes nothing."""
+    service, home = system(tmp_path)
+    stale = service._scan_report("gemini")  # before the command exists anywhere
+    put(home / COMMAND_PATHS["claude-code"], CLAUDE_COMMAND)
+    service.scan("claude-code")
+    gemini_file = home / COMMAND_PATHS["gemini"]
+    assert gemini_file.exists()
+    for _ in range(3):  # three stale reports would be two complete scans without the guard
+        service.submit(stale)
+    assert gemini_file.exists()
+    assert (home / COMMAND_PATHS["claude-code"]).exists()
+    events = [service.store.decode(n) for n in service.store.read(0, 100_000)]
+    kinds = (SyncLedger.DeletionSuspected, SyncLedger.EntityRemoved)
+    assert [e for e in events if isinstance(e, kinds)] == []
+
+
+def test_a_scan_holding_the_bytes_before_our_write_does_not_undo_it(tmp_path: Path) -> None:
+    """A report with a target's old bytes, absorbed after our write, is not the client undoing."""
+    service, home = system(tmp_path)
+    claude = put(home / COMMAND_PATHS["claude-code"], CLAUDE_COMMAND)
+    service.scan("claude-code")
+    stale = service._scan_report("gemini")  # Gemini still holds the first body
+    claude.write_text(CLAUDE_COMMAND.replace("carefully", "like an auditor"))
+    service.scan("claude-code")
+    assert "like an auditor" in (home / COMMAND_PATHS["gemini"]).read_text()
+    service.submit(stale)
+    service.scan()
+    assert "like an auditor" in claude.read_text()
+    assert "like an auditor" in (home / COMMAND_PATHS["gemini"]).read_text()

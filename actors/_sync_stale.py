@@ -1,0 +1,47 @@
+"""Telling a watcher's scan that predates the files it describes from a real observation.
+
+A watcher scans in its own process and hands the report over; by the time the orchestrator
+reads it, Synapse may already have written one of that client's files (a new command file,
+or a changed settings file). Such a report shows the file absent, or holding its old bytes,
+which would read as a deletion or as the client undoing the write. Absorbing it is wrong
+either way; the orchestrator rescans the client instead.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from actors._sync_io import ScanReport
+from adapters.files import sha256_hex
+
+__all__ = ["stale_reason"]
+
+
+def stale_reason(
+    report: ScanReport, files_now: Iterable[str], written: Mapping[str, str]
+) -> str | None:
+    """Why ``report`` no longer describes its client's files (None: it does).
+
+    Args:
+        report: the scan to check.
+        files_now: the client's files as discovered now (per-entity files: those that exist).
+        written: path → sha256 of the last bytes Synapse wrote there ("" = it deleted it).
+    """
+    seen = {scan.path: scan for scan in report.files}
+    for path in files_now:
+        scan = seen.get(path)
+        if (scan is None or not scan.present) and os.path.lexists(path):
+            return f"{path} exists now but not in the scan"
+    for path, sha in written.items():
+        scan = seen.get(path)
+        if not sha or scan is None or not scan.present or scan.sha256 == sha:
+            continue
+        try:
+            current = sha256_hex(Path(path).read_bytes())
+        except OSError:
+            continue
+        if current == sha:
+            return f"{path} was written by Synapse after the scan"
+    return None
