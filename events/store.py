@@ -131,20 +131,27 @@ class EventStore(Application[UUID]):
             StoreUnavailableError: the store cannot be written (disk full, read-only, down).
         """
         pending = self._pending()
-        events = [event for agg in aggregates for event in agg.collect_events()]
         if pending is not None:
-            pending.events += events
+            pending.events += [event for agg in aggregates for event in agg.collect_events()]
             for agg in aggregates:
                 pending.aggregates[agg.id] = agg
             return pending.head
-        return self._append(events)
+        if not any(agg.pending_events for agg in aggregates):
+            return self.head()
+        # Hand the aggregates themselves to the library: it type-checks each object it is
+        # given against a runtime Protocol, so passing 1,000 loose events costs ~25 % of a
+        # batched append's throughput (measured: 32.6k vs 24.6k events/s).
+        return self._append(aggregates)
 
-    def _append(self, events: Sequence[Any]) -> int:
-        """Write ``events`` in one transaction and tell the listeners the new head."""
-        if not events:
+    def _append(self, objs: Sequence[Any]) -> int:
+        """Write the events of ``objs`` (aggregates or collected events) in one transaction.
+
+        Tells the listeners the new head afterwards.
+        """
+        if not objs:
             return self.head()
         try:
-            recordings = self.save(*events)
+            recordings = self.save(*objs)
         except IntegrityError as exc:
             msg = "an aggregate was changed concurrently"
             raise ConcurrencyError(msg) from exc
