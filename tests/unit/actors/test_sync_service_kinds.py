@@ -472,3 +472,20 @@ def test_command_created_in_cursor_reaches_claude_without_frontmatter(tmp_path: 
     gemini = tomllib.loads((home / ".gemini/commands/tidy.toml").read_text())
     assert gemini == {"prompt": "Tidy up {{args}}\n"}
     assert service.scan().written == []
+
+
+def test_description_added_in_claude_skips_cursor_and_reaches_gemini(tmp_path: Path) -> None:
+    """A description Cursor cannot hold leaves its file alone and still reaches Gemini."""
+    service, home = system(tmp_path)
+    cursor = put(home / ".cursor/commands/tidy.md", "Tidy up $ARGUMENTS\n")
+    service.scan("cursor")
+    claude = home / ".claude/commands/tidy.md"
+    claude.write_text("---\ndescription: Tidy\n---\nTidy up $ARGUMENTS\n")
+    service.scan("claude-code")
+    gemini = tomllib.loads((home / ".gemini/commands/tidy.toml").read_text())
+    assert gemini == {"description": "Tidy", "prompt": "Tidy up {{args}}\n"}
+    assert cursor.read_text() == "Tidy up $ARGUMENTS\n"
+    assert {e.field for e in lossy_events(service, "cursor")} == {"body", "description"}
+    for _ in range(2):
+        assert service.scan().written == []
+    assert service.conflicts() == []
