@@ -277,6 +277,7 @@ def test_hostile_entity_name_is_never_written_and_raises_an_alert(tmp_path: Path
     ("rel", "text"),
     [
         (".claude/commands/.sneaky.md", "hidden $ARGUMENTS\n"),
+        (".cursor/commands/.sneaky.md", "hidden $ARGUMENTS\n"),
         (".claude/agents/evil.md", "---\nname: ../../escape\ndescription: x\n---\nhi\n"),
     ],
 )
