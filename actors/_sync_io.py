@@ -49,7 +49,8 @@ __all__ = [
 
 #: Per kind, the canonical fields that sync: those every built-in client expresses (plus the
 #: transport, which decides which of them apply). Other fields stay with each client.
-#: Commands: TOML commands (Gemini, Qwen) have no argument hint, model or tool list.
+#: Commands: TOML commands (Gemini, Qwen) have no argument hint, model or tool list; Cursor's
+#: plain Markdown has no description either (an edit there keeps the one last written).
 #: Subagents: Codex and Cursor have no tool lists, and a model id means something only to
 #: its own family (``sonnet`` vs ``gemini-2.5-pro``), so the model stays per client.
 SYNC_FIELDS: Mapping[str, tuple[str, ...]] = {

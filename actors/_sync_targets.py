@@ -7,7 +7,9 @@ project-scope slot names its project (``project:/abs/root``), so a new file goes
 that project, and only if it is one of the synced projects.
 
 A client without the kind (no ``command_codec`` / ``subagent_dialect``) has no target: it is
-simply not written, and nothing is reported about it per entity.
+simply not written, and nothing is reported about it per entity. A client that holds the kind
+but not every synced field (Cursor commands have no description) keeps the last written value
+of those fields when it edits the rest (:func:`keep_unexpressed`).
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ import dataclasses
 import functools
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
-from actors._sync_io import file_scope
+from actors._sync_io import SYNC_FIELDS, file_scope
 from actors._sync_types import Policy
 from actors._sync_values import DEFAULT_SCOPE, PROJECT_SCOPE, scope_kind, scope_project
 from actors.lifecycle import raise_alert
@@ -33,6 +36,7 @@ __all__ = [
     "alert_unsafe_name",
     "file_target",
     "has_kind",
+    "keep_unexpressed",
     "kind_files",
     "with_lacks",
 ]
@@ -50,6 +54,25 @@ def has_kind(adapter: ClientAdapter, kind: str) -> bool:
     if kind == Subagent.kind:
         return adapter.subagent_dialect is not None
     return True
+
+
+def keep_unexpressed(
+    adapter: ClientAdapter, kind: str, observed: dict[str, Any], written: dict[str, Any]
+) -> dict[str, Any]:
+    """``observed`` with the synced fields ``adapter`` cannot express taken from ``written``.
+
+    A client that cannot hold a field reads back without it; that absence is not an edit
+    (an edited Cursor command body must not erase the description everywhere else).
+    """
+    if kind not in FILE_KINDS:
+        return observed
+    supported = adapter.capabilities().kinds.get(kind, frozenset())
+    missing = [f for f in SYNC_FIELDS.get(kind, ()) if f not in supported]
+    if not missing:
+        return observed
+    out = {k: v for k, v in observed.items() if k not in missing}
+    out.update({f: written[f] for f in missing if f in written})
+    return out
 
 
 def with_lacks(policy: Policy, adapters: Mapping[str, ClientAdapter]) -> Policy:

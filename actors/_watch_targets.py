@@ -2,6 +2,8 @@
 
 Pure path logic (no watchdog): :class:`ClientConfigFilter` decides which file events count;
 :func:`entity_dirs` lists the folders whose files are entities (commands, subagents, skills);
+:func:`instruction_paths` the project instruction files (``AGENTS.md``, ``CLAUDE.md`` …) whose
+edits re-run placement;
 :func:`watch_plan` maps every wanted folder to the folder to watch now: itself when it exists,
 else its nearest existing ancestor (non-recursive), so its creation is noticed without ever
 creating a client's folder.
@@ -18,7 +20,14 @@ from pathlib import Path
 from adapters.base import ClientAdapter
 from adapters.files import TEMP_PREFIX
 
-__all__ = ["NOISE", "ClientConfigFilter", "EntityDir", "entity_dirs", "watch_plan"]
+__all__ = [
+    "NOISE",
+    "ClientConfigFilter",
+    "EntityDir",
+    "entity_dirs",
+    "instruction_paths",
+    "watch_plan",
+]
 
 #: Files clients churn that never hold synced config (clients.md §6.7).
 NOISE = (
@@ -82,6 +91,17 @@ def entity_dirs(
     if wanted("skill"):
         dirs += [EntityDir(root.path, "", True) for root in adapter.skill_roots(home, projects)]
     return dirs
+
+
+def instruction_paths(
+    adapter: ClientAdapter, projects: Sequence[Path], kinds: frozenset[str]
+) -> list[Path]:
+    """Each project's instruction files this client reads, plus ``AGENTS.md`` (the canonical
+    one placement starts from), when instructions are synced (empty ``kinds`` = all)."""
+    if kinds and "instruction" not in kinds:
+        return []
+    names = dict.fromkeys(("AGENTS.md", *adapter.instruction_files))
+    return [p / name for p in projects for name in names]
 
 
 def _with_resolved(dirs: Iterable[EntityDir]) -> list[EntityDir]:

@@ -48,7 +48,13 @@ from actors._sync_record import (
     record_ledger,
 )
 from actors._sync_stale import stale_reason
-from actors._sync_targets import FILE_KINDS, alert_unsafe_name, file_target, with_lacks
+from actors._sync_targets import (
+    FILE_KINDS,
+    alert_unsafe_name,
+    file_target,
+    keep_unexpressed,
+    with_lacks,
+)
 from actors._sync_values import Slot, canonical_hash, digest
 from actors._sync_views import ApplyResult, SyncPlanView, change_dict, decision_dict
 from actors._sync_write import (
@@ -206,7 +212,8 @@ class SyncService:
     def _as_written(
         self, client: str, found: dict[Slot, dict[str, Any]], complete: bool
     ) -> dict[Slot, dict[str, Any]]:
-        """Replace lossy read-backs of our own writes by the value written."""
+        """Replace lossy read-backs of our own writes by the value written, and keep the
+        written value of fields the client cannot express when it edits the others."""
         out = dict(found)
         for slot, st in self.engine.state.slots.items():
             key, scope = slot
@@ -219,12 +226,12 @@ class SyncService:
             written = st.value(base)
             cfg = self._target(client, scope, key)
             adapter = self.adapters[client]
-            if (
-                written is not None
-                and cfg is not None
-                and (project(adapter, cfg, key, written) == observed)
-            ):
+            if written is None or cfg is None:
+                continue
+            if project(adapter, cfg, key, written) == observed:
                 out[slot] = written
+            elif observed is not None:
+                out[slot] = keep_unexpressed(adapter, key[0], observed, written)
         return out
 
     def _record(self) -> Plan:

@@ -7,9 +7,11 @@ client and calls ``sink(report)``. A full rescan also runs at start (so a change
 the watcher was down is seen) and every ``rescan_interval_s`` (so a dropped event is harmless).
 
 Besides the config files, files in the client's entity folders count (a new command, subagent
-or skill file). A folder that does not exist yet is covered by watching its nearest existing
-ancestor; once it appears it is watched itself and the client rescanned. Client folders are
-never created.
+or skill file), and so do each project's instruction files (``AGENTS.md``, ``CLAUDE.md``,
+``GEMINI.md`` …): their parent is watched non-recursively, and an edit rescans the client,
+whose hand-off re-runs placement. A folder that does not exist yet is covered by watching
+its nearest existing ancestor; once it appears it is watched itself and the client rescanned.
+Client folders are never created.
 """
 
 from __future__ import annotations
@@ -27,7 +29,13 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
 from actors._sync_io import ScanReport, scan_client, synced_files
-from actors._watch_targets import NOISE, ClientConfigFilter, entity_dirs, watch_plan
+from actors._watch_targets import (
+    NOISE,
+    ClientConfigFilter,
+    entity_dirs,
+    instruction_paths,
+    watch_plan,
+)
 from adapters.base import ClientAdapter
 from adapters.files import sha256_hex
 from adapters.registry import load_adapters
@@ -126,7 +134,8 @@ class ClientWatcher:
         self.settle_s = min(settle_s, debounce_s)
         self.rescan_interval_s = rescan_interval_s
         files = synced_files(adapter, home, self.projects, kinds)
-        watched = [f.path for f in files] + [f.path.resolve() for f in files]
+        paths = [f.path for f in files] + instruction_paths(adapter, self.projects, kinds)
+        watched = paths + [p.resolve() for p in paths]
         folders = entity_dirs(adapter, home, self.projects, kinds)
         self.watch_filter = watch_filter or ClientConfigFilter(watched, folders)
         self._wanted = sorted(

@@ -4,6 +4,13 @@ Placeholders are stored structurally (:class:`~events.client_config.ArgsPlacehol
 Markdown ``$ARGUMENTS`` / ``$1`` / ``!`cmd``` / ``@path`` ↔ TOML ``{{args}}`` / – /
 ``!{cmd}`` / ``@{path}``. Names are namespaced paths: ``git/commit`` is
 ``commands/git/commit.md`` or ``commands/git/commit.toml`` (Gemini shows ``/git:commit``).
+
+Plain Markdown (Cursor, ``plain=True``) has no frontmatter fields and substitutes nothing: the
+text typed after the command simply follows it. A write keeps only the body, reports the
+description, argument hint, model and tool list as lost, and writes placeholders as their
+Markdown text (``$ARGUMENTS``, ``!`cmd```, ``@path``), each reported as lost because Cursor
+will not substitute it. Reading parses those same tokens back into placeholders, so an edit
+made in Cursor does not turn Gemini's ``{{args}}`` into literal text.
 """
 
 from __future__ import annotations
@@ -35,6 +42,8 @@ _MD_TOKENS = re.compile(
 )
 _TOML_TOKENS = re.compile(r"\{\{args\}\}|!\{(?P<sh>[^}]+)\}|@\{(?P<file>[^}]+)\}")
 _MD_FIELDS = {"description": "description", "argument-hint": "argument_hint", "model": "model"}
+_FRONT_FIELDS = ("description", "argument_hint", "model", "allowed_tools")
+_PLAIN_LOSS = "not substituted by plain Markdown commands; written as literal text"
 
 
 def command_name(path: Path, suffix: str) -> str:
@@ -87,9 +96,21 @@ class CommandCodec:
 
     Attributes:
         fmt: ``MARKDOWN`` (frontmatter + body) or ``TOML`` (``prompt`` + ``description``).
+        plain: Markdown without frontmatter fields or placeholder substitution (Cursor);
+            frontmatter someone else put in the file is left alone and not read.
     """
 
     fmt: Format
+    plain: bool = False
+
+    @property
+    def supported(self) -> frozenset[str]:
+        """The canonical command fields this format can express."""
+        if self.plain:
+            return frozenset({"body"})
+        if self.fmt is Format.TOML:
+            return frozenset({"description", "body"})
+        return frozenset({*_FRONT_FIELDS, "body"})
 
     @property
     def suffix(self) -> str:
@@ -112,6 +133,9 @@ class CommandCodec:
                 body=_split(prompt, _TOML_TOKENS),
                 extras={client: extras} if extras else {},
             )
+        if self.plain:
+            body = _split(str(data.get("body", "")), _MD_TOKENS)
+            return Command(name=name, scope=scope, body=body)
         front: Mapping[str, Any] = data.get("frontmatter") or {}
         tools = front.get("allowed-tools")
         if isinstance(tools, str):
@@ -135,7 +159,8 @@ class CommandCodec:
         for part in body:
             if isinstance(part, Lit):
                 out.append(part.text)
-            elif isinstance(part, ArgsPlaceholder):
+                continue
+            if isinstance(part, ArgsPlaceholder):
                 out.append("{{args}}" if toml else "$ARGUMENTS")
             elif isinstance(part, ArgPlaceholder):
                 if toml:
@@ -145,6 +170,8 @@ class CommandCodec:
                 out.append(f"!{{{part.command}}}" if toml else f"!`{part.command}`")
             else:
                 out.append(f"@{{{part.path}}}" if toml else f"@{part.path}")
+            if self.plain:
+                lost.append(f"{out[-1]} {_PLAIN_LOSS}")
         return "".join(out), lost
 
     @staticmethod
@@ -164,6 +191,16 @@ class CommandCodec:
         body, lost = self.body_text(desired.body)
         losses = [("body", why) for why in lost]
         own = desired.extras.get(client, {})
+        if self.plain:
+            losses += [
+                (f, "plain Markdown commands have no frontmatter")
+                for f in _FRONT_FIELDS
+                if getattr(desired, f) is not None
+            ]
+            if "/" in key.name:
+                shown = key.name.rsplit("/", 1)[-1]
+                losses.append(("name", f"command folders are flattened: shown as /{shown}"))
+            return CommandEdits([Edit(("body",), body)], losses)
         if self.fmt is Format.TOML:
             losses += [
                 (f, "not supported by TOML commands")

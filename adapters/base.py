@@ -262,8 +262,10 @@ class ClientAdapter(ABC):
         return roots
 
     def entity_capabilities(self) -> dict[str, frozenset[str]]:
-        """Subagent and skill fields this client supports (absent kinds are unsupported)."""
+        """Command, subagent and skill fields this client supports (absent kinds: none)."""
         kinds: dict[str, frozenset[str]] = {}
+        if self.command_codec is not None:
+            kinds[Command.kind] = self.command_codec.supported
         if self.subagent_dialect is not None:
             kinds[Subagent.kind] = self.subagent_dialect.supported
         if any(self.skill_dirs):

@@ -40,6 +40,7 @@ COMMAND_PATHS = {
     "gemini": ".gemini/commands/review.toml",
     "qwen": ".qwen/commands/review.toml",
     "opencode": ".config/opencode/command/review.md",
+    "cursor": ".cursor/commands/review.md",
 }
 AGENT_PATHS = {
     "claude-code": ".claude/agents/reviewer.md",
@@ -110,7 +111,6 @@ def test_claude_command_reaches_every_client_with_commands_in_its_syntax(tmp_pat
     assert "Review $ARGUMENTS carefully. Run !`git diff`" in opencode
     assert "x-custom" not in opencode, "another client's keys stay with it"
     assert not (home / ".codex" / "prompts").exists()
-    assert not (home / ".cursor" / "commands").exists()
 
 
 def test_second_round_writes_nothing_for_commands_and_agents(tmp_path: Path) -> None:
@@ -277,6 +277,7 @@ def test_hostile_entity_name_is_never_written_and_raises_an_alert(tmp_path: Path
     ("rel", "text"),
     [
         (".claude/commands/.sneaky.md", "hidden $ARGUMENTS\n"),
+        (".cursor/commands/.sneaky.md", "hidden $ARGUMENTS\n"),
         (".claude/agents/evil.md", "---\nname: ../../escape\ndescription: x\n---\nhi\n"),
     ],
 )
@@ -349,7 +350,7 @@ def test_restart_rebuilds_command_and_agent_state_and_stays_quiet(tmp_path: Path
 
 
 def test_clients_without_commands_get_no_planned_writes(tmp_path: Path) -> None:
-    """Codex, Copilot, Cursor and Rovo Dev have no commands: the engine plans nothing for them."""
+    """Codex, Copilot and Rovo Dev have no commands: the engine plans nothing for them."""
     service, _ = with_review_command(tmp_path)
     assert service.engine.plan().writes == ()
     ledger = [
@@ -358,7 +359,7 @@ def test_clients_without_commands_get_no_planned_writes(tmp_path: Path) -> None:
         if type(service.store.decode(n)).__qualname__ == "SyncLedger.SyncPlanned"
     ]
     targets = {w.client for event in ledger for w in event.writes}
-    assert targets.isdisjoint({"codex", "copilot", "cursor", "rovodev"})
+    assert targets.isdisjoint({"codex", "copilot", "rovodev"})
 
 
 def test_edit_racing_a_deletion_wins_and_nothing_is_lost(tmp_path: Path) -> None:
@@ -423,3 +424,69 @@ def test_a_scan_holding_the_bytes_before_our_write_does_not_undo_it(tmp_path: Pa
     service.scan()
     assert "like an auditor" in claude.read_text()
     assert "like an auditor" in (home / COMMAND_PATHS["gemini"]).read_text()
+
+
+def lossy_events(service: SyncService, client: str) -> list[SyncLedger.TranslationLossy]:
+    events = [service.store.decode(n) for n in service.store.read(0, 100_000)]
+    return [e for e in events if isinstance(e, SyncLedger.TranslationLossy) and e.client == client]
+
+
+def test_claude_command_reaches_cursor_as_a_bare_body_with_losses(tmp_path: Path) -> None:
+    """Cursor gets only the body (placeholders as text); what it cannot hold is reported."""
+    service, home = with_review_command(tmp_path)
+    cursor = home / COMMAND_PATHS["cursor"]
+    assert cursor.read_text() == (
+        "Review $ARGUMENTS carefully. Run !`git diff` and read @src/main.py\n"
+    )
+    # Only synced fields travel (the argument hint and tools stay in Claude's file).
+    fields = {e.field for e in lossy_events(service, "cursor")}
+    assert fields == {"description", "body"}
+    for _ in range(2):
+        assert service.scan().written == []
+    assert service.conflicts() == []
+
+
+def test_cursor_edit_reaches_claude_and_gemini_keeping_their_descriptions(
+    tmp_path: Path,
+) -> None:
+    """A body edited in Cursor flows back; the description Cursor cannot hold stays put."""
+    service, home = with_review_command(tmp_path)
+    cursor = home / COMMAND_PATHS["cursor"]
+    cursor.write_text("Audit $ARGUMENTS like a hawk\n")
+    service.scan("cursor")
+    claude = load(Format.MARKDOWN, (home / COMMAND_PATHS["claude-code"]).read_text())
+    assert claude["body"] == "Audit $ARGUMENTS like a hawk\n"
+    assert claude["frontmatter"]["description"] == "Review code"
+    assert claude["frontmatter"]["x-custom"] == "keep"
+    gemini = tomllib.loads((home / COMMAND_PATHS["gemini"]).read_text())
+    assert gemini == {"description": "Review code", "prompt": "Audit {{args}} like a hawk\n"}
+    assert service.scan().written == []
+    assert service.conflicts() == []
+
+
+def test_command_created_in_cursor_reaches_claude_without_frontmatter(tmp_path: Path) -> None:
+    """A new Cursor command becomes a Claude command with just that body."""
+    service, home = system(tmp_path)
+    put(home / ".cursor/commands/tidy.md", "Tidy up $ARGUMENTS\n")
+    service.scan("cursor")
+    assert (home / ".claude/commands/tidy.md").read_text() == "Tidy up $ARGUMENTS\n"
+    gemini = tomllib.loads((home / ".gemini/commands/tidy.toml").read_text())
+    assert gemini == {"prompt": "Tidy up {{args}}\n"}
+    assert service.scan().written == []
+
+
+def test_description_added_in_claude_skips_cursor_and_reaches_gemini(tmp_path: Path) -> None:
+    """A description Cursor cannot hold leaves its file alone and still reaches Gemini."""
+    service, home = system(tmp_path)
+    cursor = put(home / ".cursor/commands/tidy.md", "Tidy up $ARGUMENTS\n")
+    service.scan("cursor")
+    claude = home / ".claude/commands/tidy.md"
+    claude.write_text("---\ndescription: Tidy\n---\nTidy up $ARGUMENTS\n")
+    service.scan("claude-code")
+    gemini = tomllib.loads((home / ".gemini/commands/tidy.toml").read_text())
+    assert gemini == {"description": "Tidy", "prompt": "Tidy up {{args}}\n"}
+    assert cursor.read_text() == "Tidy up $ARGUMENTS\n"
+    assert {e.field for e in lossy_events(service, "cursor")} == {"body", "description"}
+    for _ in range(2):
+        assert service.scan().written == []
+    assert service.conflicts() == []

@@ -55,9 +55,9 @@ def synced(tmp_path: Path) -> tuple[SyncService, Path]:
 
 
 def test_entity_paths_name_the_clients_that_have_each_kind(tmp_path: Path) -> None:
-    """Commands live in four clients (Codex and Cursor have none); subagents in all eight."""
+    """Commands live in five clients (Codex, Copilot, Rovo Dev have none); subagents in all."""
     commands = entity_paths(adapters(), tmp_path, "command", COMMAND)
-    assert sorted(commands) == ["claude-code", "gemini", "opencode", "qwen"]
+    assert sorted(commands) == ["claude-code", "cursor", "gemini", "opencode", "qwen"]
     assert commands["gemini"] == tmp_path / ".gemini/commands/review.toml"
     agents = entity_paths(adapters(), tmp_path, "subagent", AGENT)
     assert len(agents) == 8

@@ -1,0 +1,107 @@
+"""ClientWatcher on real watchdog: project instruction files (AGENTS.md …) trigger rescans."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from actors._sync_io import ScanReport
+from actors._watch_targets import instruction_paths
+from actors.sync_service import SyncService, default_policy
+from actors.watcher import ClientWatcher
+from adapters.base import ClientAdapter
+from adapters.claude_code import ClaudeCodeAdapter
+from adapters.gemini_cli import GeminiCliAdapter
+from events.store import EventStore, StoreConfig
+
+TIMEOUT = 10.0
+ALL = frozenset({"mcp_server", "command", "subagent", "skill", "instruction"})
+
+
+class Sink:
+    """Hands each report on (optionally), then records it; waits (bounded) for a count."""
+
+    def __init__(self, forward: Callable[[ScanReport], object] | None = None) -> None:
+        self.reports: list[ScanReport] = []
+        self._forward = forward
+        self._cond = threading.Condition()
+
+    def __call__(self, report: ScanReport) -> None:
+        if self._forward is not None:
+            self._forward(report)
+        with self._cond:
+            self.reports.append(report)
+            self._cond.notify_all()
+
+    def wait_for(self, count: int) -> bool:
+        with self._cond:
+            return self._cond.wait_for(lambda: len(self.reports) >= count, TIMEOUT)
+
+
+def watcher(adapter: ClientAdapter, home: Path, project: Path, sink: Sink) -> ClientWatcher:
+    return ClientWatcher(
+        adapter,
+        home,
+        sink,
+        roots=[home, project],
+        kinds=ALL,
+        projects=[project],
+        debounce_s=0.05,
+    )
+
+
+def test_instruction_paths_follow_the_client_and_the_synced_kinds(tmp_path: Path) -> None:
+    """Claude watches CLAUDE.md, .claude/CLAUDE.md and AGENTS.md; none without instructions."""
+    project = tmp_path / "proj"
+    claude = instruction_paths(ClaudeCodeAdapter(), [project], ALL)
+    assert claude == [project / "AGENTS.md", project / "CLAUDE.md", project / ".claude/CLAUDE.md"]
+    gemini = instruction_paths(GeminiCliAdapter(), [project], frozenset())
+    assert gemini == [project / "AGENTS.md", project / "GEMINI.md"]
+    assert instruction_paths(ClaudeCodeAdapter(), [project], frozenset({"command"})) == []
+
+
+def test_editing_a_projects_agents_md_rescans_the_client(tmp_path: Path) -> None:
+    """An edit of <project>/AGENTS.md (and a new GEMINI.md) makes the Gemini watcher rescan."""
+    home, project = tmp_path / "home", tmp_path / "proj"
+    home.mkdir()
+    project.mkdir()
+    (project / "AGENTS.md").write_text("# Rules\n")
+    sink = Sink()
+    w = watcher(GeminiCliAdapter(), home, project, sink)
+    try:
+        assert sink.wait_for(1)
+        assert w.watched_folders().get(str(project)) is False, "the root, non-recursively"
+        (project / "AGENTS.md").write_text("# Rules\n\nBe brief.\n")
+        assert sink.wait_for(2)
+        (project / "GEMINI.md").write_text("# Gemini only\n")
+        assert sink.wait_for(3)
+    finally:
+        w.stop()
+
+
+def test_agents_md_created_in_a_project_gets_claude_its_shim(tmp_path: Path) -> None:
+    """Creating AGENTS.md reaches the orchestrator through the watcher: CLAUDE.md is placed."""
+    home, project = tmp_path / "home", tmp_path / "proj"
+    (home / ".claude").mkdir(parents=True)
+    project.mkdir()
+    store = EventStore(StoreConfig(backend="sqlite", sqlite_path=tmp_path / "events.sqlite"))
+    adapters = {"claude-code": ClaudeCodeAdapter()}
+    service = SyncService(
+        store,
+        adapters,
+        home=home,
+        preimage_dir=tmp_path / "preimages",
+        policy=default_policy(list(adapters), "apply"),
+        projects=[project],
+    )
+    sink = Sink(service.submit)
+    w = watcher(adapters["claude-code"], home, project, sink)
+    try:
+        assert sink.wait_for(1)
+        assert not (project / "CLAUDE.md").exists()
+        (project / "AGENTS.md").write_text("# Rules\n")
+        assert sink.wait_for(2)
+        assert "@AGENTS.md" in (project / "CLAUDE.md").read_text()
+    finally:
+        w.stop()
