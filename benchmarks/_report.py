@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,62 @@ def _fmt(value: float | None) -> str:
     if value >= 100:
         return f"{value:,.0f}"
     return f"{value:,.2f}"
+
+
+#: Which issue each suite measures, for the glance table.
+_ISSUE = {"store": "spine", "projections": "spine", "sync": "sync", "gateway": "gateway"}
+#: Figures of the same run quoted next to a target, to show what bounds it.
+_CONTEXT = {
+    "Synapse added latency p50, c=16": (
+        "Ray Serve floor added latency p50, c=16",
+        "LiteLLM Router added latency p50, c=16",
+    ),
+    "edit→visible in 7 other clients, p50": ("rulesync",),
+}
+_TARGET = re.compile(r"^\s*(<=|>=)\s*([\d,.]+)")
+
+
+def verdict(target: str, median: float) -> str:
+    """``met`` / ``**missed**`` for a target such as ``"<= 100"`` or ``">= 3,000"``."""
+    m = _TARGET.match(target)
+    if m is None:
+        return "—"
+    bound = float(m.group(2).replace(",", ""))
+    ok = median <= bound if m.group(1) == "<=" else median >= bound
+    return "met" if ok else "**missed**"
+
+
+def _context(name: str, figures: list[dict[str, Any]]) -> str:
+    return "; ".join(
+        f"{f['name']}: {_fmt(f['median'])} {f['unit']}"
+        for prefix in _CONTEXT.get(name, ())
+        for f in figures
+        if f["name"].startswith(prefix)
+    )
+
+
+def glance(suites: dict[str, dict[str, Any]]) -> list[str]:
+    """The "targets at a glance" table: every figure with a target, met or missed."""
+    lines = [
+        "## Targets at a glance",
+        "",
+        "Generated from the sections below (each suite's own run and machine line).",
+        "",
+        "| issue | figure | target | measured | | floor / context (same run) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for suite, data in suites.items():
+        for f in data["figures"]:
+            if not f["target"]:
+                continue
+            floor = f"{f['floor_name']}: {_fmt(f['floor_median'])}" if f["floor_runs"] else ""
+            context = "; ".join(x for x in (floor, _context(f["name"], data["figures"])) if x)
+            lines.append(
+                f"| {_ISSUE.get(suite, suite)} | {f['name']} | {f['target']} | "
+                f"{_fmt(f['median'])} {f['unit']} | {verdict(f['target'], f['median'])} | "
+                f"{context or '—'} |"
+            )
+    return [*lines, ""]
 
 
 def _suite(name: str, data: dict[str, Any]) -> list[str]:
@@ -52,9 +109,10 @@ def _suite(name: str, data: dict[str, Any]) -> list[str]:
 
 def write_report(extra: str = "") -> Path:
     """Regenerate BENCHMARKS.md from every suite's JSON."""
-    parts = [INTRO]
-    for path in sorted(OUT.glob("*.json")):
-        parts.extend(_suite(path.stem, json.loads(path.read_text())))
+    suites = {path.stem: json.loads(path.read_text()) for path in sorted(OUT.glob("*.json"))}
+    parts = [INTRO, *glance(suites)]
+    for name, data in suites.items():
+        parts.extend(_suite(name, data))
     if extra:
         parts.append(extra)
     target = ROOT / "BENCHMARKS.md"
