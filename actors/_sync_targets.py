@@ -34,6 +34,7 @@ __all__ = [
     "file_target",
     "has_kind",
     "kind_files",
+    "with_accepts",
     "with_lacks",
 ]
 
@@ -65,6 +66,22 @@ def with_lacks(policy: Policy, adapters: Mapping[str, ClientAdapter]) -> Policy:
         for client, adapter in adapters.items()
     }
     return dataclasses.replace(policy, lacks={c: k for c, k in lacks.items() if k})
+
+
+def with_accepts(policy: Policy, adapters: Mapping[str, ClientAdapter]) -> Policy:
+    """``policy`` told which approval modes each client can be written (unless it says).
+
+    Without this the engine would plan a mode a client has no spelling for (Copilot has no
+    auto-edit); the write would change nothing and the next scan would read as an edit.
+    """
+    if policy.accepts or not policy.settings:
+        return policy
+    accepts = {
+        client: adapter.settings_dialect.writable_modes
+        for client, adapter in adapters.items()
+        if adapter.settings_dialect is not None
+    }
+    return dataclasses.replace(policy, accepts=accepts)
 
 
 def kind_files(
