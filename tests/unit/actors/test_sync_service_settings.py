@@ -6,7 +6,9 @@ import json
 import shutil
 from pathlib import Path
 
+from actors._sync_io import synced_files
 from actors.sync_service import SyncService, default_policy
+from adapters.claude_code import ClaudeCodeAdapter
 from adapters.registry import load_adapters
 from events.store import EventStore, StoreConfig
 from events.sync import SyncLedger
@@ -170,3 +172,12 @@ def test_status_shows_the_opted_in_settings(tmp_path: Path) -> None:
     svc, _ = service(tmp_path, {"model": ["copilot", "claude-code"]})
     assert svc.policy.as_dict()["settings"] == {"model": ["claude-code", "copilot"]}
     assert json.dumps(svc.policy.as_dict())
+
+
+def test_watchers_see_settings_files_only_when_opted_in(tmp_path: Path) -> None:
+    """The files a watcher watches include Claude's settings.json only with the kind on."""
+    home = tmp_path / "home"
+    on = synced_files(ClaudeCodeAdapter(), home, [], frozenset({"mcp_server", "setting"}))
+    off = synced_files(ClaudeCodeAdapter(), home, [], frozenset({"mcp_server"}))
+    assert home / ".claude/settings.json" in [f.path for f in on]
+    assert home / ".claude/settings.json" not in [f.path for f in off]
