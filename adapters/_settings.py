@@ -34,8 +34,7 @@ class SettingsDialect:
         model: key path of the model id (``None``: not synced for this client).
         approval: key path of the approval mode (``None``: not synced for this client).
         modes: native approval value → canonical value (the first native of a canonical
-            value is the one written).
-        notes: what is lossy, for the capability table.
+            value is the one written); a native value not listed has no equivalent.
     """
 
     client: str
@@ -44,7 +43,6 @@ class SettingsDialect:
     model: tuple[str, ...] | None
     approval: tuple[str, ...] | None = None
     modes: Mapping[str, str] = field(default_factory=dict)
-    notes: tuple[str, ...] = ()
 
     @property
     def keys(self) -> dict[str, tuple[str, ...]]:

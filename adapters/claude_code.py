@@ -55,6 +55,7 @@ class ClaudeCodeAdapter(McpJsonAdapter):
     skill_dirs = ((".claude/skills",), (".claude/skills",))
     command_codec = CommandCodec(Format.MARKDOWN)
     command_dirs = (".claude/commands", ".claude/commands")
+    # dontAsk and auto have no equivalent: parsed as "claude-code:<mode>", never written.
     settings_dialect = SettingsDialect(
         client="claude-code",
         fmt=Format.JSON,
@@ -67,7 +68,6 @@ class ClaudeCodeAdapter(McpJsonAdapter):
             "plan": "plan",
             "bypassPermissions": "full_access",
         },
-        notes=("defaultMode dontAsk and auto have no equivalent",),
     )
     dialect = JsonDialect(
         syntax=EnvSyntax.CLAUDE,

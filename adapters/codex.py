@@ -106,13 +106,8 @@ class CodexAdapter(ClientAdapter):
         model_ok=openai_model,
     )
     skill_dirs = ((".codex/skills", ".agents/skills"), (".codex/skills", ".agents/skills"))
-    settings_dialect = SettingsDialect(
-        client="codex",
-        fmt=Format.TOML,
-        path=None,
-        model=("model",),
-        notes=("approval_policy and sandbox_mode have no clean equivalent",),
-    )
+    # approval_policy / sandbox_mode have no clean equivalent: no approval_mode for Codex.
+    settings_dialect = SettingsDialect(client="codex", fmt=Format.TOML, path=None, model=("model",))
 
     def discover(self, home: Path, projects: Sequence[Path]) -> list[ConfigFile]:
         """The user config plus each project's ``.codex/config.toml`` (trust-gated)."""

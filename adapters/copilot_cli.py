@@ -71,7 +71,6 @@ class CopilotCliAdapter(McpJsonAdapter):
         model=("model",),
         approval=("defaultMode",),
         modes={"interactive": "default", "plan": "plan", "autopilot": "full_access"},
-        notes=("no auto-edit mode",),
     )
     dialect = JsonDialect(
         syntax=EnvSyntax.CLAUDE,

@@ -96,7 +96,6 @@ class GeminiCliAdapter(McpJsonAdapter):
         model=("model", "name"),
         approval=("general", "defaultApprovalMode"),
         modes={"default": "default", "auto_edit": "auto_edit", "plan": "plan"},
-        notes=("YOLO only from the command line",),
     )
     dialect = JsonDialect(
         syntax=EnvSyntax.GEMINI,
