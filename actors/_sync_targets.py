@@ -57,15 +57,16 @@ def with_lacks(policy: Policy, adapters: Mapping[str, ClientAdapter]) -> Policy:
     """``policy`` told which clients cannot hold which file kinds (unless it already says).
 
     Without this the engine would plan a write of every command into Codex on every round,
-    and log it each time the plan changes.
+    and log it each time the plan changes. The approval modes each client can be written are
+    filled in too (:func:`with_accepts`).
     """
-    if policy.lacks:
-        return policy
-    lacks = {
-        client: frozenset(k for k in FILE_KINDS if not has_kind(adapter, k))
-        for client, adapter in adapters.items()
-    }
-    return dataclasses.replace(policy, lacks={c: k for c, k in lacks.items() if k})
+    if not policy.lacks:
+        lacks = {
+            client: frozenset(k for k in FILE_KINDS if not has_kind(adapter, k))
+            for client, adapter in adapters.items()
+        }
+        policy = dataclasses.replace(policy, lacks={c: k for c, k in lacks.items() if k})
+    return with_accepts(policy, adapters)
 
 
 def with_accepts(policy: Policy, adapters: Mapping[str, ClientAdapter]) -> Policy:

@@ -48,13 +48,7 @@ from actors._sync_record import (
     record_ledger,
 )
 from actors._sync_stale import stale_reason
-from actors._sync_targets import (
-    FILE_KINDS,
-    alert_unsafe_name,
-    file_target,
-    with_accepts,
-    with_lacks,
-)
+from actors._sync_targets import FILE_KINDS, alert_unsafe_name, file_target, with_lacks
 from actors._sync_values import Slot, canonical_hash, digest
 from actors._sync_views import ApplyResult, SyncPlanView, change_dict, decision_dict
 from actors._sync_write import (
@@ -140,7 +134,7 @@ class SyncService:
         self.adapters = {str(k): v for k, v in adapters.items()}
         self.home = home
         self.policy = policy or default_policy(list(self.adapters))
-        self.policy = with_accepts(with_lacks(self.policy, self.adapters), self.adapters)
+        self.policy = with_lacks(self.policy, self.adapters)
         self.projects = tuple(projects)
         self.roots = (home, *self.projects, *extra_roots)
         self.preimages = PreimageStore(preimage_dir)

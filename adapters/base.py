@@ -296,17 +296,14 @@ class ClientAdapter(ABC):
         return [*files, ConfigFile(self.client, home / d.path, Scope.USER, d.fmt, _SETTING, strict)]
 
     def entity_capabilities(self) -> dict[str, frozenset[str]]:
-        """Subagent, skill and setting fields this client supports (absent kinds: none).
-
-        For settings the "fields" are the setting names (``model``, ``approval_mode``).
-        """
+        """Subagent and skill fields this client supports (absent kinds are unsupported)."""
         kinds: dict[str, frozenset[str]] = {}
-        if self.settings_dialect is not None:
-            kinds[Setting.kind] = frozenset(self.settings_dialect.keys)
         if self.subagent_dialect is not None:
             kinds[Subagent.kind] = self.subagent_dialect.supported
         if any(self.skill_dirs):
             kinds[Skill.kind] = SKILL_FIELDS
+        if self.settings_dialect is not None:  # for settings: the setting names it has
+            kinds[Setting.kind] = frozenset(self.settings_dialect.keys)
         return kinds
 
     def entity_notes(self) -> tuple[str, ...]:
