@@ -29,7 +29,7 @@ from adapters.base import ClientAdapter, ConfigFile
 from adapters.envrefs import EnvSyntax
 from adapters.files import find_case_collisions, read_config
 from adapters.formats import Format
-from events.client_config import Command, Entity, EntityKey, McpServer, Scope, Subagent
+from events.client_config import Command, Entity, EntityKey, McpServer, Scope, Setting, Subagent
 from events.errors import AdapterError
 from projections.redact import mask_credentials
 
@@ -53,15 +53,18 @@ __all__ = [
 #: plain Markdown has no description either (an edit there keeps the one last written).
 #: Subagents: Codex and Cursor have no tool lists, and a model id means something only to
 #: its own family (``sonnet`` vs ``gemini-2.5-pro``), so the model stays per client.
+#: Settings: the one value (opt-in; the user picks clients whose model names fit).
 SYNC_FIELDS: Mapping[str, tuple[str, ...]] = {
     McpServer.kind: ("transport", "command", "args", "env", "url", "headers", "bearer_token_env"),
     Command.kind: ("description", "body"),
     Subagent.kind: ("description", "prompt"),
+    Setting.kind: ("value",),
 }
-_TYPES: Mapping[str, type[McpServer | Command | Subagent]] = {
+_TYPES: Mapping[str, type[McpServer | Command | Subagent | Setting]] = {
     McpServer.kind: McpServer,
     Command.kind: Command,
     Subagent.kind: Subagent,
+    Setting.kind: Setting,
 }
 #: Engine-value spelling of fields whose canonical name looks like a secret's key (events
 #: redact values under such keys, which would corrupt the value on replay).

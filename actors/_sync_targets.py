@@ -38,6 +38,7 @@ __all__ = [
     "has_kind",
     "keep_unexpressed",
     "kind_files",
+    "with_accepts",
     "with_lacks",
 ]
 
@@ -79,15 +80,32 @@ def with_lacks(policy: Policy, adapters: Mapping[str, ClientAdapter]) -> Policy:
     """``policy`` told which clients cannot hold which file kinds (unless it already says).
 
     Without this the engine would plan a write of every command into Codex on every round,
-    and log it each time the plan changes.
+    and log it each time the plan changes. The approval modes each client can be written are
+    filled in too (:func:`with_accepts`).
     """
-    if policy.lacks:
+    if not policy.lacks:
+        lacks = {
+            client: frozenset(k for k in FILE_KINDS if not has_kind(adapter, k))
+            for client, adapter in adapters.items()
+        }
+        policy = dataclasses.replace(policy, lacks={c: k for c, k in lacks.items() if k})
+    return with_accepts(policy, adapters)
+
+
+def with_accepts(policy: Policy, adapters: Mapping[str, ClientAdapter]) -> Policy:
+    """``policy`` told which approval modes each client can be written (unless it says).
+
+    Without this the engine would plan a mode a client has no spelling for (Copilot has no
+    auto-edit); the write would change nothing and the next scan would read as an edit.
+    """
+    if policy.accepts or not policy.settings:
         return policy
-    lacks = {
-        client: frozenset(k for k in FILE_KINDS if not has_kind(adapter, k))
+    accepts = {
+        client: adapter.settings_dialect.writable_modes
         for client, adapter in adapters.items()
+        if adapter.settings_dialect is not None
     }
-    return dataclasses.replace(policy, lacks={c: k for c, k in lacks.items() if k})
+    return dataclasses.replace(policy, accepts=accepts)
 
 
 def kind_files(

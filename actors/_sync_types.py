@@ -10,6 +10,7 @@ from fnmatch import fnmatchcase
 from typing import Any, Literal, TypeAlias
 
 from actors._sync_values import DEFAULT_SCOPE, EntityKey, Slot
+from events.client_config import Setting, setting_refusal
 
 __all__ = [
     "Conflict",
@@ -66,6 +67,10 @@ class Policy:
         unsupported: per client, value fields it cannot express (reported as lossy).
         lacks: per client, entity kinds it cannot hold at all (Codex has no commands); such a
             client is never a write target for them.
+        settings: opt-in settings: setting name → the clients it flows among. A setting
+            not named here is not synced at all.
+        accepts: per client, the canonical approval modes it can be written (a client not
+            named takes none); set from the adapters by the orchestrator.
     """
 
     clients: tuple[str, ...]
@@ -80,16 +85,41 @@ class Policy:
     max_deletions: int = 3
     unsupported: Mapping[str, frozenset[str]] = field(default_factory=dict)
     lacks: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    settings: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    accepts: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     def holds(self, client: str, kind: str) -> bool:
         """Return True when ``client`` can hold entities of ``kind``."""
         return kind not in self.lacks.get(client, frozenset())
+
+    def takes(self, client: str, key: EntityKey) -> bool:
+        """Return True when ``client`` takes part in syncing ``key`` (a setting flows only
+        among the clients opted in for it)."""
+        return key[0] != Setting.kind or client in self.settings.get(key[1], frozenset())
+
+    def refusal(self, client: str, key: EntityKey, value: Mapping[str, Any] | None) -> str | None:
+        """Why ``value`` must not be written into ``client`` (None: it may be).
+
+        Full-access approval modes and native modes with no equivalent are never written;
+        nor is a mode the client has no spelling for.
+        """
+        if key[0] != Setting.kind or value is None:
+            return None
+        text = value.get("value")
+        why = setting_refusal(key[1], text if isinstance(text, str) else None)
+        if why is not None or key[1] != "approval_mode":
+            return why
+        if text not in self.accepts.get(client, frozenset()):
+            return f"{client} has no approval mode {text!r}"
+        return None
 
     def covers(self, key: EntityKey) -> bool:
         """Return True when ``key`` is in this policy's kinds and name filters."""
         kind, name = key
         if self.kinds and kind not in self.kinds:
             return False
+        if kind == Setting.kind and not self.settings.get(name):
+            return False  # settings are opt-in, one by one
         if self.include and not any(fnmatchcase(name, p) for p in self.include):
             return False
         return not any(fnmatchcase(name, p) for p in self.exclude)
@@ -107,6 +137,7 @@ class Policy:
             "exclude": list(self.exclude),
             "mode": self.mode,
             "max_deletions": self.max_deletions,
+            "settings": {name: sorted(c) for name, c in sorted(self.settings.items())},
         }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from actors._sync_types import Conflict, Decision, HoldDeletion, NeedsApproval
+from actors._sync_types import Conflict, Decision, HoldDeletion, Lossy, NeedsApproval
 from actors._sync_write import FileChange
 
 __all__ = ["ApplyResult", "SyncPlanView", "change_dict", "decision_dict"]
@@ -64,4 +64,6 @@ def decision_dict(decision: Decision) -> dict[str, Any]:
         out.update(conflict_id=decision.conflict_id, sides=dict(decision.sides))
     elif isinstance(decision, HoldDeletion | NeedsApproval):
         out.update(client=decision.client, reason=decision.reason)
+    elif isinstance(decision, Lossy):  # e.g. a full-access mode refused for this client
+        out.update(client=decision.client, field=decision.field, reason=decision.reason)
     return out

@@ -118,10 +118,10 @@ class SyncEngine:
         batch = f"obs:{obs.client}:{obs.scan_id}"
         found: dict[Slot, dict[str, Any]] = {}
         for key, raw in obs.entities.items():
-            if self.policy.covers(key):
+            if self.policy.covers(key) and self.policy.takes(obs.client, key):
                 found[(key, scope_of(raw))] = strip(raw)
         for slot, raw in obs.scoped.items():
-            if self.policy.covers(slot[0]):
+            if self.policy.covers(slot[0]) and self.policy.takes(obs.client, slot[0]):
                 found[slot] = strip(raw)
         facts: list[ObservedFact] = []
         for slot, value in sorted(found.items()):
@@ -351,7 +351,7 @@ class SyncEngine:
             return self._one_way_decisions(slot, st)
         out: list[Decision] = []
         for client in self.policy.clients:
-            if not self.policy.holds(client, key[0]):
+            if not self.policy.holds(client, key[0]) or not self.policy.takes(client, key):
                 continue
             in_sync = st.seen.get(client) == st.base.get(client)
             if client in self.state.scanned and in_sync and st.base.get(client) != st.agreed:
@@ -366,7 +366,7 @@ class SyncEngine:
         for client in self.policy.clients:
             if client == source or client not in self.state.scanned:
                 continue
-            if not self.policy.holds(client, slot[0][0]):
+            if not self.policy.holds(client, slot[0][0]) or not self.policy.takes(client, slot[0]):
                 continue
             if st.seen.get(client) != st.agreed:
                 if st.seen.get(client) != st.base.get(client):
@@ -378,6 +378,10 @@ class SyncEngine:
     def _write(self, client: str, slot: Slot, st: SlotState) -> list[Decision]:
         key, scope = slot
         value = st.value(st.agreed)
+        refusal = self.policy.refusal(client, key, value)
+        if refusal is not None:
+            # Never written (full-access modes): the target keeps its own value, untouched.
+            return [Lossy(client, key, "value", refusal, scope)]
         out: list[Decision] = [Write(client, key, value, scope)]
         missing = sorted(set(value or ()) & self.policy.unsupported.get(client, frozenset()))
         out.extend(Lossy(client, key, f, f"{client} cannot express {f}", scope) for f in missing)

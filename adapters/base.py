@@ -7,6 +7,7 @@ reads the environment, watches files or writes to disk; callers do the I/O.
 
 from __future__ import annotations
 
+import dataclasses
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from adapters._commands import CommandCodec, command_name
+from adapters._settings import SettingsDialect, parse_settings, plan_settings
 from adapters._skills import SKILL_FIELDS, SkillRoot
 from adapters._subagents import SubagentCodec, SubagentDialect
 from adapters.files import check_entity_name
@@ -27,6 +29,7 @@ from events.client_config import (
     Loss,
     McpServer,
     Scope,
+    Setting,
     Skill,
     Subagent,
     unsafe_name_reason,
@@ -44,6 +47,7 @@ __all__ = [
 
 _COMMAND = frozenset({Command.kind})
 _SUBAGENT = frozenset({Subagent.kind})
+_SETTING = frozenset({Setting.kind})
 
 #: Target state handed to :meth:`ClientAdapter.plan`: ``None`` deletes the entity.
 Desired = Mapping[EntityKey, Entity | None]
@@ -122,6 +126,8 @@ class ClientAdapter(ABC):
     skill_dirs: ClassVar[tuple[tuple[str, ...], tuple[str, ...]]] = ((), ())
     #: Project instruction files the client reads, highest priority first (clients.md §3.3).
     instruction_files: ClassVar[tuple[str, ...]] = ("AGENTS.md",)
+    #: Where the opt-in settings (model, approval mode) live, if the client has any.
+    settings_dialect: ClassVar[SettingsDialect | None] = None
 
     def reads_agents_md(self) -> bool:
         """Whether ``AGENTS.md`` reaches this client without a copy or a shim."""
@@ -157,7 +163,11 @@ class ClientAdapter(ABC):
             return [self.command_codec.parse(file.path, text, file.scope, str(self.client))]
         if self.subagent_dialect is not None and file.kinds == _SUBAGENT:
             return [SubagentCodec(self.subagent_dialect).parse(file.path, text, file.scope)]
-        return self._parse(file, text)
+        entities = self._parse(file, text) if file.kinds - _SETTING else []
+        dialect = self.settings_dialect
+        if dialect is not None and Setting.kind in file.kinds:
+            entities += parse_settings(dialect, self._load_mapping(file, text))
+        return entities
 
     @abstractmethod
     def _parse(self, file: ConfigFile, text: str) -> list[Entity]:
@@ -172,7 +182,13 @@ class ClientAdapter(ABC):
             return self._plan_command(self.command_codec, file, text, desired)
         if self.subagent_dialect is not None and file.kinds == _SUBAGENT:
             return self._plan_subagent(self.subagent_dialect, file, text, desired)
-        return self._plan(file, text, desired)
+        plan = self._plan(file, text, desired) if file.kinds - _SETTING else RenderPlan()
+        dialect = self.settings_dialect
+        if dialect is None or Setting.kind not in file.kinds:
+            return plan
+        data = self._load_mapping(file, text)
+        edits, losses = plan_settings(dialect, str(self.client), data, desired)
+        return RenderPlan([*plan.edits, *edits], [*plan.losses, *losses], plan.delete_file)
 
     @abstractmethod
     def _plan(self, file: ConfigFile, text: str, desired: Desired) -> RenderPlan:
@@ -261,6 +277,24 @@ class ClientAdapter(ABC):
         ]
         return roots
 
+    def with_settings(self, files: list[ConfigFile], home: Path) -> list[ConfigFile]:
+        """``files`` with the user settings file: added, or the user MCP file marked.
+
+        Settings are user scope only: project settings files are trust-sensitive.
+        """
+        d = self.settings_dialect
+        if d is None:
+            return files
+        if d.path is None:
+            return [
+                dataclasses.replace(f, kinds=f.kinds | _SETTING)
+                if f.scope is Scope.USER and McpServer.kind in f.kinds
+                else f
+                for f in files
+            ]
+        strict = d.fmt is Format.JSON
+        return [*files, ConfigFile(self.client, home / d.path, Scope.USER, d.fmt, _SETTING, strict)]
+
     def entity_capabilities(self) -> dict[str, frozenset[str]]:
         """Command, subagent and skill fields this client supports (absent kinds: none)."""
         kinds: dict[str, frozenset[str]] = {}
@@ -270,6 +304,8 @@ class ClientAdapter(ABC):
             kinds[Subagent.kind] = self.subagent_dialect.supported
         if any(self.skill_dirs):
             kinds[Skill.kind] = SKILL_FIELDS
+        if self.settings_dialect is not None:  # for settings: the setting names it has
+            kinds[Setting.kind] = frozenset(self.settings_dialect.keys)
         return kinds
 
     def entity_notes(self) -> tuple[str, ...]:
@@ -330,7 +366,11 @@ class ClientAdapter(ABC):
     def render(self, file: ConfigFile, text: str, desired: Desired) -> Rendered:
         """Apply :meth:`plan` to ``text``."""
         plan = self.plan(file, text, desired)
-        new = "" if plan.delete_file else apply_edits(file.fmt, text, plan.edits)
+        if plan.delete_file:
+            new = ""
+        else:
+            # No edits: the text as is (an empty new file is not valid JSON to edit).
+            new = apply_edits(file.fmt, text, plan.edits) if plan.edits else text
         return Rendered(new, plan.losses, plan.delete_file)
 
     @abstractmethod

@@ -13,6 +13,7 @@ from pathlib import Path
 from adapters._agent_tools import CLAUDE_TOOLS, claude_model
 from adapters._commands import CommandCodec
 from adapters._mcp_json import JsonDialect, McpJsonAdapter
+from adapters._settings import SettingsDialect
 from adapters._subagents import SubagentDialect
 from adapters.base import Capabilities, ConfigFile
 from adapters.envrefs import EnvSyntax
@@ -54,6 +55,20 @@ class ClaudeCodeAdapter(McpJsonAdapter):
     skill_dirs = ((".claude/skills",), (".claude/skills",))
     command_codec = CommandCodec(Format.MARKDOWN)
     command_dirs = (".claude/commands", ".claude/commands")
+    # dontAsk and auto have no equivalent: parsed as "claude-code:<mode>", never written.
+    settings_dialect = SettingsDialect(
+        client="claude-code",
+        fmt=Format.JSON,
+        path=".claude/settings.json",
+        model=("model",),
+        approval=("permissions", "defaultMode"),
+        modes={
+            "default": "default",
+            "acceptEdits": "auto_edit",
+            "plan": "plan",
+            "bypassPermissions": "full_access",
+        },
+    )
     dialect = JsonDialect(
         syntax=EnvSyntax.CLAUDE,
         always_env=True,
@@ -85,7 +100,8 @@ class ClaudeCodeAdapter(McpJsonAdapter):
                     project,
                 )
             )
-        return files + self.command_files(home, projects) + self.subagent_files(home, projects)
+        files += self.command_files(home, projects) + self.subagent_files(home, projects)
+        return self.with_settings(files, home)
 
     def capabilities(self) -> Capabilities:
         """Claude has no cwd, timeouts, tool filters, trust or description on a server."""

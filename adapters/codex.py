@@ -17,6 +17,7 @@ from adapters import envrefs
 from adapters._agent_tools import openai_model
 from adapters._mcp_plan import plan_servers
 from adapters._mcp_values import literal_list, native_value, optional_int, value_list
+from adapters._settings import SettingsDialect
 from adapters._subagents import SubagentDialect
 from adapters.base import Capabilities, ClientAdapter, ConfigFile, Desired, RenderPlan
 from adapters.envrefs import EnvSyntax, SecretClassifier
@@ -105,13 +106,15 @@ class CodexAdapter(ClientAdapter):
         model_ok=openai_model,
     )
     skill_dirs = ((".codex/skills", ".agents/skills"), (".codex/skills", ".agents/skills"))
+    # approval_policy / sandbox_mode have no clean equivalent: no approval_mode for Codex.
+    settings_dialect = SettingsDialect(client="codex", fmt=Format.TOML, path=None, model=("model",))
 
     def discover(self, home: Path, projects: Sequence[Path]) -> list[ConfigFile]:
         """The user config plus each project's ``.codex/config.toml`` (trust-gated)."""
         files = self.mcp_files(
             home, projects, ".codex/config.toml", ".codex/config.toml", Format.TOML
         )
-        return files + self.subagent_files(home, projects)
+        return self.with_settings(files + self.subagent_files(home, projects), home)
 
     def _server(
         self, file: ConfigFile, name: str, raw: Mapping[str, Any], classifier: SecretClassifier

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from adapters._agent_tools import COPILOT_TOOLS, full_model_id
 from adapters._mcp_json import JsonDialect, McpJsonAdapter
+from adapters._settings import SettingsDialect
 from adapters._subagents import SubagentDialect
 from adapters.base import Capabilities, ConfigFile
 from adapters.envrefs import EnvSyntax
@@ -63,6 +64,14 @@ class CopilotCliAdapter(McpJsonAdapter):
         (".copilot/skills", ".agents/skills"),
         (".github/skills", ".agents/skills", ".claude/skills"),
     )
+    settings_dialect = SettingsDialect(
+        client="copilot",
+        fmt=Format.JSON,
+        path=".copilot/settings.json",
+        model=("model",),
+        approval=("defaultMode",),
+        modes={"interactive": "default", "plan": "plan", "autopilot": "full_access"},
+    )
     dialect = JsonDialect(
         syntax=EnvSyntax.CLAUDE,
         stdio_type="local",
@@ -75,7 +84,7 @@ class CopilotCliAdapter(McpJsonAdapter):
         files = self.mcp_files(
             home, projects, ".copilot/mcp-config.json", ".github/mcp.json", Format.JSON
         )
-        return files + self.subagent_files(home, projects)
+        return self.with_settings(files + self.subagent_files(home, projects), home)
 
     def capabilities(self) -> Capabilities:
         """Copilot supports a tool allowlist and a timeout (ms)."""

@@ -13,6 +13,7 @@ from pathlib import Path
 from adapters._agent_tools import GEMINI_TOOLS, gemini_model
 from adapters._commands import CommandCodec
 from adapters._mcp_json import JsonDialect, McpJsonAdapter
+from adapters._settings import SettingsDialect
 from adapters._subagents import SubagentDialect
 from adapters.base import Capabilities, ConfigFile
 from adapters.envrefs import EnvSyntax
@@ -88,6 +89,14 @@ class GeminiCliAdapter(McpJsonAdapter):
     skill_dirs = ((".gemini/skills", ".agents/skills"), (".gemini/skills", ".agents/skills"))
     command_codec = CommandCodec(Format.TOML)
     command_dirs = (".gemini/commands", ".gemini/commands")
+    settings_dialect = SettingsDialect(
+        client="gemini",
+        fmt=Format.JSONC,
+        path=None,
+        model=("model", "name"),
+        approval=("general", "defaultApprovalMode"),
+        modes={"default": "default", "auto_edit": "auto_edit", "plan": "plan"},
+    )
     dialect = JsonDialect(
         syntax=EnvSyntax.GEMINI,
         stdio_type=None,
@@ -101,7 +110,8 @@ class GeminiCliAdapter(McpJsonAdapter):
         files = self.mcp_files(
             home, projects, ".gemini/settings.json", ".gemini/settings.json", Format.JSONC
         )
-        return files + self.command_files(home, projects) + self.subagent_files(home, projects)
+        files += self.command_files(home, projects) + self.subagent_files(home, projects)
+        return self.with_settings(files, home)
 
     def capabilities(self) -> Capabilities:
         """Gemini supports cwd, timeout (ms), trust, description and tool filters."""

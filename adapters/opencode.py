@@ -17,6 +17,7 @@ from adapters._agent_tools import OPENCODE_PERMISSIONS, provider_model
 from adapters._commands import CommandCodec
 from adapters._mcp_plan import plan_servers
 from adapters._mcp_values import native_value, value_list
+from adapters._settings import SettingsDialect
 from adapters._subagents import SubagentDialect
 from adapters.base import Capabilities, ClientAdapter, ConfigFile, Desired, RenderPlan
 from adapters.envrefs import EnvSyntax, SecretClassifier
@@ -52,6 +53,10 @@ class OpenCodeAdapter(ClientAdapter):
     client = ClientId.OPENCODE
     display_name = "OpenCode"
     instruction_files = ("AGENTS.md", "CLAUDE.md")
+    # ``provider/model``: sync it only among clients whose model names fit (README).
+    settings_dialect = SettingsDialect(
+        client="opencode", fmt=Format.JSONC, path=None, model=("model",)
+    )
     # The file name is the agent name; OpenCode moves unknown keys into ``options``.
     subagent_dialect = SubagentDialect(
         client="opencode",
@@ -90,7 +95,8 @@ class OpenCodeAdapter(ClientAdapter):
                 p / "opencode.jsonc", p / "opencode.json", p / ".opencode" / "opencode.json"
             )
             files.append(ConfigFile(self.client, path, Scope.PROJECT, Format.JSONC, _MCP, False, p))
-        return files + self.command_files(home, projects) + self.subagent_files(home, projects)
+        files += self.command_files(home, projects) + self.subagent_files(home, projects)
+        return self.with_settings(files, home)
 
     def _server(
         self, file: ConfigFile, name: str, raw: Mapping[str, Any], classifier: SecretClassifier

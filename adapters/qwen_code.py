@@ -13,6 +13,7 @@ from pathlib import Path
 from adapters._agent_tools import QWEN_TOOLS, full_model_id
 from adapters._commands import CommandCodec
 from adapters._mcp_json import JsonDialect, McpJsonAdapter
+from adapters._settings import SettingsDialect
 from adapters._subagents import SubagentDialect
 from adapters.base import Capabilities, ConfigFile
 from adapters.envrefs import EnvSyntax
@@ -67,6 +68,19 @@ class QwenCodeAdapter(McpJsonAdapter):
     skill_dirs = ((".qwen/skills", ".agents/skills"), (".qwen/skills", ".agents/skills"))
     command_codec = CommandCodec(Format.TOML)
     command_dirs = (".qwen/commands", ".qwen/commands")
+    settings_dialect = SettingsDialect(
+        client="qwen",
+        fmt=Format.JSONC,
+        path=None,
+        model=("model", "name"),
+        approval=("tools", "approvalMode"),
+        modes={
+            "default": "default",
+            "auto-edit": "auto_edit",
+            "plan": "plan",
+            "yolo": "full_access",
+        },
+    )
     dialect = JsonDialect(
         syntax=EnvSyntax.QWEN,
         type_key=None,
@@ -83,7 +97,8 @@ class QwenCodeAdapter(McpJsonAdapter):
         files = self.mcp_files(
             home, projects, ".qwen/settings.json", ".qwen/settings.json", Format.JSONC
         )
-        return files + self.command_files(home, projects) + self.subagent_files(home, projects)
+        files += self.command_files(home, projects) + self.subagent_files(home, projects)
+        return self.with_settings(files, home)
 
     def capabilities(self) -> Capabilities:
         """Qwen supports cwd, timeout (ms), trust, description and tool filters."""

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from adapters._agent_tools import ROVODEV_TOOLS, full_model_id
 from adapters._mcp_json import JsonDialect, McpJsonAdapter
+from adapters._settings import SettingsDialect
 from adapters._subagents import SubagentDialect
 from adapters.base import Capabilities, ConfigFile
 from adapters.envrefs import EnvSyntax
@@ -49,6 +50,9 @@ class RovoDevAdapter(McpJsonAdapter):
         tools=ROVODEV_TOOLS,
         model_ok=full_model_id,
     )
+    settings_dialect = SettingsDialect(
+        client="rovodev", fmt=Format.YAML, path=".rovodev/config.yml", model=("agent", "modelId")
+    )
     # Rovo Dev does not document interpolation; ${VAR} is what other tools write.
     dialect = JsonDialect(
         syntax=EnvSyntax.CLAUDE,
@@ -61,7 +65,7 @@ class RovoDevAdapter(McpJsonAdapter):
         files = self.mcp_files(
             home, projects, ".rovodev/mcp.json", ".rovodev/mcp.json", Format.JSON
         )
-        return files + self.subagent_files(home, projects)
+        return self.with_settings(files + self.subagent_files(home, projects), home)
 
     def capabilities(self) -> Capabilities:
         """Rovo Dev has the basic stdio/remote fields."""

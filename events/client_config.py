@@ -24,7 +24,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic.dataclasses import dataclass
 
 __all__ = [
+    "APPROVAL_MODES",
     "DEFAULT_FINGERPRINT_KEY",
+    "SETTING_NAMES",
     "ArgPlaceholder",
     "ArgsPlaceholder",
     "ClientId",
@@ -40,12 +42,14 @@ __all__ = [
     "Placement",
     "Scope",
     "SecretLiteral",
+    "Setting",
     "ShellPlaceholder",
     "Skill",
     "Subagent",
     "Transport",
     "Value",
     "fingerprint",
+    "setting_refusal",
     "unsafe_name_reason",
 ]
 
@@ -395,4 +399,61 @@ class Skill(_Entity):
     placement: Placement = Placement.COPY
 
 
-Entity = McpServer | Command | Instruction | Subagent | Skill
+#: The client settings Synapse can sync (opt-in, user scope only).
+SETTING_NAMES = ("model", "approval_mode")
+#: Canonical approval modes: ask (``default``), auto-approve edits, plan, and full access.
+APPROVAL_MODES = ("default", "auto_edit", "plan", "full_access")
+#: Approval modes parsed (so the ledger knows) but never written into any client.
+_NEVER_WRITTEN = frozenset({"full_access"})
+#: A client-native value with no canonical equivalent: ``<client>:<native>``.
+_NATIVE = re.compile(r"^[a-z][a-z-]*:\S.*$")
+_MAX_SETTING = 256
+
+
+def setting_refusal(name: str, value: str | None) -> str | None:
+    """Say why setting ``name`` = ``value`` must never be written into a client, or ``None``.
+
+    Full-access approval modes (bypass, yolo, autopilot) are never synced, and a native value
+    with no canonical equivalent (``claude-code:dontAsk``) has nowhere else to go.
+    """
+    if name != "approval_mode" or value is None:
+        return None
+    if value in _NEVER_WRITTEN:
+        return "full-access approval modes are never synced"
+    if value not in APPROVAL_MODES:
+        return f"approval mode {value!r} has no equivalent in other clients"
+    return None
+
+
+class Setting(_Entity):
+    """One opt-in client setting: ``model`` (a free model id) or ``approval_mode``.
+
+    ``approval_mode`` values are canonical (:data:`APPROVAL_MODES`) or, when a client's mode
+    has no equivalent, ``"<client>:<native>"`` (kept so the ledger knows; never written
+    elsewhere, see :func:`setting_refusal`). Neither is a secret; no fingerprint is needed.
+    """
+
+    kind: ClassVar[str] = "setting"
+
+    value: str
+
+    @field_validator("name")
+    @classmethod
+    def _known_name(cls, name: str) -> str:
+        if name not in SETTING_NAMES:
+            raise ValueError(f"unknown setting {name!r} (known: {', '.join(SETTING_NAMES)})")
+        return name
+
+    @model_validator(mode="after")
+    def _valid_value(self) -> Setting:
+        text = self.value
+        if not text.strip() or len(text) > _MAX_SETTING:
+            raise ValueError(f"setting {self.name} must be 1..{_MAX_SETTING} characters")
+        if any(ord(ch) < 32 or ord(ch) == 127 for ch in text):
+            raise ValueError(f"setting {self.name} contains control characters")
+        if self.name == "approval_mode" and text not in APPROVAL_MODES and not _NATIVE.match(text):
+            raise ValueError(f"unknown approval mode {text!r}")
+        return self
+
+
+Entity = McpServer | Command | Instruction | Subagent | Skill | Setting

@@ -28,7 +28,8 @@ from tomlkit.exceptions import TOMLKitError
 
 from actors._sync_breaker import BreakerLimits
 from actors.sync_engine import ConflictRule, Direction, Policy
-from events.client_config import ClientId
+from adapters.registry import BUILTIN_ENTRY_POINTS
+from events.client_config import SETTING_NAMES, ClientId, Setting
 from events.errors import UserInputError
 
 __all__ = ["SYNC_FILE", "Settings", "SyncSettings", "load_settings", "load_sync_settings"]
@@ -127,9 +128,12 @@ class SyncKind(StrEnum):
     INSTRUCTION = "instruction"
     SUBAGENT = "subagent"
     SKILL = "skill"
+    SETTING = "setting"
 
 
 _KINDS = tuple(str(k) for k in SyncKind)
+#: Settings are opt-in: the kind is in effect only when ``[settings]`` names some.
+_DEFAULT_KINDS = tuple(k for k in SyncKind if k is not SyncKind.SETTING)
 
 #: Written on first use: every key commented out, so the defaults below apply.
 SYNC_TEMPLATE = f"""\
@@ -161,7 +165,24 @@ SYNC_TEMPLATE = f"""\
 # write_cap = 20
 # write_window_s = 60
 # breaker_cooldown_s = 900
+
+# Opt-in client settings, user scope only: setting -> the clients it flows among (none by
+# default). Trust, approval lists and hooks are never synced; full-access approval modes
+# (bypassPermissions, yolo, autopilot) are never written. OpenCode models are provider/model:
+# list clients whose model names fit each other.
+# [settings]
+# model = ["claude-code", "copilot"]
+# approval_mode = ["claude-code", "gemini", "qwen"]
 """
+
+
+def _setting_support() -> dict[str, frozenset[str]]:
+    """Built-in client → the settings its adapter can sync (read off the adapter classes)."""
+    out: dict[str, frozenset[str]] = {}
+    for ep in BUILTIN_ENTRY_POINTS:
+        dialect = ep.load().settings_dialect
+        out[ep.name] = frozenset() if dialect is None else frozenset(dialect.keys)
+    return out
 
 
 class SyncSettings(BaseModel):
@@ -170,7 +191,7 @@ class SyncSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     clients: tuple[ClientId, ...] = ()
-    kinds: tuple[SyncKind, ...] = tuple(SyncKind)
+    kinds: tuple[SyncKind, ...] = _DEFAULT_KINDS
     direction: Direction = Direction.TWO_WAY
     source: ClientId | None = None
     conflict: ConflictRule = ConflictRule.MANUAL
@@ -183,6 +204,24 @@ class SyncSettings(BaseModel):
     write_cap: int = Field(default=20, ge=1)
     write_window_s: float = Field(default=60.0, gt=0)
     breaker_cooldown_s: float = Field(default=900.0, ge=0)
+    settings: dict[str, tuple[ClientId, ...]] = Field(default_factory=dict)
+
+    @field_validator("settings")
+    @classmethod
+    def _known_settings(
+        cls, settings: dict[str, tuple[ClientId, ...]]
+    ) -> dict[str, tuple[ClientId, ...]]:
+        support = _setting_support()
+        for name, clients in settings.items():
+            if name not in SETTING_NAMES:
+                msg = f"unknown setting {name!r} (known: {', '.join(SETTING_NAMES)})"
+                raise ValueError(msg)
+            lacking = [str(c) for c in clients if name not in support.get(str(c), frozenset())]
+            if lacking:
+                able = sorted(c for c, names in support.items() if name in names)
+                msg = f"{name}: {', '.join(lacking)} cannot sync it (clients that can: "
+                raise ValueError(msg + f"{', '.join(able)})")
+        return {name: tuple(dict.fromkeys(clients)) for name, clients in settings.items()}
 
     @field_validator("projects")
     @classmethod
@@ -217,9 +256,14 @@ class SyncSettings(BaseModel):
         """The engine policy over the clients both configured and ``available``."""
         wanted = {str(c) for c in self.clients}
         clients = tuple(str(c) for c in available if not wanted or str(c) in wanted)
+        groups = {n: frozenset(str(c) for c in cs) for n, cs in self.settings.items() if cs}
+        kinds = {str(k) for k in self.kinds}
+        if groups and "kinds" not in self.model_fields_set:
+            kinds.add(Setting.kind)  # opting a setting in is enough; explicit kinds still win
         return Policy(
             clients,
-            kinds=frozenset(str(k) for k in self.kinds),
+            kinds=frozenset(kinds),
+            settings=groups,
             direction=self.direction,
             source=None if self.source is None else str(self.source),
             conflict_rule=self.conflict,
