@@ -28,7 +28,7 @@ def test_demo_runs_every_act_and_loses_nothing(tmp_path: Path) -> None:
     assert "completed: plan=done, code=done, review=done, execute=done" in out  # act 3
     assert "the edit reached all 7 other clients" in out  # act 4: MCP
     assert "FAILED" not in out
-    assert "command /review reached gemini, opencode, qwen" in out  # 4b: commands
+    assert "command /review reached cursor, gemini, opencode, qwen" in out  # 4b: commands
     assert 'review.toml: prompt = "Review {{args}} for bugs and missing tests.' in out
     assert "subagent reviewer reached all 7 other clients" in out  # 4b: subagents
     assert "skill changelog: one copy into ~/.agents/skills" in out  # 4b: skills
