@@ -101,6 +101,8 @@ def kind_files(
 
 def _entity_name(adapter: ClientAdapter, cfg: ConfigFile, roots: Sequence[Path]) -> str | None:
     """The name of the entity ``cfg`` holds (None when unreadable)."""
+    if cfg.entry is not None:
+        return cfg.entry.name
     if adapter.command_codec is not None and cfg.kinds == {Command.kind}:
         try:
             return command_name(cfg.path, adapter.command_codec.suffix)

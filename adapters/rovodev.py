@@ -3,26 +3,48 @@
 Servers use ``"transport": "stdio|http|sse"`` instead of ``type``. Rovo Dev reads only the
 file named by ``mcp.mcpConfigPath`` in ``config.yml`` (default: the global file), so a
 project file is inert unless that key points at it; :func:`mcp_config_path` reads the key.
+
+Saved prompts are commands: ``.rovodev/prompts.yml`` names and describes each one, its body
+is the Markdown ``content_file`` (:mod:`adapters._prompts`). Each content file is a command
+file whose :attr:`~adapters.base.ConfigFile.entry` carries the name and description; the
+index is scanned too, only to validate it (a hostile entry is a scan error, never a
+deletion), and is the companion every prompt write edits with it.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import os
 from collections.abc import Sequence
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from adapters._agent_tools import ROVODEV_TOOLS, full_model_id
+from adapters._commands import CommandCodec
 from adapters._mcp_json import JsonDialect, McpJsonAdapter
+from adapters._prompts import (
+    PROMPTS_INDEX,
+    PromptEntry,
+    content_file_for,
+    delete_entry,
+    read_entries,
+    upsert_entry,
+)
 from adapters._subagents import SubagentDialect
 from adapters.base import Capabilities, ConfigFile
 from adapters.envrefs import EnvSyntax
-from adapters.formats import Format, load
-from events.client_config import ClientId, McpServer
+from adapters.files import read_config
+from adapters.formats import Format, apply_edits, load
+from events.client_config import ClientId, Command, Entity, McpServer, Scope, unsafe_name_reason
+from events.errors import AdapterError, UnsafeInputError
 
 __all__ = ["RovoDevAdapter", "mcp_config_path"]
 
 _SERVER_FIELDS = frozenset(
     {"transport", "command", "args", "env", "url", "headers", "bearer_token_env"}
 )
+#: The kinds of a ``prompts.yml``: scanned with the commands, holding none itself.
+_INDEX_KINDS = frozenset({Command.kind, "prompt_index"})
+_COMMAND = frozenset({Command.kind})
 
 
 def mcp_config_path(config_yml_text: str) -> str | None:
@@ -34,7 +56,7 @@ def mcp_config_path(config_yml_text: str) -> str | None:
 
 
 class RovoDevAdapter(McpJsonAdapter):
-    """Rovo Dev's MCP configuration."""
+    """Rovo Dev's MCP configuration, subagents and saved prompts."""
 
     client = ClientId.ROVODEV
     display_name = "Rovo Dev"
@@ -49,6 +71,9 @@ class RovoDevAdapter(McpJsonAdapter):
         tools=ROVODEV_TOOLS,
         model_ok=full_model_id,
     )
+    command_codec = CommandCodec(Format.MARKDOWN, plain=True, detached_description=True)
+    #: Watched for edits; which files are prompts is decided by ``prompts.yml``.
+    command_dirs = (".rovodev/prompts", ".rovodev/prompts")
     # Rovo Dev does not document interpolation; ${VAR} is what other tools write.
     dialect = JsonDialect(
         syntax=EnvSyntax.CLAUDE,
@@ -57,16 +82,112 @@ class RovoDevAdapter(McpJsonAdapter):
     )
 
     def discover(self, home: Path, projects: Sequence[Path]) -> list[ConfigFile]:
-        """The global MCP file and each project's ``.rovodev/mcp.json``."""
+        """The MCP files, each existing ``prompts.yml`` with its content files, and the
+        subagents."""
         files = self.mcp_files(
             home, projects, ".rovodev/mcp.json", ".rovodev/mcp.json", Format.JSON
         )
+        for base, scope, project in _bases(home, projects):
+            index, prompts = self._prompts(base, scope, project)
+            files += [index, *prompts] if os.path.lexists(index.path) else []
         return files + self.subagent_files(home, projects)
+
+    def command_files(self, home: Path, projects: Sequence[Path]) -> list[ConfigFile]:
+        """The content files of the prompts each ``prompts.yml`` lists."""
+        return [f for b in _bases(home, projects) for f in self._prompts(*b)[1]]
+
+    def _prompts(
+        self, base: Path, scope: Scope, project: Path | None
+    ) -> tuple[ConfigFile, list[ConfigFile]]:
+        """The index of ``base`` and its prompts' content files.
+
+        An index that cannot be read is returned carrying the reason (its scan then fails,
+        so the missing prompts are never taken for deletions).
+        """
+        rovo = base / ".rovodev"
+        index = ConfigFile(
+            self.client, base / PROMPTS_INDEX, scope, Format.YAML, _INDEX_KINDS, False, project
+        )
+        try:
+            snap = read_config(index.path, allowed_roots=(base,))
+            text = "" if snap is None else snap.data.decode("utf-8")
+            entries = read_entries(text, index.path)
+        except (AdapterError, OSError, ValueError) as e:
+            failed = PromptEntry("prompts.yml", None, "prompts.yml", f"unreadable index: {e}")
+            return dataclasses.replace(index, entry=failed), []
+        real = rovo.resolve()
+        prompts = []
+        for entry in entries:
+            path = rovo / entry.content_file
+            inside = path.resolve().is_relative_to(real)
+            problem = None if inside else "its content_file resolves outside .rovodev"
+            found = dataclasses.replace(entry, problem=problem)
+            prompts.append(
+                ConfigFile(
+                    self.client, path, scope, Format.MARKDOWN, _COMMAND, False, project, found
+                )
+            )
+        return index, prompts
+
+    def locate_command(
+        self, name: str, scope: Scope, home: Path, project: Path | None = None
+    ) -> ConfigFile | None:
+        """``.rovodev/prompts/<name>.md`` for a new prompt (listed in the index when written).
+
+        Raises:
+            UnsafeInputError: ``name`` could escape the prompts folder.
+        """
+        reason = unsafe_name_reason(name, allow_slash=True)
+        if reason:
+            raise UnsafeInputError(f"refusing prompt {name[:40]!r}: {reason}")
+        content = content_file_for(name)
+        base = home if project is None else project
+        entry = PromptEntry(name, None, content)
+        path = base / ".rovodev" / content
+        return ConfigFile(
+            self.client, path, scope, Format.MARKDOWN, _COMMAND, False, project, entry
+        )
+
+    def _parse(self, file: ConfigFile, text: str) -> list[Entity]:
+        if "prompt_index" in file.kinds:
+            if file.entry is not None and file.entry.problem:
+                raise UnsafeInputError(f"{file.path}: {file.entry.problem}")
+            read_entries(text, file.path)  # validation only: the prompts are their files
+            return []
+        return super()._parse(file, text)
+
+    def companion_of(self, file: ConfigFile) -> Path | None:
+        """A prompt's content file goes with its ``prompts.yml``."""
+        if file.entry is None:
+            return None
+        depth = len(PurePosixPath(file.entry.content_file).parts)
+        return file.path.parents[depth - 1] / "prompts.yml"
+
+    def render_companion(self, file: ConfigFile, text: str, wanted: Entity | None) -> str:
+        """``prompts.yml`` with the prompt's entry added, re-described or removed."""
+        index = self.companion_of(file)
+        if file.entry is None or index is None:
+            raise ValueError(f"{file.path} is not a saved prompt's content file")
+        entries = read_entries(text, index)
+        if wanted is None:
+            edits = delete_entry(entries, file.entry.name)
+        else:
+            description = wanted.description if isinstance(wanted, Command) else None
+            edits = upsert_entry(entries, file.entry.name, description, file.entry.content_file)
+        return apply_edits(Format.YAML, text, edits)
 
     def capabilities(self) -> Capabilities:
         """Rovo Dev has the basic stdio/remote fields."""
         return Capabilities(
             self.client,
             {McpServer.kind: _SERVER_FIELDS, **self.entity_capabilities()},
-            ("project mcp.json needs mcp.mcpConfigPath in config.yml", *self.entity_notes()),
+            (
+                "project mcp.json needs mcp.mcpConfigPath in config.yml",
+                "saved prompts are plain Markdown: body and description, no placeholders",
+                *self.entity_notes(),
+            ),
         )
+
+
+def _bases(home: Path, projects: Sequence[Path]) -> list[tuple[Path, Scope, Path | None]]:
+    return [(home, Scope.USER, None), *((p, Scope.PROJECT, p) for p in projects)]
