@@ -47,8 +47,11 @@ def with_companion(
         ValueError: the companion's edit is impossible.
     """
     path = adapter.companion_of(cfg)
-    if path is None or len(change.writes) != 1:
+    if path is None:
         return change
+    if len(change.writes) != 1:
+        msg = f"{change.path}: one prompt per content file, got {len(change.writes)} writes"
+        raise ValueError(msg)
     write = change.writes[0]
     wanted = None
     if write.value is not None:

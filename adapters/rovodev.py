@@ -14,7 +14,6 @@ deletion), and is the companion every prompt write edits with it.
 from __future__ import annotations
 
 import dataclasses
-import os
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 
@@ -82,14 +81,14 @@ class RovoDevAdapter(McpJsonAdapter):
     )
 
     def discover(self, home: Path, projects: Sequence[Path]) -> list[ConfigFile]:
-        """The MCP files, each existing ``prompts.yml`` with its content files, and the
-        subagents."""
+        """The MCP files, each ``prompts.yml`` (existing or not: it is watched) with its
+        content files, and the subagents."""
         files = self.mcp_files(
             home, projects, ".rovodev/mcp.json", ".rovodev/mcp.json", Format.JSON
         )
         for base, scope, project in _bases(home, projects):
             index, prompts = self._prompts(base, scope, project)
-            files += [index, *prompts] if os.path.lexists(index.path) else []
+            files += [index, *prompts]
         return files + self.subagent_files(home, projects)
 
     def command_files(self, home: Path, projects: Sequence[Path]) -> list[ConfigFile]:
