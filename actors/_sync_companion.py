@@ -24,12 +24,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from actors._sync_io import entity_from_value
+from actors._sync_record import WriteRecord
 from actors._sync_write import FileChange, PreimageStore, apply_change, revert_file
 from adapters.base import ClientAdapter, ConfigFile
 from adapters.files import WriteFailedError, read_config, sha256_hex
 from events.errors import AdapterError, WriteConflictError
 
-__all__ = ["Landed", "apply_pair", "one_per_file", "revert_pair", "with_companion"]
+__all__ = ["Landed", "apply_pair", "one_per_file", "revert_write", "with_companion"]
 
 #: ``(pre_image_ref, sha256)`` of one written file.
 Part = tuple[str | None, str]
@@ -77,7 +78,7 @@ def one_per_file(changes: Sequence[FileChange]) -> tuple[list[FileChange], list[
     now: list[FileChange] = []
     later: list[FileChange] = []
     for change in changes:
-        paths = {change.path} | ({change.companion.path} if change.companion else set())
+        paths = {part.path for part in change.parts}
         if paths & taken:
             later.append(change)
             continue
@@ -119,37 +120,30 @@ def apply_pair(change: FileChange, roots: Sequence[Path], preimages: PreimageSto
     return (*own, other)
 
 
-def revert_pair(
-    path: Path,
-    written: Part,
-    companion: Path,
-    companion_written: Part,
-    roots: Sequence[Path],
-    preimages: PreimageStore,
-) -> None:
-    """Undo a two-file write: both files get back their exact pre-images.
+def revert_write(rec: WriteRecord, roots: Sequence[Path], preimages: PreimageStore) -> list[str]:
+    """Undo one recorded write: every file it changed gets back its exact pre-image.
 
-    Both files are checked first; then the one whose revert removes the prompt from Rovo
-    Dev's view goes first (the index entry before a content file the write created).
+    With a companion, both files are checked first; then the one whose revert removes the
+    prompt from Rovo Dev's view goes first (the index entry before a content file the write
+    created).
 
-    Args:
-        path: the content file.
-        written: its ``(pre_image_ref, sha256)`` from the write.
-        companion: the index.
-        companion_written: the index's ``(pre_image_ref, sha256)`` from the write.
-        roots: directories the files must stay under.
-        preimages: where the pre-images are.
+    Returns:
+        The paths restored.
 
     Raises:
-        WriteConflictError: either file changed since that write; nothing was touched.
+        WriteConflictError: a file changed since that write; nothing was touched.
     """
-    for file, (_, sha) in ((path, written), (companion, companion_written)):
+    steps = [(Path(rec.path), rec.pre_image_ref, rec.sha256)]
+    if rec.companion is not None:
+        path, sha, ref = rec.companion
+        steps.append((Path(path), ref, sha))
+        if rec.pre_image_ref is None:
+            steps.reverse()  # the write created the content file: drop its entry first
+    for file, _, sha in steps:
         snap = read_config(file, allowed_roots=roots)
         if (None if snap is None else snap.sha256) != (sha or None):
             msg = f"{file} changed since the write; not reverting over newer content"
             raise WriteConflictError(msg)
-    steps = [(path, written), (companion, companion_written)]
-    if written[0] is None:
-        steps.reverse()  # the write created the content file: drop its entry first
-    for file, (ref, sha) in steps:
+    for file, ref, sha in steps:
         revert_file(file, sha, ref, roots, preimages)
+    return [str(file) for file, _, _ in steps]

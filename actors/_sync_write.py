@@ -97,6 +97,11 @@ class FileChange:
         own = self.pre_sha256 == self.new_sha256
         return own and (self.companion is None or self.companion.is_noop)
 
+    @property
+    def parts(self) -> tuple[FileChange, ...]:
+        """This change and its companion's, in the order they are checked."""
+        return (self,) if self.companion is None else (self, self.companion)
+
     @cached_property
     def diff(self) -> str:
         """Unified diff, secrets redacted (computed when shown: applying needs none)."""

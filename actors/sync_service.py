@@ -30,7 +30,7 @@ from actors._sync_companion import (
     Landed,
     apply_pair,
     one_per_file,
-    revert_pair,
+    revert_write,
     with_companion,
 )
 from actors._sync_io import (
@@ -69,7 +69,6 @@ from actors._sync_write import (
     PreimageStore,
     apply_changes,
     plan_change,
-    revert_file,
 )
 from actors.lifecycle import raise_alert
 from actors.sync_engine import (
@@ -361,7 +360,7 @@ class SyncService:
                 self._record_losses(change)
         if failure is not None:
             raise failure
-        written = [p for c in done if not c.is_noop for p in _paths(c)]
+        written = [p.path for c in done if not c.is_noop for p in c.parts]
         return written, abandoned, [w for c in later for w in c.writes]
 
     def _write_all(self, changes: list[FileChange]) -> dict[int, WriteOutcome]:
@@ -383,7 +382,7 @@ class SyncService:
         keys = [w.key for w in change.writes]
         if not self.gate.admit(change):
             return False  # write-rate breaker open (E7); the trip was recorded once
-        for part in [change] if change.companion is None else [change, change.companion]:
+        for part in change.parts:
             observed = self._index.files.get(part.path, FileState())
             if part.pre_sha256 is not None and observed.sha256 != part.pre_sha256:
                 return self._abandon(change, keys, "changed since it was last observed")
@@ -521,9 +520,7 @@ class SyncService:
         body: dict[str, Any] = {
             "engine": engine_plan.plan_hash,
             "files": [
-                (c.client, p.path, p.pre_sha256, p.new_sha256)
-                for c in changes
-                for p in ([c] if c.companion is None else [c, c.companion])
+                (c.client, p.path, p.pre_sha256, p.new_sha256) for c in changes for p in c.parts
             ],
         }
         decisions = [decision_dict(d) for d in others]
@@ -574,15 +571,7 @@ class SyncService:
                 msg = f"no write with id {wid!r}"
                 raise ActorError(msg, hint="see the sync_log table")
             try:
-                if rec.companion is None:
-                    revert_file(
-                        Path(rec.path), rec.sha256, rec.pre_image_ref, self.roots, self.preimages
-                    )
-                else:
-                    comp, comp_sha, comp_ref = rec.companion
-                    own = (rec.pre_image_ref, rec.sha256)
-                    pair = (Path(comp), (comp_ref, comp_sha), self.roots, self.preimages)
-                    revert_pair(Path(rec.path), own, *pair)
+                paths = revert_write(rec, self.roots, self.preimages)
             except WriteConflictError as e:
                 msg = f"{rec.path} changed since write {wid}; not reverting over newer content"
                 raise ActorError(msg) from e
@@ -590,7 +579,6 @@ class SyncService:
                 self.store, rec.keys, f"revert:{wid}", SyncLedger.ChangeReverted, write_id=wid
             )
             self._observe_only(self._scan_report(rec.client))
-            paths = [rec.path] + ([rec.companion[0]] if rec.companion else [])
             return ApplyResult(applied=True, written=paths)
 
     def resolve(
@@ -666,8 +654,3 @@ class SyncService:
                 "open": self.conflicts(),
                 "writes": len(self._index.writes),
             }
-
-
-def _paths(change: FileChange) -> list[str]:
-    """The files a landed change wrote (its companion's too)."""
-    return [change.path] + ([change.companion.path] if change.companion else [])
