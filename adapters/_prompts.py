@@ -31,6 +31,8 @@ __all__ = [
 PROMPTS_INDEX = ".rovodev/prompts.yml"
 #: Where new content files go, relative to ``.rovodev``.
 PROMPTS_DIR = "prompts"
+#: Markdown files of ``.rovodev`` that are something else than a prompt (memory, review).
+_RESERVED = frozenset({"agents.md", "agents.local.md", ".review-agent.md"})
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,11 @@ def _content_problem(content_file: str) -> str | None:
         return "content_file must stay inside .rovodev (no absolute or '..' paths)"
     if any(ord(ch) < 32 for ch in content_file):
         return "content_file contains control characters"
+    if path.suffix != ".md":
+        return "content_file must be a Markdown (.md) file"
+    folded = str(path).casefold()
+    if folded.startswith("subagents/") or folded in _RESERVED:
+        return f"content_file {content_file!r} is another Rovo Dev file"
     return None
 
 
@@ -111,12 +118,18 @@ def read_entries(text: str, where: Path) -> list[PromptEntry]:
     if not isinstance(items, list):
         raise ConfigParseError(f"{where}: prompts must be a list")
     entries = [_entry(item, where, i) for i, item in enumerate(items)]
-    seen: set[str] = set()
+    names: set[str] = set()
+    files: set[str] = set()
     for entry in entries:
-        folded = entry.name.casefold()
-        if folded in seen:
+        name = entry.name.casefold()
+        file = str(PurePosixPath(entry.content_file)).casefold()
+        if name in names:
             raise UnsafeInputError(f"{where}: two prompts named {_shown(entry.name)!r}")
-        seen.add(folded)
+        if file in files:
+            msg = f"{where}: two prompts share the content file {_shown(entry.content_file)!r}"
+            raise UnsafeInputError(msg)
+        names.add(name)
+        files.add(file)
     return entries
 
 

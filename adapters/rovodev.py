@@ -13,15 +13,14 @@ deletion), and is the companion every prompt write edits with it.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 
 from adapters._agent_tools import ROVODEV_TOOLS, full_model_id
 from adapters._commands import CommandCodec
 from adapters._mcp_json import JsonDialect, McpJsonAdapter
+from adapters._prompt_files import INDEX_KIND, UNLISTED_KIND, prompt_files
 from adapters._prompts import (
-    PROMPTS_INDEX,
     PromptEntry,
     content_file_for,
     delete_entry,
@@ -31,18 +30,15 @@ from adapters._prompts import (
 from adapters._subagents import SubagentDialect
 from adapters.base import Capabilities, ConfigFile
 from adapters.envrefs import EnvSyntax
-from adapters.files import read_config
 from adapters.formats import Format, apply_edits, load
 from events.client_config import ClientId, Command, Entity, McpServer, Scope, unsafe_name_reason
-from events.errors import AdapterError, UnsafeInputError
+from events.errors import UnsafeInputError
 
 __all__ = ["RovoDevAdapter", "mcp_config_path"]
 
 _SERVER_FIELDS = frozenset(
     {"transport", "command", "args", "env", "url", "headers", "bearer_token_env"}
 )
-#: The kinds of a ``prompts.yml``: scanned with the commands, holding none itself.
-_INDEX_KINDS = frozenset({Command.kind, "prompt_index"})
 _COMMAND = frozenset({Command.kind})
 
 
@@ -87,46 +83,13 @@ class RovoDevAdapter(McpJsonAdapter):
             home, projects, ".rovodev/mcp.json", ".rovodev/mcp.json", Format.JSON
         )
         for base, scope, project in _bases(home, projects):
-            index, prompts = self._prompts(base, scope, project)
-            files += [index, *prompts]
+            found = prompt_files(self.client, base, scope, project)
+            files += [found.index, *found.listed, *found.unlisted]
         return files + self.subagent_files(home, projects)
 
     def command_files(self, home: Path, projects: Sequence[Path]) -> list[ConfigFile]:
         """The content files of the prompts each ``prompts.yml`` lists."""
-        return [f for b in _bases(home, projects) for f in self._prompts(*b)[1]]
-
-    def _prompts(
-        self, base: Path, scope: Scope, project: Path | None
-    ) -> tuple[ConfigFile, list[ConfigFile]]:
-        """The index of ``base`` and its prompts' content files.
-
-        An index that cannot be read is returned carrying the reason (its scan then fails,
-        so the missing prompts are never taken for deletions).
-        """
-        rovo = base / ".rovodev"
-        index = ConfigFile(
-            self.client, base / PROMPTS_INDEX, scope, Format.YAML, _INDEX_KINDS, False, project
-        )
-        try:
-            snap = read_config(index.path, allowed_roots=(base,))
-            text = "" if snap is None else snap.data.decode("utf-8")
-            entries = read_entries(text, index.path)
-        except (AdapterError, OSError, ValueError) as e:
-            failed = PromptEntry("prompts.yml", None, "prompts.yml", f"unreadable index: {e}")
-            return dataclasses.replace(index, entry=failed), []
-        real = rovo.resolve()
-        prompts = []
-        for entry in entries:
-            path = rovo / entry.content_file
-            inside = path.resolve().is_relative_to(real)
-            problem = None if inside else "its content_file resolves outside .rovodev"
-            found = dataclasses.replace(entry, problem=problem)
-            prompts.append(
-                ConfigFile(
-                    self.client, path, scope, Format.MARKDOWN, _COMMAND, False, project, found
-                )
-            )
-        return index, prompts
+        return [f for b in _bases(home, projects) for f in prompt_files(self.client, *b).listed]
 
     def locate_command(
         self, name: str, scope: Scope, home: Path, project: Path | None = None
@@ -148,11 +111,13 @@ class RovoDevAdapter(McpJsonAdapter):
         )
 
     def _parse(self, file: ConfigFile, text: str) -> list[Entity]:
-        if "prompt_index" in file.kinds:
+        if INDEX_KIND in file.kinds:
             if file.entry is not None and file.entry.problem:
                 raise UnsafeInputError(f"{file.path}: {file.entry.problem}")
             read_entries(text, file.path)  # validation only: the prompts are their files
             return []
+        if UNLISTED_KIND in file.kinds:
+            return []  # observed for its hash only: Rovo Dev does not read it
         return super()._parse(file, text)
 
     def companion_of(self, file: ConfigFile) -> Path | None:

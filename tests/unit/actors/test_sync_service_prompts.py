@@ -271,3 +271,23 @@ def test_revert_of_a_created_prompt_removes_entry_and_file(tmp_path: Path) -> No
     service.revert(wid)
     assert (home / INDEX).read_text() == HAND_INDEX
     assert not (home / CONTENT).exists()
+
+
+def test_an_unlisted_file_where_a_prompt_goes_is_taken_over_and_revertable(
+    tmp_path: Path,
+) -> None:
+    """A content file no entry lists (an interrupted write) is observed, so the prompt is
+    written over it (compare-and-swap on the observed bytes) and revert brings it back."""
+    service, home = system(tmp_path)
+    orphan = put(home / CONTENT, "left by an interrupted write\n")
+    service.scan("rovodev")
+    put(home / CLAUDE, CLAUDE_COMMAND)
+    result = service.scan("claude-code")
+    assert str(home / CONTENT) in result.written
+    assert "Review $ARGUMENTS carefully" in orphan.read_text()
+    assert [e["name"] for e in entries(home)] == ["review"]
+    wid = next(w for w, rec in service._index.writes.items() if rec.path == str(orphan))
+    service.revert(wid)
+    assert orphan.read_text() == "left by an interrupted write\n"
+    assert not (home / INDEX).exists()
+    assert (home / CLAUDE).exists()

@@ -52,6 +52,9 @@ def test_entries_are_read_in_file_order() -> None:
         ('{name: x, content_file: "/etc/passwd"}', UnsafeInputError),
         ('{name: x, content_file: "prompts/a\\0b.md"}', UnsafeInputError),
         ('{name: x, content_file: "prompts\\\\x.md"}', UnsafeInputError),
+        ("{name: x, content_file: mcp.json}", UnsafeInputError),
+        ("{name: x, content_file: AGENTS.md}", UnsafeInputError),
+        ("{name: x, content_file: subagents/reviewer.md}", UnsafeInputError),
         ('{name: "../evil", content_file: prompts/x.md}', UnsafeInputError),
         ('{name: "a\\0b", content_file: prompts/x.md}', UnsafeInputError),
         ("{name: 3, content_file: prompts/x.md}", ConfigParseError),
@@ -70,6 +73,13 @@ def test_two_entries_of_one_name_are_refused() -> None:
     """Names differing only by case would be one command elsewhere: refused."""
     text = INDEX + "  - name: Review\n    content_file: prompts/other.md\n"
     with pytest.raises(UnsafeInputError, match="two prompts"):
+        read_entries(text, WHERE)
+
+
+def test_two_entries_of_one_content_file_are_refused() -> None:
+    """Two prompts writing one file would overwrite each other: refused."""
+    text = INDEX + "  - name: other\n    content_file: ./prompts/review.md\n"
+    with pytest.raises(UnsafeInputError, match="share the content file"):
         read_entries(text, WHERE)
 
 
