@@ -291,3 +291,19 @@ def test_an_unlisted_file_where_a_prompt_goes_is_taken_over_and_revertable(
     assert orphan.read_text() == "left by an interrupted write\n"
     assert not (home / INDEX).exists()
     assert (home / CLAUDE).exists()
+
+
+def test_project_command_becomes_a_prompt_of_that_project(tmp_path: Path) -> None:
+    """A project command lands in that project's ``.rovodev``, never in another's or home."""
+    one, two = tmp_path / "one", tmp_path / "two"
+    one.mkdir()
+    two.mkdir()
+    service, home = system(tmp_path, (one, two))
+    put(two / ".claude/commands/deploy.md", "---\ndescription: Ship it\n---\nDeploy $ARGUMENTS\n")
+    service.scan("claude-code")
+    assert (two / ".rovodev/prompts/deploy.md").read_text() == "Deploy $ARGUMENTS\n"
+    assert entries(two) == [
+        {"name": "deploy", "description": "Ship it", "content_file": "prompts/deploy.md"}
+    ]
+    assert not (one / ".rovodev").exists()
+    assert not (home / ".rovodev").exists()
