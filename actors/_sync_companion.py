@@ -28,7 +28,7 @@ from actors._sync_record import WriteRecord
 from actors._sync_write import FileChange, PreimageStore, apply_change, revert_file
 from adapters.base import ClientAdapter, ConfigFile
 from adapters.files import WriteFailedError, read_config, sha256_hex
-from events.errors import AdapterError, WriteConflictError
+from events.errors import WriteConflictError
 
 __all__ = ["Landed", "apply_pair", "one_per_file", "revert_write", "with_companion"]
 
@@ -106,10 +106,11 @@ def apply_pair(change: FileChange, roots: Sequence[Path], preimages: PreimageSto
     done = apply_change(first, roots, preimages)
     try:
         then = apply_change(second, roots, preimages)
-    except (AdapterError, OSError) as e:
+    except Exception as e:
+        # Whatever stopped the second write, the first must not stay confirmed-looking.
         try:
             revert_file(Path(first.path), done[1], done[0], roots, preimages)
-        except (AdapterError, OSError, ValueError) as undo:
+        except Exception as undo:  # noqa: BLE001 - reported with the first error
             msg = (
                 f"{second.path} was not written ({e}) and undoing {first.path} failed "
                 f"({undo}); {first.path} holds the new content"

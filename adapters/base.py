@@ -350,7 +350,7 @@ class ClientAdapter(ABC):
         """The file that must change together with ``file`` (None: ``file`` stands alone).
 
         Rovo Dev lists each saved prompt's content file in ``prompts.yml``: creating,
-        describing or deleting a prompt edits that index too (:meth:`plan_companion`).
+        describing or deleting a prompt edits that index too (:meth:`render_companion`).
         """
         del file
         return None
