@@ -225,6 +225,41 @@ def test_a_failed_index_write_undoes_the_content_file(tmp_path: Path) -> None:
     assert index.read_text() == "prompts: []  # edited meanwhile\n"
 
 
+def test_a_failed_content_deletion_puts_the_index_entry_back(tmp_path: Path) -> None:
+    """Deleting goes entry first; when the content file then cannot be deleted (it changed
+    meanwhile), the index gets its exact bytes back and the content file is kept."""
+    store = PreimageStore(tmp_path / "pre")
+    index = put(tmp_path / ".rovodev/prompts.yml", HAND_INDEX)
+    content = put(tmp_path / ".rovodev/prompts/plan.md", "edited meanwhile\n")
+    drop_entry = FileChange(
+        "rovodev",
+        str(index),
+        sha256_hex(HAND_INDEX.encode()),
+        sha256_hex(b"prompts: []\n"),
+        (),
+        _new=b"prompts: []\n",
+    )
+    change = FileChange(
+        "rovodev",
+        str(content),
+        sha256_hex(b"Plan $ARGUMENTS\n"),
+        "",
+        (),
+        delete=True,
+        companion=drop_entry,
+    )
+    try:
+        apply_pair(change, [tmp_path], store)
+    except WriteConflictError:
+        pass
+    else:
+        raise AssertionError("the content file changed: its deletion should be refused")
+    assert index.read_text() == HAND_INDEX
+    assert content.read_text() == "edited meanwhile\n"
+    # The entry went first: its removal was written (its pre-image kept), then undone.
+    assert store.get(sha256_hex(HAND_INDEX.encode())) == HAND_INDEX.encode()
+
+
 def test_revert_restores_the_content_file_and_the_index_byte_for_byte(tmp_path: Path) -> None:
     """Reverting a prompt edit puts back both files' exact bytes, also after a restart."""
     service, home = system(tmp_path)
