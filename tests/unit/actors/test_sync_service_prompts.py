@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import tomllib
 from pathlib import Path
 
@@ -223,6 +224,38 @@ def test_a_failed_index_write_undoes_the_content_file(tmp_path: Path) -> None:
         raise AssertionError("the index write should have been refused")
     assert edited.read_bytes() == b"old bytes\n"
     assert index.read_text() == "prompts: []  # edited meanwhile\n"
+
+
+class IndexPreimageFails(PreimageStore):
+    """A pre-image store whose disk is full for the index's bytes (a fake of the real one)."""
+
+    def put(self, data: bytes) -> str:
+        if data == HAND_INDEX.encode():
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return super().put(data)
+
+
+def test_a_failed_index_write_leaves_no_half_written_prompt(tmp_path: Path) -> None:
+    """The index write fails after the content file landed: the content file is removed
+    again, nothing is confirmed, an alert is raised; once the disk is back, the next round
+    writes both."""
+    service, home = system(tmp_path)
+    put(home / INDEX, HAND_INDEX)
+    put(home / ".rovodev/prompts/plan.md", "Plan $ARGUMENTS\n")
+    service.scan("rovodev")
+    healthy = service.preimages
+    service.preimages = IndexPreimageFails(tmp_path / "preimages")
+    put(home / CLAUDE, CLAUDE_COMMAND)
+    result = service.scan("claude-code")
+    assert str(home / CONTENT) in result.abandoned
+    assert not (home / CONTENT).exists()
+    assert (home / INDEX).read_text() == HAND_INDEX
+    assert (home / GEMINI).exists()
+    assert "Alert.Raised" in event_types(service)
+    service.preimages = healthy
+    service.scan("rovodev")
+    assert [e["name"] for e in entries(home)] == ["plan", "review"]
+    assert "Review $ARGUMENTS carefully" in (home / CONTENT).read_text()
 
 
 def test_a_failed_content_deletion_puts_the_index_entry_back(tmp_path: Path) -> None:
