@@ -241,7 +241,8 @@ def scan_file(
     if snap is None:
         return FileScan(client, path, scope, False)
     # The slot scope, not the bare one: Claude's local scopes of two projects share a file.
-    cache_key = (type(adapter), client, path, file_scope(cfg), tuple(sorted(kinds)))
+    # The index entry too: a prompt's description lives there, not in the file's bytes.
+    cache_key = (type(adapter), client, path, file_scope(cfg), tuple(sorted(kinds)), cfg.entry)
     cached = PARSE_CACHE.get(cache_key, snap.sha256)
     if cached is not None:
         entities = {(kind, name): value for kind, name, value in cached}
@@ -307,6 +308,11 @@ def project(adapter: ClientAdapter, cfg: ConfigFile, key: Key, value: Value) -> 
         cfg = dataclasses.replace(cfg, path=cfg.path.with_name(f"{key[1]}{dialect.suffix}"))
     try:
         entity = entity_from_value(key, value, scope=str(cfg.scope))
+        if cfg.entry is not None:
+            # Name and description are read from the index entry the write also makes.
+            description = getattr(entity, "description", None)
+            entry = dataclasses.replace(cfg.entry, name=key[1], description=description)
+            cfg = dataclasses.replace(cfg, entry=entry)
         rendered = adapter.render(cfg, "", {EntityKey(*key): entity})
         if rendered.delete_file or not rendered.text.strip():
             return None

@@ -95,6 +95,7 @@ def _append_fact(ledger: SyncLedger, fact: Fact) -> None:
             pre_image_ref=fact.pre_image_ref,
             scope=fact.scope,
             digest=fact.digest,
+            **_companion_fields(fact.companion),
         )
     elif isinstance(fact, ResolvedFact):
         ledger.record(
@@ -207,6 +208,14 @@ def _to_fact(event: Any, key: EntityKey, engine: SyncEngine) -> Fact | None:
     if isinstance(event, SyncLedger.DeletionHeld):
         return DeletionHeldFact(batch, event.client, key, event.scope, event.reason)
     return None
+
+
+def _companion_fields(companion: tuple[str, str, str | None] | None) -> dict[str, str | None]:
+    """The ``WriteApplied`` fields of a file written together with the main one."""
+    if companion is None:
+        return {}
+    path, sha, ref = companion
+    return {"companion_path": path, "companion_sha256": sha, "companion_pre_image_ref": ref}
 
 
 def rebuild_state(store: EventStore, policy: Policy, *, qualified_only: bool = False) -> SyncState:

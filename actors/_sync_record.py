@@ -39,6 +39,8 @@ class WriteRecord:
     sha256: str
     pre_image_ref: str | None
     keys: tuple[tuple[str, str], ...]
+    #: ``(path, sha256, pre_image_ref)`` of the file written with it (a prompt's index).
+    companion: tuple[str, str, str | None] | None = None
 
 
 @dataclass
@@ -73,8 +75,18 @@ def load_indexes(store: EventStore) -> Indexes:
                 wid = write_id(event.client, event.path, event.pre_image_ref, event.sha256)
                 old = out.writes.get(wid)
                 prior = old.keys if old is not None else ()
+                companion = None
+                if event.companion_path is not None:
+                    ref = event.companion_pre_image_ref
+                    companion = (event.companion_path, event.companion_sha256, ref)
+                    out.files[event.companion_path] = FileState(event.companion_sha256, False)
                 out.writes[wid] = WriteRecord(
-                    event.client, event.path, event.sha256, event.pre_image_ref, (*prior, keys[agg])
+                    event.client,
+                    event.path,
+                    event.sha256,
+                    event.pre_image_ref,
+                    (*prior, keys[agg]),
+                    companion,
                 )
                 out.files[event.path] = FileState(event.sha256, True)
     return out

@@ -6,6 +6,10 @@ scope*, else the file the adapter would create (``locate_command`` / ``locate_su
 project-scope slot names its project (``project:/abs/root``), so a new file goes into exactly
 that project, and only if it is one of the synced projects.
 
+Rovo Dev's saved prompts are the content files its ``prompts.yml`` lists; each carries its
+index entry (:attr:`~adapters.base.ConfigFile.entry`), which names it, and every write of one
+also edits that index (:mod:`actors._sync_companion`).
+
 A client without the kind (no ``command_codec`` / ``subagent_dialect``) has no target: it is
 simply not written, and nothing is reported about it per entity. A client that holds the kind
 but not every synced field (Cursor commands have no description) keeps the last written value
@@ -119,6 +123,8 @@ def kind_files(
 
 def _entity_name(adapter: ClientAdapter, cfg: ConfigFile, roots: Sequence[Path]) -> str | None:
     """The name of the entity ``cfg`` holds (None when unreadable)."""
+    if cfg.entry is not None:
+        return cfg.entry.name
     if adapter.command_codec is not None and cfg.kinds == {Command.kind}:
         try:
             return command_name(cfg.path, adapter.command_codec.suffix)

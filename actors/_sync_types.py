@@ -280,6 +280,8 @@ class WriteConfirmedFact:
     path: str = ""
     sha256: str = ""
     pre_image_ref: str | None = None
+    #: ``(path, sha256, pre_image_ref)`` of the file written with ``path`` (a prompt index).
+    companion: tuple[str, str, str | None] | None = None
 
 
 @dataclass(frozen=True)

@@ -17,11 +17,12 @@ import os
 import re
 import threading
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import TypeVar
 
 from actors._sync_io import entity_from_value
 from actors._sync_types import Write
@@ -42,6 +43,7 @@ __all__ = [
     "revert_file",
 ]
 
+T = TypeVar("T")
 _SECRET_ASSIGN = re.compile(
     r"""(?P<head>["']?[\w.-]*(?:token|secret|passw|api[_-]?key|authorization|credential|cookie)"""
     r"""[\w.-]*["']?\s*[:=]\s*)(?P<q>["'])(?P<v>[^"'\n]*)(?P=q)""",
@@ -74,6 +76,8 @@ class FileChange:
         writes: the engine writes this change carries out.
         losses: what the target cannot express.
         delete: the file is removed (its only entity was deleted).
+        companion: the change of the file that must land with this one (a Rovo Dev prompt's
+            ``prompts.yml``; :mod:`actors._sync_companion`).
     """
 
     client: str
@@ -83,26 +87,34 @@ class FileChange:
     writes: tuple[Write, ...]
     losses: tuple[Loss, ...] = ()
     delete: bool = False
+    companion: FileChange | None = None
     _new: bytes = field(default=b"", repr=False, compare=False)
     _old: str = field(default="", repr=False, compare=False)
 
     @property
     def is_noop(self) -> bool:
-        """The file already holds the desired content."""
-        return self.pre_sha256 == self.new_sha256
+        """The file (and its companion) already holds the desired content."""
+        own = self.pre_sha256 == self.new_sha256
+        return own and (self.companion is None or self.companion.is_noop)
+
+    @property
+    def parts(self) -> tuple[FileChange, ...]:
+        """This change and its companion's, in the order they are checked."""
+        return (self,) if self.companion is None else (self, self.companion)
 
     @cached_property
     def diff(self) -> str:
         """Unified diff, secrets redacted (computed when shown: applying needs none)."""
-        if self.is_noop:
-            return ""
-        lines = difflib.unified_diff(
-            redact_text(self._old).splitlines(keepends=True),
-            redact_text(self._new.decode("utf-8")).splitlines(keepends=True),
-            fromfile=self.path,
-            tofile="/dev/null" if self.delete else self.path,
-        )
-        return "".join(lines)
+        own = ""
+        if self.pre_sha256 != self.new_sha256:
+            lines = difflib.unified_diff(
+                redact_text(self._old).splitlines(keepends=True),
+                redact_text(self._new.decode("utf-8")).splitlines(keepends=True),
+                fromfile=self.path,
+                tofile="/dev/null" if self.delete else self.path,
+            )
+            own = "".join(lines)
+        return own + ("" if self.companion is None else self.companion.diff)
 
 
 class PreimageStore:
@@ -232,8 +244,11 @@ MAX_PARALLEL_WRITES = 8
 
 
 def apply_changes(
-    changes: Sequence[FileChange], roots: Sequence[Path], preimages: PreimageStore
-) -> list[tuple[str | None, str] | Exception]:
+    changes: Sequence[FileChange],
+    roots: Sequence[Path],
+    preimages: PreimageStore,
+    apply: Callable[[FileChange, Sequence[Path], PreimageStore], T] = apply_change,  # type: ignore[assignment]
+) -> list[T | Exception]:
     """Apply each change as :func:`apply_change` does, several files at once.
 
     Most of a write is waiting for fsyncs (pre-image, file, directory), which release the
@@ -241,19 +256,26 @@ def apply_changes(
     same file run one after the other, in the given order, so each one's compare-and-swap
     sees the previous one's result.
 
+    Args:
+        changes: the changes to write.
+        roots: directories the targets must stay under.
+        preimages: where pre-images are kept.
+        apply: writes one change (default :func:`apply_change`).
+
     Returns:
-        Per change, in order: ``(pre_image_ref, new_sha256)``, or the exception it raised
-        (nothing is raised here, so one failed target never hides the others' outcomes).
+        Per change, in order: what ``apply`` returned (``(pre_image_ref, new_sha256)``), or
+        the exception it raised (nothing is raised here, so one failed target never hides
+        the others' outcomes).
     """
     groups: dict[str, list[int]] = {}
     for i, change in enumerate(changes):
         groups.setdefault(os.path.realpath(change.path), []).append(i)
-    results: list[tuple[str | None, str] | Exception] = [ValueError("not run")] * len(changes)
+    results: list[T | Exception] = [ValueError("not run")] * len(changes)
 
     def run(indexes: list[int]) -> None:
         for i in indexes:
             try:
-                results[i] = apply_change(changes[i], roots, preimages)
+                results[i] = apply(changes[i], roots, preimages)
             except Exception as e:  # noqa: BLE001 - handed back to the caller, per change
                 results[i] = e
 

@@ -161,8 +161,12 @@ class SyncEngine:
         path: str = "",
         sha256: str = "",
         pre_image_ref: str | None = None,
+        companion: tuple[str, str, str | None] | None = None,
     ) -> None:
         """Record that a write landed: ``value`` becomes the client's base and copy.
+
+        ``companion`` is ``(path, sha256, pre_image_ref)`` of a second file the write changed
+        with ``path`` (a Rovo Dev prompt's ``prompts.yml``), kept so a revert restores both.
 
         ``value`` must be the canonical value as the client's adapter will read it back (after
         any lossy translation), so the echo of this write is recognised as no change.
@@ -180,6 +184,7 @@ class SyncEngine:
             path,
             sha256,
             pre_image_ref,
+            companion,
         )
         self.absorb([fact])
 

@@ -26,6 +26,13 @@ from pathlib import Path
 from typing import Any
 
 from actors._sync_breaker import WriteBreaker, WriteGate
+from actors._sync_companion import (
+    Landed,
+    apply_pair,
+    one_per_file,
+    revert_write,
+    with_companion,
+)
 from actors._sync_io import (
     FileScan,
     ScanReport,
@@ -62,7 +69,6 @@ from actors._sync_write import (
     PreimageStore,
     apply_changes,
     plan_change,
-    revert_file,
 )
 from actors.lifecycle import raise_alert
 from actors.sync_engine import (
@@ -94,7 +100,7 @@ DEFAULT_KINDS = frozenset({"mcp_server", "command", "subagent", "skill", "instru
 #: Kinds synced by placing files (copies, shims, pointers) rather than by three-way merge.
 PLACED_KINDS = frozenset({"skill", "instruction"})
 Key = tuple[str, str]
-WriteOutcome = tuple[str | None, str] | Exception
+WriteOutcome = Landed | Exception
 
 
 def default_policy(clients: Sequence[str], mode: str = "observe") -> Policy:
@@ -279,16 +285,30 @@ class SyncService:
             groups.setdefault((w.client, str(cfg.path)), (cfg, []))[1].append(w)
         changes = []
         for cfg, group in groups.values():
+            adapter = self.adapters[str(cfg.client)]
             try:
-                changes.append(plan_change(self.adapters[str(cfg.client)], cfg, self.roots, group))
+                change = plan_change(adapter, cfg, self.roots, group)
+                changes.append(with_companion(change, adapter, cfg, self.roots))
             except (AdapterError, ValueError):
                 continue  # an unreadable target is reported by its scan, never written
         return changes
 
     def _apply_writes(self, writes: Sequence[Write]) -> ApplyResult:
         """Write the files ``writes`` imply (:meth:`_write_entities`), then place skills and
-        instructions (:class:`~actors._sync_place_apply.Placer`)."""
-        written, abandoned = self._write_entities(writes) if writes else ([], [])
+        instructions (:class:`~actors._sync_place_apply.Placer`).
+
+        A pass writes each file once; writes deferred because they share a file with another
+        (two prompts of one ``prompts.yml``) get further passes while passes make progress.
+        """
+        written: list[str] = []
+        abandoned: list[str] = []
+        while writes:
+            done, dropped, deferred = self._write_entities(writes)
+            written += done
+            abandoned += dropped
+            later = {(w.client, w.key, w.scope) for w in deferred}
+            pending = [w for w in self.engine.plan().writes if (w.client, w.key, w.scope) in later]
+            writes = pending if done and len(pending) < len(writes) else []
         placed = self.placer.apply(self._placements())
         return ApplyResult(
             applied=True,
@@ -296,7 +316,7 @@ class SyncService:
             abandoned=abandoned + placed.abandoned,
         )
 
-    def _write_entities(self, writes: Sequence[Write]) -> tuple[list[str], list[str]]:
+    def _write_entities(self, writes: Sequence[Write]) -> tuple[list[str], list[str], list[Write]]:
         """The entity half of :meth:`_apply_writes`, in three steps with two commits.
 
         1. Check each target against its last observation and record a ``WritePlanned``
@@ -310,14 +330,15 @@ class SyncService:
            abandoned writes; commit (when the outermost batch ends).
 
         Returns:
-            The paths written and the paths abandoned.
+            The paths written, the paths abandoned, and the writes deferred to another pass.
         """
         done: list[FileChange] = []
         abandoned: list[str] = []
         failure: BaseException | None = None
         with self.store.batch(keep=self._index.aggregates):
             ready: list[FileChange] = []
-            for change in self._changes(writes):
+            now, later = one_per_file(self._changes(writes))
+            for change in now:
                 if change.is_noop or self._intend(change):
                     ready.append(change)
                 else:
@@ -325,7 +346,7 @@ class SyncService:
             self.store.flush()
             landed = self._write_all([c for c in ready if not c.is_noop])
             for change in ready:
-                outcome = landed.get(id(change), (None, change.pre_sha256 or ""))
+                outcome = landed.get(id(change), (None, change.pre_sha256 or "", None))
                 if isinstance(outcome, BaseException):
                     if self._write_failed(change, outcome):
                         abandoned.append(change.path)
@@ -339,7 +360,8 @@ class SyncService:
                 self._record_losses(change)
         if failure is not None:
             raise failure
-        return [c.path for c in done if not c.is_noop], abandoned
+        written = [p.path for c in done if not c.is_noop for p in c.parts]
+        return written, abandoned, [w for c in later for w in c.writes]
 
     def _write_all(self, changes: list[FileChange]) -> dict[int, WriteOutcome]:
         """Write ``changes`` in parallel; report each landed one to ``on_written`` at once.
@@ -347,10 +369,12 @@ class SyncService:
         Returns:
             ``id(change)`` → ``(pre_image_ref, sha256)`` or the exception the write raised.
         """
-        outcomes = apply_changes(changes, self.roots, self.preimages)
+        outcomes = apply_changes(changes, self.roots, self.preimages, apply_pair)
         for change, outcome in zip(changes, outcomes, strict=True):
             if self.on_written is not None and not isinstance(outcome, BaseException):
                 self.on_written(change.client, change.path, outcome[1])
+                if change.companion is not None and outcome[2] is not None:
+                    self.on_written(change.client, change.companion.path, outcome[2][1])
         return {id(c): o for c, o in zip(changes, outcomes, strict=True)}
 
     def _intend(self, change: FileChange) -> bool:
@@ -358,9 +382,10 @@ class SyncService:
         keys = [w.key for w in change.writes]
         if not self.gate.admit(change):
             return False  # write-rate breaker open (E7); the trip was recorded once
-        observed = self._index.files.get(change.path, FileState())
-        if change.pre_sha256 is not None and observed.sha256 != change.pre_sha256:
-            return self._abandon(change, keys, "changed since it was last observed")
+        for part in change.parts:
+            observed = self._index.files.get(part.path, FileState())
+            if part.pre_sha256 is not None and observed.sha256 != part.pre_sha256:
+                return self._abandon(change, keys, "changed since it was last observed")
         for w in change.writes:
             pre = change.pre_sha256
             record_ledger(
@@ -388,8 +413,15 @@ class SyncService:
             return False
         return True
 
-    def _apply_one(self, change: FileChange, ref: str | None, sha: str) -> None:
-        """Confirm a landed (or no-op) change in the engine and the indexes."""
+    def _apply_one(
+        self, change: FileChange, ref: str | None, sha: str, other: tuple[str | None, str] | None
+    ) -> None:
+        """Confirm a landed (or no-op) change (and its companion) in the engine and indexes."""
+        companion = None
+        if change.companion is not None and other is not None:
+            companion = (change.companion.path, other[1], other[0])
+            self._written[companion[0]] = other[1]
+            self._index.files[companion[0]] = FileState(other[1], False)
         for w in change.writes:
             self.engine.confirm_write(
                 w.client,
@@ -399,13 +431,16 @@ class SyncService:
                 path=change.path,
                 sha256=sha,
                 pre_image_ref=ref,
+                companion=companion,
             )
         if not change.is_noop:
             self._written[change.path] = sha
             self._index.files[change.path] = FileState(sha, True)
             wid = write_id(change.client, change.path, ref, sha)
             keys = [w.key for w in change.writes]
-            self._index.writes[wid] = _write_record(change, ref, sha, keys)
+            self._index.writes[wid] = WriteRecord(
+                change.client, change.path, sha, ref, tuple(keys), companion
+            )
 
     def _abandon(
         self, change: FileChange, keys: list[Key], reason: str, *, rescan: bool = True
@@ -484,7 +519,9 @@ class SyncService:
         shown = [change_dict(c) for c in changes]
         body: dict[str, Any] = {
             "engine": engine_plan.plan_hash,
-            "files": [(c.client, c.path, c.pre_sha256, c.new_sha256) for c in changes],
+            "files": [
+                (c.client, p.path, p.pre_sha256, p.new_sha256) for c in changes for p in c.parts
+            ],
         }
         decisions = [decision_dict(d) for d in others]
         placements = self._placements()
@@ -534,9 +571,7 @@ class SyncService:
                 msg = f"no write with id {wid!r}"
                 raise ActorError(msg, hint="see the sync_log table")
             try:
-                revert_file(
-                    Path(rec.path), rec.sha256, rec.pre_image_ref, self.roots, self.preimages
-                )
+                paths = revert_write(rec, self.roots, self.preimages)
             except WriteConflictError as e:
                 msg = f"{rec.path} changed since write {wid}; not reverting over newer content"
                 raise ActorError(msg) from e
@@ -544,7 +579,7 @@ class SyncService:
                 self.store, rec.keys, f"revert:{wid}", SyncLedger.ChangeReverted, write_id=wid
             )
             self._observe_only(self._scan_report(rec.client))
-            return ApplyResult(applied=True, written=[rec.path])
+            return ApplyResult(applied=True, written=paths)
 
     def resolve(
         self, conflict_id: str, *, take: str | None = None, value: dict[str, Any] | None = None
@@ -619,7 +654,3 @@ class SyncService:
                 "open": self.conflicts(),
                 "writes": len(self._index.writes),
             }
-
-
-def _write_record(change: FileChange, ref: str | None, sha: str, keys: list[Key]) -> WriteRecord:
-    return WriteRecord(change.client, change.path, sha, ref, tuple(keys))

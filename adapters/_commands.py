@@ -98,16 +98,19 @@ class CommandCodec:
         fmt: ``MARKDOWN`` (frontmatter + body) or ``TOML`` (``prompt`` + ``description``).
         plain: Markdown without frontmatter fields or placeholder substitution (Cursor);
             frontmatter someone else put in the file is left alone and not read.
+        detached_description: the description lives outside the file (Rovo Dev's
+            ``prompts.yml``): it is supported, never written here and never reported lost.
     """
 
     fmt: Format
     plain: bool = False
+    detached_description: bool = False
 
     @property
     def supported(self) -> frozenset[str]:
         """The canonical command fields this format can express."""
         if self.plain:
-            return frozenset({"body"})
+            return frozenset({"body", "description"} if self.detached_description else {"body"})
         if self.fmt is Format.TOML:
             return frozenset({"description", "body"})
         return frozenset({*_FRONT_FIELDS, "body"})
@@ -117,9 +120,27 @@ class CommandCodec:
         """File suffix of a command file."""
         return ".md" if self.fmt is Format.MARKDOWN else ".toml"
 
-    def parse(self, path: Path, text: str, scope: Scope, client: str) -> Command:
-        """Translate one command file."""
-        name = command_name(path, self.suffix)
+    def parse(
+        self,
+        path: Path,
+        text: str,
+        scope: Scope,
+        client: str,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+    ) -> Command:
+        """Translate one command file.
+
+        Args:
+            path: the file.
+            text: its text.
+            scope: the file's scope.
+            client: the client reading it (its own extra fields are kept under its id).
+            name: the command's name when the file path does not give it (Rovo Dev).
+            description: the description kept outside the file (``detached_description``).
+        """
+        name = command_name(path, self.suffix) if name is None else name
         data = load(self.fmt, text) if text.strip() else {}
         if self.fmt is Format.TOML:
             prompt = data.get("prompt", "")
@@ -135,7 +156,7 @@ class CommandCodec:
             )
         if self.plain:
             body = _split(str(data.get("body", "")), _MD_TOKENS)
-            return Command(name=name, scope=scope, body=body)
+            return Command(name=name, scope=scope, description=description, body=body)
         front: Mapping[str, Any] = data.get("frontmatter") or {}
         tools = front.get("allowed-tools")
         if isinstance(tools, str):
@@ -196,8 +217,9 @@ class CommandCodec:
                 (f, "plain Markdown commands have no frontmatter")
                 for f in _FRONT_FIELDS
                 if getattr(desired, f) is not None
+                and not (f == "description" and self.detached_description)
             ]
-            if "/" in key.name:
+            if "/" in key.name and not self.detached_description:
                 shown = key.name.rsplit("/", 1)[-1]
                 losses.append(("name", f"command folders are flattened: shown as /{shown}"))
             return CommandEdits([Edit(("body",), body)], losses)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from adapters._commands import CommandCodec, command_name
+from adapters._prompts import PromptEntry
 from adapters._settings import SettingsDialect, parse_settings, plan_settings
 from adapters._skills import SKILL_FIELDS, SkillRoot
 from adapters._subagents import SubagentCodec, SubagentDialect
@@ -65,6 +66,8 @@ class ConfigFile:
         kinds: entity kinds this file can hold (``"mcp_server"``, ``"command"`` …).
         strict_json: comments would break the client; never emit them.
         project: the project this file belongs to (``None`` for user scope).
+        entry: the index entry naming and describing the command this file holds, when the
+            name and description live outside it (Rovo Dev saved prompts).
     """
 
     client: ClientId
@@ -74,6 +77,7 @@ class ConfigFile:
     kinds: frozenset[str]
     strict_json: bool
     project: Path | None = None
+    entry: PromptEntry | None = None
 
 
 @dataclass(frozen=True)
@@ -160,7 +164,7 @@ class ClientAdapter(ABC):
         if file.path not in self._read:
             self._read.append(file.path)
         if self.command_codec is not None and file.kinds == _COMMAND:
-            return [self.command_codec.parse(file.path, text, file.scope, str(self.client))]
+            return [self._parse_command(self.command_codec, file, text)]
         if self.subagent_dialect is not None and file.kinds == _SUBAGENT:
             return [SubagentCodec(self.subagent_dialect).parse(file.path, text, file.scope)]
         entities = self._parse(file, text) if file.kinds - _SETTING else []
@@ -168,6 +172,21 @@ class ClientAdapter(ABC):
         if dialect is not None and Setting.kind in file.kinds:
             entities += parse_settings(dialect, self._load_mapping(file, text))
         return entities
+
+    def _parse_command(self, codec: CommandCodec, file: ConfigFile, text: str) -> Command:
+        entry = file.entry
+        if entry is None:
+            return codec.parse(file.path, text, file.scope, str(self.client))
+        if entry.problem:
+            raise UnsafeInputError(f"{file.path}: refusing prompt {entry.name!r}: {entry.problem}")
+        return codec.parse(
+            file.path,
+            text,
+            file.scope,
+            str(self.client),
+            name=entry.name,
+            description=entry.description,
+        )
 
     @abstractmethod
     def _parse(self, file: ConfigFile, text: str) -> list[Entity]:
@@ -197,8 +216,8 @@ class ClientAdapter(ABC):
     def _plan_command(
         self, codec: CommandCodec, file: ConfigFile, text: str, desired: Desired
     ) -> RenderPlan:
-        current = codec.parse(file.path, text, file.scope, str(self.client)) if text else None
-        name = command_name(file.path, codec.suffix)
+        current = self._parse_command(codec, file, text) if text else None
+        name = command_name(file.path, codec.suffix) if file.entry is None else file.entry.name
         key = EntityKey(Command.kind, name)
         if key not in desired:
             return RenderPlan()
@@ -362,6 +381,25 @@ class ClientAdapter(ABC):
         assert self.command_codec is not None
         fmt = self.command_codec.fmt
         return ConfigFile(self.client, path, scope, fmt, _COMMAND, False, project)
+
+    def companion_of(self, file: ConfigFile) -> Path | None:
+        """The file that must change together with ``file`` (None: ``file`` stands alone).
+
+        Rovo Dev lists each saved prompt's content file in ``prompts.yml``: creating,
+        describing or deleting a prompt edits that index too (:meth:`render_companion`).
+        """
+        del file
+        return None
+
+    def render_companion(self, file: ConfigFile, text: str, wanted: Entity | None) -> str:
+        """The companion's ``text``, surgically edited to describe ``wanted`` (None: gone).
+
+        Raises:
+            ConfigParseError: the companion's text is invalid.
+            UnsafeInputError: it holds a hostile entry.
+        """
+        del file, wanted
+        return text
 
     def render(self, file: ConfigFile, text: str, desired: Desired) -> Rendered:
         """Apply :meth:`plan` to ``text``."""

@@ -16,7 +16,7 @@ an adapter never reaches the append-only log.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, JsonValue, field_validator
 
@@ -264,7 +264,13 @@ class SyncLedger(Aggregate):
             aggregate.planned[(self.client, self.path)] = (self.scope, self.digest)
 
     class WriteApplied(Aggregate.Event):
-        """Outcome: the write landed; ``digest`` is the client's new sync base."""
+        """Outcome: the write landed; ``digest`` is the client's new sync base.
+
+        ``companion_*`` name a second file written with ``path`` (a Rovo Dev prompt's
+        ``prompts.yml``): its new hash and its pre-image, so a revert restores both.
+        """
+
+        class_version: ClassVar[int] = 2
 
         client: str
         path: str
@@ -272,6 +278,14 @@ class SyncLedger(Aggregate):
         pre_image_ref: str | None
         scope: str = "user"
         digest: str | None = None
+        companion_path: str | None = None
+        companion_sha256: str = ""
+        companion_pre_image_ref: str | None = None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Version 1 had no companion file."""
+            state.update(companion_path=None, companion_sha256="", companion_pre_image_ref=None)
 
         def apply(self, aggregate: SyncLedger) -> None:
             """Move the client's base (and its copy) to the written digest."""

@@ -308,7 +308,7 @@ def entity_paths(
 ) -> dict[str, Path]:
     """Client → the user-scope file that holds (or would hold) a command or subagent.
 
-    Clients without the kind (Codex, Copilot and Rovo Dev have no commands) are left out.
+    Clients without the kind (Codex and Copilot have no commands) are left out.
     """
     out = {}
     for client, adapter in adapters.items():

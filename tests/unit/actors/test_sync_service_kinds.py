@@ -41,6 +41,7 @@ COMMAND_PATHS = {
     "qwen": ".qwen/commands/review.toml",
     "opencode": ".config/opencode/command/review.md",
     "cursor": ".cursor/commands/review.md",
+    "rovodev": ".rovodev/prompts/review.md",
 }
 AGENT_PATHS = {
     "claude-code": ".claude/agents/reviewer.md",
@@ -350,7 +351,7 @@ def test_restart_rebuilds_command_and_agent_state_and_stays_quiet(tmp_path: Path
 
 
 def test_clients_without_commands_get_no_planned_writes(tmp_path: Path) -> None:
-    """Codex, Copilot and Rovo Dev have no commands: the engine plans nothing for them."""
+    """Codex and Copilot have no commands: the engine plans nothing for them."""
     service, _ = with_review_command(tmp_path)
     assert service.engine.plan().writes == ()
     ledger = [
@@ -359,7 +360,7 @@ def test_clients_without_commands_get_no_planned_writes(tmp_path: Path) -> None:
         if type(service.store.decode(n)).__qualname__ == "SyncLedger.SyncPlanned"
     ]
     targets = {w.client for event in ledger for w in event.writes}
-    assert targets.isdisjoint({"codex", "copilot", "rovodev"})
+    assert targets.isdisjoint({"codex", "copilot"})
 
 
 def test_edit_racing_a_deletion_wins_and_nothing_is_lost(tmp_path: Path) -> None:

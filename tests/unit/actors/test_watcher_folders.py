@@ -11,6 +11,7 @@ from actors._watch_targets import ClientConfigFilter, EntityDir, entity_dirs, wa
 from actors.watcher import Change, ClientWatcher
 from adapters.claude_code import ClaudeCodeAdapter
 from adapters.gemini_cli import GeminiCliAdapter
+from adapters.rovodev import RovoDevAdapter
 
 TIMEOUT = 10.0
 ALL = frozenset({"mcp_server", "command", "subagent", "skill"})
@@ -55,6 +56,32 @@ def test_a_new_command_file_in_a_fresh_commands_folder_is_scanned(tmp_path: Path
         (commands / "commit.md").write_text("---\ndescription: commit\n---\nCommit it.\n")
         assert sink.wait_until(has("command", "git/commit"))
         assert str(tmp_path / ".claude/commands") in w.watched_folders()
+    finally:
+        w.stop()
+
+
+def test_a_rovo_prompt_and_its_description_edit_are_scanned(tmp_path: Path) -> None:
+    """A prompt added to ``~/.rovodev/prompts.yml`` after start, then re-described, produces
+    scans holding it with each description (the index is watched, not just the folder)."""
+    (tmp_path / ".rovodev").mkdir()
+    sink = Sink()
+    w = ClientWatcher(
+        RovoDevAdapter(), tmp_path, sink, roots=[tmp_path], kinds=ALL, debounce_s=0.05
+    )
+    index = tmp_path / ".rovodev/prompts.yml"
+
+    def described(text: str) -> Callable[[ScanReport], bool]:
+        return lambda r: r.entities.get(("command", "plan"), {}).get("description") == text
+
+    try:
+        assert sink.wait_for(1)
+        (tmp_path / ".rovodev/prompts").mkdir()
+        (tmp_path / ".rovodev/prompts/plan.md").write_text("Plan it.\n")
+        entry = "prompts:\n  - {name: plan, description: Plan, content_file: prompts/plan.md}\n"
+        index.write_text(entry)
+        assert sink.wait_until(described("Plan"))
+        index.write_text(entry.replace("Plan,", "Plan carefully,"))
+        assert sink.wait_until(described("Plan carefully"))
     finally:
         w.stop()
 

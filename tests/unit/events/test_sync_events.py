@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import itertools
 from typing import Any
+from uuid import uuid4
+
+from eventsourcing.persistence import StoredEvent
 
 from actors._sync_ledger import rebuild_state, record_facts, record_plan
 from actors.sync_engine import Observation, Policy, SyncEngine
@@ -149,3 +152,35 @@ def test_ledger_state_tracks_bases_conflicts_and_held_deletions() -> None:
     assert ("user", "a") in held.held
     names = {type(ev).__name__ for ev in s.events_of(ledger_id(*GH))}
     assert {"EntityChanged", "WriteApplied", "ConflictDetected", "ConflictResolved"} <= names
+
+
+def test_a_v1_write_applied_reads_back_without_a_companion() -> None:
+    """A ``WriteApplied`` stored before companion files existed upcasts to v2 with none;
+    a v2 one keeps its companion file through a round trip."""
+    mapper = store().mapper
+    v1 = {
+        "timestamp": "2026-01-01T00:00:00+00:00",
+        "command_id": "c1",
+        "client": "gemini",
+        "path": "/h/.gemini/commands/x.toml",
+        "sha256": "ab",
+        "pre_image_ref": None,
+        "scope": "user",
+        "digest": "d",
+    }
+    stored = StoredEvent(
+        uuid4(), 2, "events.sync:SyncLedger.WriteApplied", mapper.transcoder.encode(v1)
+    )
+    old = mapper.to_domain_event(stored)
+    assert isinstance(old, SyncLedger.WriteApplied)
+    assert (old.companion_path, old.companion_sha256, old.companion_pre_image_ref) == (
+        None,
+        "",
+        None,
+    )
+    new = old.model_copy(
+        update={"companion_path": "/h/.rovodev/prompts.yml", "companion_sha256": "cd"}
+    )
+    again = mapper.to_domain_event(mapper.to_stored_event(new))
+    assert isinstance(again, SyncLedger.WriteApplied)
+    assert (again.companion_path, again.companion_sha256) == ("/h/.rovodev/prompts.yml", "cd")

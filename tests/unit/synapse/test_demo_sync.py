@@ -55,9 +55,10 @@ def synced(tmp_path: Path) -> tuple[SyncService, Path]:
 
 
 def test_entity_paths_name_the_clients_that_have_each_kind(tmp_path: Path) -> None:
-    """Commands live in five clients (Codex, Copilot, Rovo Dev have none); subagents in all."""
+    """Commands live in six clients (Codex and Copilot have none); subagents in all."""
     commands = entity_paths(adapters(), tmp_path, "command", COMMAND)
-    assert sorted(commands) == ["claude-code", "cursor", "gemini", "opencode", "qwen"]
+    assert sorted(commands) == ["claude-code", "cursor", "gemini", "opencode", "qwen", "rovodev"]
+    assert commands["rovodev"] == tmp_path / f".rovodev/prompts/{COMMAND}.md"
     assert commands["gemini"] == tmp_path / ".gemini/commands/review.toml"
     agents = entity_paths(adapters(), tmp_path, "subagent", AGENT)
     assert len(agents) == 8
