@@ -12,12 +12,22 @@ from eventsourcing.application import AggregateNotFoundError
 
 from actors._sync_io import FileScan
 from actors._sync_values import digest
+from actors._sync_write import FileChange
 from actors.lifecycle import raise_alert
 from events.store import EventStore
 from events.sync import ClientFile, SyncLedger, client_file_id, ledger_id
 from projections.sync_models import write_id
 
-__all__ = ["FileState", "Indexes", "WriteRecord", "load_indexes", "record_file", "record_ledger"]
+__all__ = [
+    "FileState",
+    "Indexes",
+    "WriteRecord",
+    "alert_write",
+    "load_indexes",
+    "record_file",
+    "record_ledger",
+    "record_losses",
+]
 
 _PAGE = 500
 
@@ -156,3 +166,29 @@ def record_ledger(
 
 def _digest(value: dict[str, object]) -> str:
     return digest(value) or ""
+
+
+def alert_write(store: EventStore, change: FileChange, message: str) -> None:
+    """Raise the alert for a write the disk or an adapter refused (the original is intact)."""
+    raise_alert(
+        store,
+        alert_id=f"sync-write:{change.client}:{change.path}:{change.new_sha256[:16]}",
+        severity="error",
+        source=f"sync:{change.client}",
+        message=f"writing {change.path} failed: {message}; the original is intact",
+    )
+
+
+def record_losses(store: EventStore, change: FileChange) -> None:
+    """Record a ``TranslationLossy`` fact per field ``change`` could not express."""
+    for loss in change.losses:
+        key = (loss.entity_key.kind, loss.entity_key.name)
+        record_ledger(
+            store,
+            [key],
+            f"loss:{loss.client}:{key}:{loss.field}:{loss.reason}",
+            SyncLedger.TranslationLossy,
+            client=loss.client,
+            field=loss.field,
+            reason=loss.reason,
+        )

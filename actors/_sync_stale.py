@@ -13,10 +13,11 @@ import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from actors._sync_io import ScanReport
+from actors._sync_io import FileScan, ScanReport
+from actors._sync_record import FileState
 from adapters.files import sha256_hex
 
-__all__ = ["stale_reason"]
+__all__ = ["scan_problem", "stale_reason"]
 
 
 def stale_reason(
@@ -44,4 +45,22 @@ def stale_reason(
             continue
         if current == sha:
             return f"{path} was written by Synapse after the scan"
+    return None
+
+
+def scan_problem(scan: FileScan, before: FileState | None) -> str | None:
+    """Why this read must not count as the file's content (None = it counts).
+
+    Args:
+        scan: the file as just read.
+        before: what the orchestrator last knew of it (None: nothing).
+    """
+    if scan.error is not None:
+        return scan.error
+    if before is None or not before.had_entities:
+        return None
+    if not scan.present:
+        return "the file vanished; treated as unknown, not as deletions"
+    if scan.size == 0 or (not scan.entities and scan.blank):
+        return "the file is blank (truncated?); treated as unknown, not as deletions"
     return None

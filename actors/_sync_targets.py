@@ -20,13 +20,22 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from actors._sync_io import SYNC_FIELDS, file_scope
+from actors._sync_io import SYNC_FIELDS, file_scope, project
+from actors._sync_state import SlotState
 from actors._sync_types import Policy
-from actors._sync_values import DEFAULT_SCOPE, PROJECT_SCOPE, scope_kind, scope_project
+from actors._sync_values import (
+    DEFAULT_SCOPE,
+    PROJECT_SCOPE,
+    EntityKey,
+    Slot,
+    digest,
+    scope_kind,
+    scope_project,
+)
 from actors.lifecycle import raise_alert
 from adapters._commands import command_name
 from adapters.base import ClientAdapter, ConfigFile
@@ -38,6 +47,7 @@ from events.store import EventStore
 __all__ = [
     "FILE_KINDS",
     "alert_unsafe_name",
+    "as_written",
     "file_target",
     "has_kind",
     "keep_unexpressed",
@@ -237,3 +247,42 @@ def alert_unsafe_name(store: EventStore, client: str, key: Key, reason: str) -> 
         source=f"sync:{client}",
         message=f"not writing {key[0]} {shown!r} into {client}: {reason}",
     )
+
+
+def as_written(
+    slots: Mapping[Slot, SlotState],
+    client: str,
+    adapter: ClientAdapter,
+    found: dict[Slot, dict[str, Any]],
+    complete: bool,
+    target: Callable[[str, EntityKey], ConfigFile | None],
+) -> dict[Slot, dict[str, Any]]:
+    """One client's scan with lossy read-backs of Synapse's own writes replaced by the value
+    written, and the written value kept for fields the client cannot express.
+
+    Args:
+        slots: the engine's slot states.
+        client: the scanned client, as the policy names it.
+        adapter: its adapter.
+        found: slot → value as the scan read it.
+        complete: the scan saw every file (an absent slot is then a real absence).
+        target: ``(scope, key)`` → the client's file for it (None: no such file).
+    """
+    out = dict(found)
+    for slot, st in slots.items():
+        key, scope = slot
+        base = st.base.get(client)
+        if base is None or (slot not in found and not complete):
+            continue
+        observed = found.get(slot)
+        if observed is not None and digest(observed) == base:
+            continue
+        written = st.value(base)
+        cfg = target(scope, key)
+        if written is None or cfg is None:
+            continue
+        if project(adapter, cfg, key, written) == observed:
+            out[slot] = written
+        elif observed is not None:
+            out[slot] = keep_unexpressed(adapter, key[0], observed, written)
+    return out

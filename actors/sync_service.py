@@ -34,13 +34,11 @@ from actors._sync_companion import (
     with_companion,
 )
 from actors._sync_io import (
-    FileScan,
     ScanReport,
     entity_from_value,
     entity_value,
     file_scope,
     friendly_fields,
-    project,
     scan_client,
     synced_files,
 )
@@ -50,19 +48,21 @@ from actors._sync_placement import PlacementPlan
 from actors._sync_record import (
     FileState,
     WriteRecord,
+    alert_write,
     load_indexes,
     record_file,
     record_ledger,
+    record_losses,
 )
-from actors._sync_stale import stale_reason
+from actors._sync_stale import scan_problem, stale_reason
 from actors._sync_targets import (
     FILE_KINDS,
     alert_unsafe_name,
+    as_written,
     file_target,
-    keep_unexpressed,
     with_lacks,
 )
-from actors._sync_values import Slot, canonical_hash, digest
+from actors._sync_values import canonical_hash, digest
 from actors._sync_views import ApplyResult, SyncPlanView, change_dict, decision_dict
 from actors._sync_write import (
     FileChange,
@@ -70,7 +70,6 @@ from actors._sync_write import (
     apply_changes,
     plan_change,
 )
-from actors.lifecycle import raise_alert
 from actors.sync_engine import (
     Conflict,
     HoldDeletion,
@@ -158,19 +157,17 @@ class SyncService:
         self._index = load_indexes(store)
         #: path → sha256 of the last bytes this orchestrator wrote ("" = deleted the file).
         self._written: dict[str, str] = {}
-        self.swept = self._sweep()
+        #: stale temp files swept at start, next to every synced file
+        self.swept = [
+            str(p)
+            for client in self.policy.clients
+            for cfg in self._files(client)
+            if cfg.path.parent.exists()
+            for p in sweep_stale_temps(cfg.path.resolve().parent)
+        ]
         self.placer = Placer(store, self.roots, self.preimages)
 
     # -- inputs -----------------------------------------------------------------------
-
-    def _sweep(self) -> list[str]:
-        removed: list[str] = []
-        for client in self.policy.clients:
-            for cfg in self._files(client):
-                if not cfg.path.parent.exists():
-                    continue
-                removed += [str(p) for p in sweep_stale_temps(cfg.path.resolve().parent)]
-        return removed
 
     def _files(self, client: str) -> list[ConfigFile]:
         return synced_files(self.adapters[client], self.home, self.projects, self.policy.kinds)
@@ -201,44 +198,6 @@ class SyncService:
                 if self.policy.mode == "apply":
                     return self._apply_writes(plan.writes)
             return ApplyResult(applied=False)
-
-    def _problem(self, scan: FileScan) -> str | None:
-        """Why this read must not count as the file's content (None = it counts)."""
-        if scan.error is not None:
-            return scan.error
-        before = self._index.files.get(scan.path)
-        if before is None or not before.had_entities:
-            return None
-        if not scan.present:
-            return "the file vanished; treated as unknown, not as deletions"
-        if scan.size == 0 or (not scan.entities and scan.blank):
-            return "the file is blank (truncated?); treated as unknown, not as deletions"
-        return None
-
-    def _as_written(
-        self, client: str, found: dict[Slot, dict[str, Any]], complete: bool
-    ) -> dict[Slot, dict[str, Any]]:
-        """Replace lossy read-backs of our own writes by the value written, and keep the
-        written value of fields the client cannot express when it edits the others."""
-        out = dict(found)
-        for slot, st in self.engine.state.slots.items():
-            key, scope = slot
-            base = st.base.get(client)
-            if base is None or (slot not in found and not complete):
-                continue
-            observed = found.get(slot)
-            if observed is not None and digest(observed) == base:
-                continue
-            written = st.value(base)
-            cfg = self._target(client, scope, key)
-            adapter = self.adapters[client]
-            if written is None or cfg is None:
-                continue
-            if project(adapter, cfg, key, written) == observed:
-                out[slot] = written
-            elif observed is not None:
-                out[slot] = keep_unexpressed(adapter, key[0], observed, written)
-        return out
 
     def _record(self) -> Plan:
         """Record the engine's new facts and its current plan; return that plan."""
@@ -357,7 +316,7 @@ class SyncService:
                 done.append(change)
             self._record()
             for change in done:
-                self._record_losses(change)
+                record_losses(self.store, change)
         if failure is not None:
             raise failure
         written = [p.path for c in done if not c.is_noop for p in c.parts]
@@ -407,7 +366,7 @@ class SyncService:
         if isinstance(error, WriteConflictError):
             self._abandon(change, keys, error.message)
         elif isinstance(error, AdapterError):
-            self._alert_write(change, error.message)
+            alert_write(self.store, change, error.message)
             self._abandon(change, keys, error.message, rescan=False)
         else:
             return False
@@ -462,36 +421,21 @@ class SyncService:
     def _observe_only(self, report: ScanReport) -> Plan:
         complete = True
         for scan in report.files:
-            problem = self._problem(scan)
+            problem = scan_problem(scan, self._index.files.get(scan.path))
             complete = complete and problem is None
             record_file(self.store, scan, report.scan_id, problem)
             if problem is None and scan.present:
                 self._index.files[scan.path] = FileState(scan.sha256, bool(scan.entities))
-        scoped = self._as_written(report.client, report.slots, complete)
+        scoped = as_written(
+            self.engine.state.slots,
+            report.client,
+            self.adapters[report.client],
+            report.slots,
+            complete,
+            lambda scope, key: self._target(report.client, scope, key),
+        )
         self.engine.observe(Observation(report.client, report.scan_id, complete, {}, scoped))
         return self._record()
-
-    def _alert_write(self, change: FileChange, message: str) -> None:
-        raise_alert(
-            self.store,
-            alert_id=f"sync-write:{change.client}:{change.path}:{change.new_sha256[:16]}",
-            severity="error",
-            source=f"sync:{change.client}",
-            message=f"writing {change.path} failed: {message}; the original is intact",
-        )
-
-    def _record_losses(self, change: FileChange) -> None:
-        for loss in change.losses:
-            key = (loss.entity_key.kind, loss.entity_key.name)
-            record_ledger(
-                self.store,
-                [key],
-                f"loss:{loss.client}:{key}:{loss.field}:{loss.reason}",
-                SyncLedger.TranslationLossy,
-                client=loss.client,
-                field=loss.field,
-                reason=loss.reason,
-            )
 
     # -- plans, apply, revert, resolve ------------------------------------------------
 
