@@ -45,6 +45,23 @@ def with_review(tmp_path: Path) -> tuple[SyncService, Path]:
     return service, home
 
 
+def with_hand_index(tmp_path: Path) -> tuple[SyncService, Path]:
+    """A home whose Rovo Dev index is kept by hand (one ``plan`` prompt), already scanned."""
+    service, home = system(tmp_path)
+    put(home / INDEX, HAND_INDEX)
+    put(home / ".rovodev/prompts/plan.md", "Plan $ARGUMENTS\n")
+    service.scan("rovodev")
+    return service, home
+
+
+def with_hand_index_and_review(tmp_path: Path) -> tuple[SyncService, Path]:
+    """:func:`with_hand_index` plus Claude's ``review`` command, synced."""
+    service, home = with_hand_index(tmp_path)
+    put(home / CLAUDE, CLAUDE_COMMAND)
+    service.scan("claude-code")
+    return service, home
+
+
 def test_claude_command_becomes_a_content_file_and_an_index_entry(tmp_path: Path) -> None:
     """The body goes to ``prompts/review.md``; name and description to ``prompts.yml``."""
     _, home = with_review(tmp_path)
@@ -112,12 +129,7 @@ def test_description_edited_in_claude_changes_only_the_index(tmp_path: Path) -> 
 
 def test_new_prompt_keeps_the_index_comments_and_other_entries(tmp_path: Path) -> None:
     """A hand-kept index gains one entry; its comments and the other entry keep their text."""
-    service, home = system(tmp_path)
-    put(home / INDEX, HAND_INDEX)
-    put(home / ".rovodev/prompts/plan.md", "Plan $ARGUMENTS\n")
-    service.scan("rovodev")
-    put(home / CLAUDE, CLAUDE_COMMAND)
-    service.scan("claude-code")
+    _, home = with_hand_index_and_review(tmp_path)
     text = (home / INDEX).read_text()
     assert text.startswith(HAND_INDEX)
     assert [e["name"] for e in entries(home)] == ["plan", "review"]
@@ -126,12 +138,7 @@ def test_new_prompt_keeps_the_index_comments_and_other_entries(tmp_path: Path) -
 
 def test_deleting_in_claude_removes_the_entry_then_the_content_file(tmp_path: Path) -> None:
     """A deletion removes the index entry and the content file; other entries stay."""
-    service, home = system(tmp_path)
-    put(home / INDEX, HAND_INDEX)
-    put(home / ".rovodev/prompts/plan.md", "Plan $ARGUMENTS\n")
-    service.scan("rovodev")
-    put(home / CLAUDE, CLAUDE_COMMAND)
-    service.scan("claude-code")
+    service, home = with_hand_index_and_review(tmp_path)
     (home / CLAUDE).unlink()
     service.scan("claude-code")
     service.scan("claude-code")
@@ -239,10 +246,7 @@ def test_a_failed_index_write_leaves_no_half_written_prompt(tmp_path: Path) -> N
     """The index write fails after the content file landed: the content file is removed
     again, nothing is confirmed, an alert is raised; once the disk is back, the next round
     writes both."""
-    service, home = system(tmp_path)
-    put(home / INDEX, HAND_INDEX)
-    put(home / ".rovodev/prompts/plan.md", "Plan $ARGUMENTS\n")
-    service.scan("rovodev")
+    service, home = with_hand_index(tmp_path)
     healthy = service.preimages
     service.preimages = IndexPreimageFails(tmp_path / "preimages")
     put(home / CLAUDE, CLAUDE_COMMAND)
@@ -295,12 +299,7 @@ def test_a_failed_content_deletion_puts_the_index_entry_back(tmp_path: Path) -> 
 
 def test_revert_restores_the_content_file_and_the_index_byte_for_byte(tmp_path: Path) -> None:
     """Reverting a prompt edit puts back both files' exact bytes, also after a restart."""
-    service, home = system(tmp_path)
-    put(home / INDEX, HAND_INDEX)
-    put(home / ".rovodev/prompts/plan.md", "Plan $ARGUMENTS\n")
-    service.scan("rovodev")
-    put(home / CLAUDE, CLAUDE_COMMAND)
-    service.scan("claude-code")
+    service, home = with_hand_index_and_review(tmp_path)
     index_before, content_before = (home / INDEX).read_bytes(), (home / CONTENT).read_bytes()
     claude = home / CLAUDE
     text = claude.read_text().replace("Review code", "Audit").replace("carefully", "gently")
@@ -328,12 +327,7 @@ def test_revert_restores_the_content_file_and_the_index_byte_for_byte(tmp_path: 
 
 def test_revert_of_a_created_prompt_removes_entry_and_file(tmp_path: Path) -> None:
     """Reverting the write that created a Rovo prompt restores the index and drops the file."""
-    service, home = system(tmp_path)
-    put(home / INDEX, HAND_INDEX)
-    put(home / ".rovodev/prompts/plan.md", "Plan $ARGUMENTS\n")
-    service.scan("rovodev")
-    put(home / CLAUDE, CLAUDE_COMMAND)
-    service.scan("claude-code")
+    service, home = with_hand_index_and_review(tmp_path)
     content = str(home / CONTENT)
     wid = next(w for w, rec in service._index.writes.items() if rec.path == content)
     service.revert(wid)
