@@ -100,18 +100,17 @@ def parse_settings(dialect: SettingsDialect, data: Mapping[str, Any]) -> list[Se
 
 def plan_settings(
     dialect: SettingsDialect,
-    client: str,
     data: Mapping[str, Any],
     desired: Mapping[EntityKey, object],
 ) -> tuple[list[Edit], list[Loss]]:
     """Edits of the one key per desired setting; refusals and gaps become losses.
 
     Args:
-        dialect: the client's settings dialect.
-        client: the client id (for the losses).
+        dialect: the client's settings dialect (its ``client`` names the losses).
         data: the loaded settings file.
         desired: target state; only ``setting`` keys are looked at (``None`` removes the key).
     """
+    client = dialect.client
     edits: list[Edit] = []
     losses: list[Loss] = []
 

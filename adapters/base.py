@@ -206,7 +206,7 @@ class ClientAdapter(ABC):
         if dialect is None or Setting.kind not in file.kinds:
             return plan
         data = self._load_mapping(file, text)
-        edits, losses = plan_settings(dialect, str(self.client), data, desired)
+        edits, losses = plan_settings(dialect, data, desired)
         return RenderPlan([*plan.edits, *edits], [*plan.losses, *losses], plan.delete_file)
 
     @abstractmethod

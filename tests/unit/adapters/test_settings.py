@@ -317,3 +317,23 @@ def test_discovered_formats_match_the_clients() -> None:
     assert formats["rovodev"] is Format.YAML
     assert formats["codex"] is Format.TOML
     assert formats["gemini"] is Format.JSONC
+
+
+@pytest.mark.parametrize(
+    "adapter_cls",
+    [
+        ClaudeCodeAdapter,
+        CodexAdapter,
+        CopilotCliAdapter,
+        GeminiCliAdapter,
+        OpenCodeAdapter,
+        QwenCodeAdapter,
+        RovoDevAdapter,
+    ],
+)
+def test_settings_dialect_names_its_own_client(adapter_cls: type[ClientAdapter]) -> None:
+    """Losses and unmapped native values are tagged with the dialect's client id, which
+    must be the adapter's own."""
+    dialect = adapter_cls.settings_dialect
+    assert dialect is not None
+    assert dialect.client == str(adapter_cls.client)
