@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from actors._sync_io import ScanReport
@@ -16,13 +17,17 @@ KINDS = frozenset({"mcp_server"})
 
 
 class Sink:
-    """Collects reports; ``wait_for`` blocks until a report satisfies a predicate."""
+    """Hands each report on (optionally), then collects it; ``wait_for`` blocks (bounded)
+    until ``count`` reports arrived."""
 
-    def __init__(self) -> None:
+    def __init__(self, forward: Callable[[ScanReport], object] | None = None) -> None:
         self.reports: list[ScanReport] = []
+        self._forward = forward
         self._cond = threading.Condition()
 
     def __call__(self, report: ScanReport) -> None:
+        if self._forward is not None:
+            self._forward(report)
         with self._cond:
             self.reports.append(report)
             self._cond.notify_all()

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from pathlib import Path
 
-from actors._sync_io import ScanReport
 from actors._watch_targets import instruction_paths
 from actors.sync_service import SyncService, default_policy
 from actors.watcher import ClientWatcher
@@ -14,29 +11,9 @@ from adapters.base import ClientAdapter
 from adapters.claude_code import ClaudeCodeAdapter
 from adapters.gemini_cli import GeminiCliAdapter
 from events.store import EventStore, StoreConfig
+from tests.unit.actors.test_watcher import Sink
 
-TIMEOUT = 10.0
 ALL = frozenset({"mcp_server", "command", "subagent", "skill", "instruction"})
-
-
-class Sink:
-    """Hands each report on (optionally), then records it; waits (bounded) for a count."""
-
-    def __init__(self, forward: Callable[[ScanReport], object] | None = None) -> None:
-        self.reports: list[ScanReport] = []
-        self._forward = forward
-        self._cond = threading.Condition()
-
-    def __call__(self, report: ScanReport) -> None:
-        if self._forward is not None:
-            self._forward(report)
-        with self._cond:
-            self.reports.append(report)
-            self._cond.notify_all()
-
-    def wait_for(self, count: int) -> bool:
-        with self._cond:
-            return self._cond.wait_for(lambda: len(self.reports) >= count, TIMEOUT)
 
 
 def watcher(adapter: ClientAdapter, home: Path, project: Path, sink: Sink) -> ClientWatcher:
