@@ -88,14 +88,13 @@ class Policy:
     settings: Mapping[str, frozenset[str]] = field(default_factory=dict)
     accepts: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
-    def holds(self, client: str, kind: str) -> bool:
-        """Return True when ``client`` can hold entities of ``kind``."""
-        return kind not in self.lacks.get(client, frozenset())
-
-    def takes(self, client: str, key: EntityKey) -> bool:
-        """Return True when ``client`` takes part in syncing ``key`` (a setting flows only
-        among the clients opted in for it)."""
-        return key[0] != Setting.kind or client in self.settings.get(key[1], frozenset())
+    def holds(self, client: str, key: EntityKey) -> bool:
+        """Return True when ``client`` takes part in syncing ``key``: it can hold the kind
+        (Codex has no commands), and a setting flows only among the clients opted in for it."""
+        kind, name = key
+        if kind in self.lacks.get(client, frozenset()):
+            return False
+        return kind != Setting.kind or client in self.settings.get(name, frozenset())
 
     def refusal(self, client: str, key: EntityKey, value: Mapping[str, Any] | None) -> str | None:
         """Why ``value`` must not be written into ``client`` (None: it may be).

@@ -118,10 +118,10 @@ class SyncEngine:
         batch = f"obs:{obs.client}:{obs.scan_id}"
         found: dict[Slot, dict[str, Any]] = {}
         for key, raw in obs.entities.items():
-            if self.policy.covers(key) and self.policy.takes(obs.client, key):
+            if self.policy.covers(key) and self.policy.holds(obs.client, key):
                 found[(key, scope_of(raw))] = strip(raw)
         for slot, raw in obs.scoped.items():
-            if self.policy.covers(slot[0]) and self.policy.takes(obs.client, slot[0]):
+            if self.policy.covers(slot[0]) and self.policy.holds(obs.client, slot[0]):
                 found[slot] = strip(raw)
         facts: list[ObservedFact] = []
         for slot, value in sorted(found.items()):
@@ -356,7 +356,7 @@ class SyncEngine:
             return self._one_way_decisions(slot, st)
         out: list[Decision] = []
         for client in self.policy.clients:
-            if not self.policy.holds(client, key[0]) or not self.policy.takes(client, key):
+            if not self.policy.holds(client, key):
                 continue
             in_sync = st.seen.get(client) == st.base.get(client)
             if client in self.state.scanned and in_sync and st.base.get(client) != st.agreed:
@@ -371,7 +371,7 @@ class SyncEngine:
         for client in self.policy.clients:
             if client == source or client not in self.state.scanned:
                 continue
-            if not self.policy.holds(client, slot[0][0]) or not self.policy.takes(client, slot[0]):
+            if not self.policy.holds(client, slot[0]):
                 continue
             if st.seen.get(client) != st.agreed:
                 if st.seen.get(client) != st.base.get(client):
