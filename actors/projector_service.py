@@ -29,6 +29,9 @@ __all__ = ["ProjectorService"]
 
 #: A catch-up that applied this many events saw appends outpacing it: gather before the next.
 BUSY_BATCH = 2
+#: Under a steady stream of appends the follower spends at most 1 / (1 + DUTY_GAP) of its
+#: time catching up: after a busy catch-up that took T it gathers for at least DUTY_GAP × T.
+DUTY_GAP = 3.0
 
 
 class ProjectorService:
@@ -39,13 +42,15 @@ class ProjectorService:
         duckdb_path: the DuckDB file this service owns.
         read_models: read models to maintain (besides the ``events`` table).
         poll_interval_s: safety-net poll period when no hint arrives.
-        min_interval_s: after a catch-up that found appends arriving faster than one per
-            catch-up (:data:`BUSY_BATCH` or more events), wait this long before the next one.
-            Each catch-up has a fixed DuckDB cost (~10 ms of CPU: scratch tables, one
-            statement set per read model, a commit), so under a steady stream of appends
-            (the gateway writes several events per request) fewer, bigger batches cost far
-            less CPU; a lone append is still projected at once, and a reader waiting for its
-            own write (:meth:`wait_for`) cuts the wait short.
+        min_interval_s: after a busy catch-up — one that applied :data:`BUSY_BATCH` or more
+            events, or after which a hint already announced more — wait this long, or
+            :data:`DUTY_GAP` times as long as the catch-up took if that is longer, before
+            the next one. Each catch-up has a fixed DuckDB cost (20-30 ms of CPU on a small
+            machine: scratch tables, one statement set per read model, a commit), so under a
+            steady stream of appends (the gateway writes several events per request) fewer,
+            bigger batches cost far less CPU and leave the cores to the request path; a lone
+            append is still projected at once, and a reader waiting for its own write
+            (:meth:`wait_for`) cuts the wait short.
         row_limit: default cap on SQL result rows.
         sql_timeout_s: cap on one SQL query's run time.
     """
@@ -71,6 +76,10 @@ class ProjectorService:
         self._sql_timeout = sql_timeout_s
         self._lock = threading.RLock()
         self._wake = threading.Event()
+        self._hinted = 0  # the highest head a hint announced
+        #: Catch-ups run, and how many of them were followed by a gathering wait.
+        self.catch_ups = 0
+        self.gathers = 0
         self._urgent = threading.Event()
         self._stop = threading.Event()
         self._caught_up = threading.Condition()
@@ -88,6 +97,7 @@ class ProjectorService:
 
     def hint(self, head: int = 0) -> None:
         """A writer appended up to ``head``: catch up now instead of at the next poll."""
+        self._hinted = max(self._hinted, head)
         self._wake.set()
 
     def catch_up(self) -> int:
@@ -101,15 +111,20 @@ class ProjectorService:
     def _follow(self) -> None:
         while not self._stop.is_set():
             applied = 0
+            started = time.monotonic()
             try:
                 applied = self.catch_up()
                 self._last_error = None
             except (SynapseError, OSError) as exc:
                 self._last_error = str(exc)
-            if applied >= BUSY_BATCH and self._min_interval > 0:
+            took = time.monotonic() - started
+            self.catch_ups += 1
+            busy = applied >= BUSY_BATCH or (applied > 0 and self._hinted > self.position())
+            if busy and self._min_interval > 0:
+                self.gathers += 1
                 # Let appends gather into one batch; a reader waiting for its write (or
                 # close) cuts the wait short.
-                self._urgent.wait(self._min_interval)
+                self._urgent.wait(max(self._min_interval, DUTY_GAP * took))
                 self._urgent.clear()
             self._wake.wait(self._poll)
             self._wake.clear()

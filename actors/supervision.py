@@ -224,15 +224,17 @@ def connect(
     namespace: str,
     repo_root: Path | None = None,
     num_cpus: int | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> str:
     """Connect to the cluster at ``address`` ("auto" = one started by ``ray start``) or start
     a local one when ``address`` is None; return the address in use.
 
-    Joining an existing cluster ships the six Synapse packages to its workers.
+    Joining an existing cluster ships the six Synapse packages to its workers. ``env`` is
+    added to the job's environment (every worker this job starts, Serve's included).
     """
     if ray.is_initialized():
         return str(ray.get_runtime_context().gcs_address)
-    runtime_env: dict[str, Any] = {"env_vars": {"RAY_DEDUP_LOGS": "0"}}
+    runtime_env: dict[str, Any] = {"env_vars": {"RAY_DEDUP_LOGS": "0", **(env or {})}}
     if address and repo_root is not None:
         runtime_env["py_modules"] = [str(repo_root / p) for p in PACKAGES]
     ray.init(

@@ -19,6 +19,8 @@ from ray import serve
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from serve import ingress
+
 ROUTE = "/floor"
 
 
@@ -49,8 +51,14 @@ class Floor:
         return JSONResponse({"ok": response.status_code == 200, "text": "".join(parts)})
 
 
-def deploy_floor(base: str) -> None:
-    """Run :class:`Floor` as a second Serve app on the running cluster's proxy (``/floor``)."""
+def deploy_floor(base: str, url: str, *, direct: bool) -> str:
+    """Run :class:`Floor` as a second Serve app beside Synapse's (``url``); return its URL.
+
+    It reaches requests the way Synapse's app does: through its own port with direct
+    ingress (:mod:`serve.ingress`), else through the same proxy.
+    """
     # The replica cannot import the benchmarks package: ship this module by value.
     ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])
     serve.run(Floor.bind(base), name="floor", route_prefix=ROUTE)
+    port = ingress.endpoint("floor", "HTTP", direct=direct)
+    return f"{url.rsplit(':', 1)[0]}:{port}" if port else url

@@ -35,6 +35,8 @@ from benchmarks._serve_floor import ROUTE, deploy_floor
 from tests.fakes.fake_openai import FakeOpenAIServer, Faults, serve_fake_openai
 
 LEVELS = (1, 16, 64)
+#: How HTTP reaches the API replica (serve/ingress.py); the Serve floor app uses the same.
+INGRESS = "proxy" if os.environ.get("SYNAPSE_SERVE_INGRESS") == "proxy" else "direct"
 HERE = Path(__file__).resolve().parent
 _fault_rng = random.Random(5)
 
@@ -114,7 +116,9 @@ def _synapse_system(base: str) -> Iterator[tuple[str, str, str]]:
             for name in ("fake-a", "fake-b")
         )
         (Path(home) / "agents.toml").write_text(agents)
-        settings = load_settings({}, home=Path(home), namespace=f"bench-gw-{uuid.uuid4().hex[:6]}")
+        settings = load_settings(
+            {}, home=Path(home), namespace=f"bench-gw-{uuid.uuid4().hex[:6]}", serve_ingress=INGRESS
+        )
         running = bootstrap.start_system(settings, detached=False, port=0)
         try:
             yield running.url, running.token, running.namespace
@@ -255,7 +259,8 @@ def _floor_figure(c: int, direct: list[LoadResult], floor: list[LoadResult]) -> 
         "ms",
         _added(floor, direct, 50),
         higher_is_better=False,
-        note=f"a Serve app that only forwards to the upstream (no gateway): added p95 "
+        note=f"a Serve app that only forwards to the upstream (no gateway, {INGRESS} ingress): "
+        f"added p95 "
         f"{added[95]:.2f} / p99 {added[99]:.2f} ms, {statistics.median(r.rate for r in floor):.0f}"
         " req/s",
     )
@@ -327,15 +332,15 @@ def main(quick: bool = False) -> list[Figure]:
         syn: dict[int, list[LoadResult]] = {c: [] for c in LEVELS}
         floor: dict[int, list[LoadResult]] = {c: [] for c in LEVELS}
         with _synapse_system(base) as (url, token, namespace):
-            deploy_floor(base)
+            floor_url = deploy_floor(base, url, direct=INGRESS == "direct")
             asyncio.run(_synapse(url, token, 50, 8))  # warm-up: actors, connections
-            asyncio.run(_floor(url, 50, 8))
+            asyncio.run(_floor(floor_url, 50, 8))
             asyncio.run(_direct(base, 50, 8))
             for c in LEVELS:
                 for _ in range(runs):  # interleaved, so drift hits both sides alike
                     direct[c].append(asyncio.run(_direct(base, n, c)))
                     syn[c].append(asyncio.run(_synapse(url, token, n, c)))
-                    floor[c].append(asyncio.run(_floor(url, n, c)))
+                    floor[c].append(asyncio.run(_floor(floor_url, n, c)))
             faults = _fault_figures(server, url, token, n, runs)
             actor_ms = [_actor_p50(namespace, n) for _ in range(runs)]
         lite, lite_note = _litellm(base, n, runs)
@@ -399,9 +404,9 @@ def compare(
         server.faults = _RateFaults()
         base = server.base_url
         with _synapse_system(base) as (url, token, _namespace):
-            deploy_floor(base)
+            floor_url = deploy_floor(base, url, direct=INGRESS == "direct")
             asyncio.run(_synapse(url, token, 50, 8))  # warm-up: actors, connections
-            asyncio.run(_floor(url, 50, 8))
+            asyncio.run(_floor(floor_url, 50, 8))
             asyncio.run(_direct(base, 50, 8))
             for c in levels:
                 for _ in range(runs):
@@ -415,7 +420,7 @@ def compare(
                         f"{s.pct(50) - d.pct(50):.2f} / p99 {s.pct(99) - d.pct(99):.2f} ms",
                         flush=True,
                     )
-                    f = asyncio.run(_floor(url, requests, c))
+                    f = asyncio.run(_floor(floor_url, requests, c))
                     print(
                         f"      Serve floor {_pcts([f])} {f.rate:.1f} req/s | added p50 "
                         f"{f.pct(50) - d.pct(50):.2f} / p99 {f.pct(99) - d.pct(99):.2f} ms",

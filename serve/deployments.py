@@ -23,6 +23,7 @@ from ray import serve
 
 from events.errors import StoreUnavailableError, SynapseError
 from events.store import EventStore, StoreConfig
+from serve import ingress
 from serve.agent_services import (
     AgentApiError,
     AgentServices,
@@ -35,6 +36,7 @@ from serve.agents_api import agents_router
 from serve.app import build_app
 from serve.gateway_metrics import render_gateway_metrics
 from serve.grpc.service import GrpcGateway
+from serve.ingress import Ingress
 from serve.schemas import (
     ComponentHealth,
     EventPage,
@@ -81,6 +83,8 @@ class ApiConfig:
     sync_name: str = "sync"
     #: Port of Serve's gRPC proxy (``synapse.v1.Gateway``); None = no gRPC.
     grpc_port: int | None = None
+    #: Whether the replica listens itself (needs :func:`serve.ingress.ray_env` in the job).
+    ingress: Ingress = "direct"
 
     @property
     def allowed_hosts(self) -> list[str]:
@@ -432,8 +436,12 @@ class SynapseApi:
         )
 
 
-def deploy_api(config: ApiConfig) -> str:
-    """Deploy the HTTP app on Ray Serve, bound to ``config.host``; return its base URL.
+def deploy_api(config: ApiConfig) -> tuple[str, int | None]:
+    """Deploy the HTTP app on Ray Serve, bound to ``config.host``.
+
+    Returns:
+        The base URL and the gRPC port (None when gRPC is off), as Serve routes them: the
+        replica's own ports with direct ingress, the proxy's otherwise.
 
     Raises:
         StoreUnavailableError: Serve could not start (e.g. the port is taken).
@@ -443,21 +451,35 @@ def deploy_api(config: ApiConfig) -> str:
     )(serve.ingress()(SynapseApi))
     # Serve's driver-side INFO lines ("Started Serve…") are noise in a CLI.
     logging.getLogger("ray.serve").setLevel(logging.WARNING)
+    ports = (config.port,) if config.grpc_port is None else (config.port, config.grpc_port)
+    http = ingress.proxy_port(config.ingress, config.port, config.host, keep_clear=ports)
+    rpc = None
+    if config.grpc_port is not None:
+        rpc = ingress.proxy_port(config.ingress, config.grpc_port, keep_clear=(*ports, http))
     try:
-        serve.start(http_options={"host": config.host, "port": config.port}, **_grpc(config))
+        serve.start(http_options={"host": config.host, "port": http}, **_grpc(rpc))
         serve.run(deployment.bind(config), name="synapse", route_prefix="/")
+        direct = config.ingress == "direct"
+        port = ingress.endpoint("synapse", "HTTP", direct=direct) or http
+        if rpc is not None:
+            rpc = ingress.endpoint("synapse", "gRPC", direct=direct) or rpc
     except Exception as exc:
         msg = f"the HTTP app could not start on {config.host}:{config.port}: {exc}"
         raise StoreUnavailableError(msg, hint="choose another port with --port") from exc
-    return f"http://{config.host}:{config.port}"
+    if config.ingress == "direct" and port != config.port:
+        serve.shutdown()  # type: ignore[no-untyped-call]
+        msg = f"the HTTP app answers on port {port}, not {config.port} (is the port taken?)"
+        raise StoreUnavailableError(msg, hint="choose another port with --port")
+    return f"http://{config.host}:{port}", rpc
 
 
-def _grpc(config: ApiConfig) -> dict[str, Any]:
-    """``serve.start`` keyword for the gRPC proxy, or nothing when gRPC is off.
+def _grpc(port: int | None) -> dict[str, Any]:
+    """``serve.start`` keyword for the gRPC proxy on ``port``, or nothing when gRPC is off.
 
-    Serve 2.60's proxy listens on ``[::]:port`` whatever the HTTP host (not configurable),
-    so the bearer token check in :mod:`serve.grpc.service` is what keeps other hosts out.
+    Serve 2.60's gRPC servers (proxy and direct) listen on ``[::]:port`` whatever the HTTP
+    host (not configurable), so the bearer token check in :mod:`serve.grpc.service` is what
+    keeps other hosts out.
     """
-    if config.grpc_port is None:
+    if port is None:
         return {}
-    return {"grpc_options": {"port": config.grpc_port, "grpc_servicer_functions": [GRPC_SERVICER]}}
+    return {"grpc_options": {"port": port, "grpc_servicer_functions": [GRPC_SERVICER]}}

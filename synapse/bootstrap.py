@@ -38,6 +38,7 @@ from adapters.registry import load_adapters
 from events.errors import StoreUnavailableError, UserInputError
 from events.store import EventStore, PostgresConfig, StoreConfig, load_cipher_key
 from projections.projector import Projector
+from serve import ingress
 from serve.deployments import ApiConfig, deploy_api
 from serve.security import load_or_create_token
 from synapse.settings import Settings, load_sync_settings
@@ -200,6 +201,9 @@ def start_system(
         store_config(settings), on_append=supervision.ProjectorHint(PROJECTOR, settings.namespace)
     )
     EventStore(config).close_quietly()  # creates tables once, checks durability and key
+    http_port = ingress.free_port() if port == 0 else (port or settings.http_port)
+    rpc_port = ingress.free_port() if grpc_port == 0 else grpc_port
+    serve_env = ingress.ray_env(settings.serve_ingress, http_port, rpc_port)
     if detached:
         if address is None and not settings.ray_address and not _ray_running():
             _start_local_ray(settings)
@@ -207,9 +211,42 @@ def start_system(
             address or settings.ray_address or "auto",
             namespace=settings.namespace,
             repo_root=REPO_ROOT,
+            env=serve_env,
         )
     else:
-        ray_address = supervision.connect(address, namespace=settings.namespace)
+        ray_address = supervision.connect(address, namespace=settings.namespace, env=serve_env)
+    try:
+        url, rpc_port = _spawn_and_deploy(
+            settings, config, token, sync_home, detached=detached, ports=(http_port, rpc_port)
+        )
+    except BaseException:
+        if not detached:  # leave no half-started in-process cluster behind for the next caller
+            stop_attached()
+        raise
+    system = RunningSystem(
+        url=url,
+        token=token,
+        namespace=settings.namespace,
+        ray_address=ray_address,
+        grpc_port=rpc_port,
+    )
+    (settings.home / SERVER_FILE).write_text(
+        json.dumps({"url": url, "namespace": settings.namespace, "ray_address": ray_address})
+    )
+    return system
+
+
+def _spawn_and_deploy(
+    settings: Settings,
+    config: StoreConfig,
+    token: str,
+    sync_home: Path | None,
+    *,
+    detached: bool,
+    ports: tuple[int, int | None],
+) -> tuple[str, int | None]:
+    """Spawn the supervised actors and deploy the API; return its URL and gRPC port."""
+    http_port, rpc_port = ports
     ns = settings.namespace
     projector = supervision.spawn(
         ProjectorService,
@@ -241,9 +278,7 @@ def start_system(
     home = sync_home or settings.sync_home or Path.home()
     for name in start_sync(settings, config, home, detached=detached):
         supervisor.watch.remote(name)
-    http_port = _free_port() if port == 0 else (port or settings.http_port)
-    rpc_port = _free_port() if grpc_port == 0 else grpc_port
-    url = deploy_api(
+    return deploy_api(
         ApiConfig(
             store=config,
             token=token,
@@ -253,15 +288,9 @@ def start_system(
             projector_name=PROJECTOR,
             supervisor_name=SUPERVISOR,
             grpc_port=rpc_port,
+            ingress=settings.serve_ingress,
         )
     )
-    system = RunningSystem(
-        url=url, token=token, namespace=ns, ray_address=ray_address, grpc_port=rpc_port
-    )
-    (settings.home / SERVER_FILE).write_text(
-        json.dumps({"url": url, "namespace": ns, "ray_address": ray_address})
-    )
-    return system
 
 
 def agents_config(settings: Settings) -> AgentsConfig:
@@ -481,12 +510,6 @@ def stop_system(settings: Settings) -> list[str]:
         marker.unlink()
         steps.append("stopped the local Ray cluster")
     return steps
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def crash_actor(settings: Settings, name: str) -> bool:

@@ -50,6 +50,9 @@ class Settings(BaseModel):
     pg_dbname: str = "synapse"
     http_host: str = "127.0.0.1"
     http_port: int = 8765
+    #: ``direct``: the API replica listens on ``http_port`` itself (Serve's direct ingress);
+    #: ``proxy``: through Serve's proxy actor, one process hop more (see serve/ingress.py).
+    serve_ingress: Literal["direct", "proxy"] = "direct"
     allow_remote: bool = False
     ray_address: str = ""
     namespace: str = "synapse"

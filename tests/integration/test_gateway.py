@@ -98,6 +98,14 @@ def test_injected_failure_is_retried_and_projected(api: httpx.Client) -> None:
     assert answer["ok"] is True
     assert answer["attempts"] >= 2
     rid = response.headers["X-Task-Id"]
+    # Completed lands in one projector batch with its attempt row: wait for it, not for a
+    # row count the earlier AttemptStarted events already reach.
+    task = _sql(
+        api,
+        f"SELECT status, attempts FROM tasks WHERE request_id = '{rid}' AND status = 'completed'",
+        1,
+    )
+    assert task == [["completed", answer["attempts"]]]
     rows = _sql(
         api,
         f"SELECT attempt, outcome, failure FROM attempts WHERE request_id = '{rid}' "
@@ -107,8 +115,6 @@ def test_injected_failure_is_retried_and_projected(api: httpx.Client) -> None:
     assert rows, rid
     assert rows[0][1] == "failed"
     assert rows[-1][1] == "ok"
-    task = _sql(api, f"SELECT status, attempts FROM tasks WHERE request_id = '{rid}'", 1)
-    assert task == [["completed", answer["attempts"]]]
 
 
 def test_killed_agent_actor_falls_back(system: tuple[Settings, Any], api: httpx.Client) -> None:

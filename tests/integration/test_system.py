@@ -89,6 +89,26 @@ def test_health_reports_every_component(api: httpx.Client) -> None:
     assert {components[c]["status"] for c in ("store", "projector", "ray")} == {"ok"}
 
 
+def test_the_api_replica_answers_on_the_configured_port_itself(
+    system: tuple[Settings, bootstrap.RunningSystem], api: httpx.Client
+) -> None:
+    """Direct ingress: Serve routes the app to its replica's own port, not through the proxy.
+
+    The process listening on the API's port is the replica, and the proxy sits elsewhere.
+    """
+    from serve import ingress
+
+    _, running = system
+    port = int(running.url.rsplit(":", 1)[1])
+    assert ingress.endpoint("synapse", "HTTP", direct=True) == port
+    owners = subprocess.run(
+        ["ss", "-ltnpH", f"sport = :{port}"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "ServeRepli" in owners, owners
+    assert "ProxyActor" not in owners, owners
+    assert api.get("/health").status_code == 200
+
+
 def test_appended_events_become_queryable(system, api: httpx.Client) -> None:
     """Events appended to the log show up in /api/v1/events and in SQL."""
     settings, _ = system

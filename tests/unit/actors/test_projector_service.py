@@ -70,3 +70,33 @@ def test_lone_appends_are_projected_at_once_despite_the_gathering_window(tmp_pat
     finally:
         service.close()
         store.close()
+
+
+def test_a_hint_ahead_of_the_projection_makes_the_follower_gather(tmp_path: Path) -> None:
+    """One event applied while a hint already announced more: the next batch is gathered."""
+    config = StoreConfig(sqlite_path=tmp_path / "e.sqlite")
+    store = EventStore(config)
+    service = ProjectorService(
+        config, tmp_path / "p.duckdb", poll_interval_s=60.0, min_interval_s=60.0
+    )
+    try:
+        agg = ActorLifecycle._create(
+            ActorLifecycle.Registered, id=uuid4(), command_id="r", actor="t"
+        )
+        first = store.save_all(agg)
+        service.hint(first)
+        assert service.wait_for(first, timeout_s=20)
+        assert service.gathers == 0  # a lone append: nothing to gather
+        second = _append(store, agg, 1)
+        service.hint(second + 1)  # a writer announced more than the follower will find
+        deadline = time.monotonic() + 20  # the follower thread decides after its catch-up
+        while service.gathers == 0:
+            assert time.monotonic() < deadline, "the follower did not gather"
+            time.sleep(0.01)  # polling another thread's counter, bounded by the deadline
+        assert service.position() == second
+        third = _append(store, agg, 2)
+        service.hint(third)
+        assert service.wait_for(third, timeout_s=20)  # a reader still cuts the window short
+    finally:
+        service.close()
+        store.close()
