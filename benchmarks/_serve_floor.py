@@ -19,7 +19,7 @@ from ray import serve
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from serve import ingress
+from serve.deployments import SERVE_CONTROLLER, routed_port
 
 ROUTE = "/floor"
 
@@ -60,5 +60,12 @@ def deploy_floor(base: str, url: str, *, direct: bool) -> str:
     # The replica cannot import the benchmarks package: ship this module by value.
     ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])
     serve.run(Floor.bind(base), name="floor", route_prefix=ROUTE)
-    port = ingress.endpoint("floor", "HTTP", direct=direct)
+    port = routed_port("floor", "HTTP", direct=direct)
     return f"{url.rsplit(':', 1)[0]}:{port}" if port else url
+
+
+def proxy_url(url: str) -> str:
+    """``url`` with the port of Serve's proxy, which also routes ``/floor`` (the old path)."""
+    controller = ray.get_actor(SERVE_CONTROLLER, namespace="serve")
+    port = ray.get(controller.get_http_config.remote(), timeout=60).port
+    return f"{url.rsplit(':', 1)[0]}:{port}"

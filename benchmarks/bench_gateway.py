@@ -31,7 +31,7 @@ import httpx
 
 from benchmarks._harness import OUT, Figure, save
 from benchmarks._load import LoadResult, percentile, run_load
-from benchmarks._serve_floor import ROUTE, deploy_floor
+from benchmarks._serve_floor import ROUTE, deploy_floor, proxy_url
 from tests.fakes.fake_openai import FakeOpenAIServer, Faults, serve_fake_openai
 
 LEVELS = (1, 16, 64)
@@ -252,14 +252,17 @@ def _level_figures(
     return figures
 
 
-def _floor_figure(c: int, direct: list[LoadResult], floor: list[LoadResult]) -> Figure:
+def _floor_figure(
+    c: int, direct: list[LoadResult], floor: list[LoadResult], through: str = INGRESS
+) -> Figure:
     added = {q: statistics.median(_added(floor, direct, q)) for q in (95, 99)}
+    name = "Ray Serve floor" if through == INGRESS else f"Ray Serve floor through the {through}"
     return Figure(
-        f"Ray Serve floor added latency p50, c={c}",
+        f"{name} added latency p50, c={c}",
         "ms",
         _added(floor, direct, 50),
         higher_is_better=False,
-        note=f"a Serve app that only forwards to the upstream (no gateway, {INGRESS} ingress): "
+        note=f"a Serve app that only forwards to the upstream (no gateway, {through} ingress): "
         f"added p95 "
         f"{added[95]:.2f} / p99 {added[99]:.2f} ms, {statistics.median(r.rate for r in floor):.0f}"
         " req/s",
@@ -331,8 +334,10 @@ def main(quick: bool = False) -> list[Figure]:
         direct: dict[int, list[LoadResult]] = {c: [] for c in LEVELS}
         syn: dict[int, list[LoadResult]] = {c: [] for c in LEVELS}
         floor: dict[int, list[LoadResult]] = {c: [] for c in LEVELS}
+        via_proxy: dict[int, list[LoadResult]] = {c: [] for c in LEVELS}
         with _synapse_system(base) as (url, token, namespace):
             floor_url = deploy_floor(base, url, direct=INGRESS == "direct")
+            old_path = proxy_url(url) if INGRESS == "direct" else ""
             asyncio.run(_synapse(url, token, 50, 8))  # warm-up: actors, connections
             asyncio.run(_floor(floor_url, 50, 8))
             asyncio.run(_direct(base, 50, 8))
@@ -341,6 +346,8 @@ def main(quick: bool = False) -> list[Figure]:
                     direct[c].append(asyncio.run(_direct(base, n, c)))
                     syn[c].append(asyncio.run(_synapse(url, token, n, c)))
                     floor[c].append(asyncio.run(_floor(floor_url, n, c)))
+                    if old_path:
+                        via_proxy[c].append(asyncio.run(_floor(old_path, n, c)))
             faults = _fault_figures(server, url, token, n, runs)
             actor_ms = [_actor_p50(namespace, n) for _ in range(runs)]
         lite, lite_note = _litellm(base, n, runs)
@@ -348,6 +355,8 @@ def main(quick: bool = False) -> list[Figure]:
     for c in LEVELS:
         figures += _level_figures(c, direct[c], syn[c], lite.get(c, []), lite_note)
         figures.append(_floor_figure(c, direct[c], floor[c]))
+        if via_proxy[c]:
+            figures.append(_floor_figure(c, direct[c], via_proxy[c], through="proxy"))
     figures.append(
         Figure(
             "gateway actor run_task p50 (no Serve), c=1",

@@ -12,11 +12,12 @@ import contextlib
 import logging
 import shutil
 import tempfile
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import ray
 from ray import serve
@@ -52,7 +53,14 @@ from serve.services import Services
 from serve.sync_api import sync_router
 from serve.sync_services import SyncServices
 
-__all__ = ["ApiConfig", "RayAgentServices", "RayServices", "RaySyncServices", "deploy_api"]
+__all__ = [
+    "ApiConfig",
+    "RayAgentServices",
+    "RayServices",
+    "RaySyncServices",
+    "deploy_api",
+    "routed_port",
+]
 
 MEDIA_TYPES = {
     "csv": "text/csv",
@@ -65,6 +73,8 @@ MAX_ONGOING_REQUESTS = 256
 MIN_FREE_BYTES = 256 * 1024
 #: Import path Serve's gRPC proxy loads the ``synapse.v1.Gateway`` servicer from.
 GRPC_SERVICER = "serve.grpc.synapse_pb2_grpc.add_GatewayServicer_to_server"
+#: The Serve controller's actor name (namespace ``serve``).
+SERVE_CONTROLLER = "SERVE_CONTROLLER_ACTOR"
 
 
 @dataclass(frozen=True)
@@ -460,9 +470,9 @@ def deploy_api(config: ApiConfig) -> tuple[str, int | None]:
         serve.start(http_options={"host": config.host, "port": http}, **_grpc(rpc))
         serve.run(deployment.bind(config), name="synapse", route_prefix="/")
         direct = config.ingress == "direct"
-        port = ingress.endpoint("synapse", "HTTP", direct=direct) or http
+        port = routed_port("synapse", "HTTP", direct=direct) or http
         if rpc is not None:
-            rpc = ingress.endpoint("synapse", "gRPC", direct=direct) or rpc
+            rpc = routed_port("synapse", "gRPC", direct=direct) or rpc
     except Exception as exc:
         msg = f"the HTTP app could not start on {config.host}:{config.port}: {exc}"
         raise StoreUnavailableError(msg, hint="choose another port with --port") from exc
@@ -483,3 +493,33 @@ def _grpc(port: int | None) -> dict[str, Any]:
     if port is None:
         return {}
     return {"grpc_options": {"port": port, "grpc_servicer_functions": [GRPC_SERVICER]}}
+
+
+def routed_port(
+    app: str, protocol: Literal["HTTP", "gRPC"], *, direct: bool, wait_s: float = 30.0
+) -> int | None:
+    """The port Serve routes ``app``'s ``protocol`` traffic to, if any.
+
+    With direct ingress the controller learns the replica's port a moment after the app is
+    ready, and routes to the proxy meanwhile: when ``direct``, this waits up to ``wait_s``
+    for a port other than the proxy's. Reads Serve's routing table
+    (``ServeController.get_target_groups``, the call Serve's own test utilities and HAProxy
+    manager make; its schema, ``ray.serve.schema.TargetGroup``, is a public alpha API).
+    """
+    controller = ray.get_actor(SERVE_CONTROLLER, namespace="serve")
+    method: Any = controller.get_http_config if protocol == "HTTP" else controller.get_grpc_config
+    options: Any = ray.get(method.remote(), timeout=60)
+    proxy = int(options.port)
+    deadline = time.monotonic() + wait_s
+    while True:
+        groups: list[Any] = ray.get(controller.get_target_groups.remote(app), timeout=60)
+        ports = [
+            int(target.port)
+            for group in groups
+            if str(getattr(group.protocol, "value", group.protocol)) == protocol
+            for target in group.targets
+        ]
+        found = next((p for p in ports if p != proxy), ports[0] if ports else None)
+        if not direct or found != proxy or time.monotonic() > deadline:
+            return found
+        time.sleep(0.1)  # another process's state: no event to wait on; bounded by wait_s

@@ -14,28 +14,25 @@ small range that starts at the configured port, so the configured port is the re
 Serve still starts its proxy, so :func:`proxy_port` moves that one to a free loopback port
 (both bind the same host; the API guard checks Host, Origin and the token on either).
 
-Where the app is reachable is then read back from Serve's own routing table (:func:`endpoint`)
-instead of assumed: a cluster this process did not configure (``synapse up`` joining someone
-else's ``ray start``) keeps its proxy, and the URL is still right.
+Where the app is reachable is then read back from Serve's own routing table
+(:func:`serve.deployments.routed_port`) instead of assumed: a cluster this process did not
+configure (``synapse up`` joining someone else's ``ray start``) keeps its proxy, and the URL
+is still right.
 """
 
 from __future__ import annotations
 
 import socket
-import time
 from collections.abc import Callable
-from typing import Any, Final, Literal
+from typing import Final, Literal
 
-import ray
-
-__all__ = ["SPARE_PORTS", "Ingress", "endpoint", "free_port", "proxy_port", "ray_env"]
+__all__ = ["SPARE_PORTS", "Ingress", "free_port", "proxy_port", "ray_env"]
 
 Ingress = Literal["direct", "proxy"]
 
 #: Ports after the configured one a replica may take when it is busy (another app's replica,
 #: such as the benchmark's forward-only app, or a port held by something else).
 SPARE_PORTS: Final = 8
-_CONTROLLER: Final = "SERVE_CONTROLLER_ACTOR"
 
 
 def ray_env(ingress: Ingress, http_port: int, grpc_port: int | None) -> dict[str, str]:
@@ -92,33 +89,3 @@ def proxy_port(
         free = probe(host)
         if not any(free in r for r in ranges):
             return free
-
-
-def endpoint(
-    app: str, protocol: Literal["HTTP", "gRPC"], *, direct: bool, wait_s: float = 30.0
-) -> int | None:
-    """The port Serve routes ``app``'s ``protocol`` traffic to, if any.
-
-    With direct ingress the controller learns the replica's port a moment after the app is
-    ready, and routes to the proxy meanwhile: when ``direct``, this waits up to ``wait_s``
-    for a port other than the proxy's. Reads Serve's routing table
-    (``ServeController.get_target_groups``, the call Serve's own test utilities and HAProxy
-    manager make; its schema, ``ray.serve.schema.TargetGroup``, is a public alpha API).
-    """
-    controller = ray.get_actor(_CONTROLLER, namespace="serve")
-    method: Any = controller.get_http_config if protocol == "HTTP" else controller.get_grpc_config
-    options: Any = ray.get(method.remote(), timeout=60)
-    proxy = int(options.port)
-    deadline = time.monotonic() + wait_s
-    while True:
-        groups: list[Any] = ray.get(controller.get_target_groups.remote(app), timeout=60)
-        ports = [
-            int(target.port)
-            for group in groups
-            if str(getattr(group.protocol, "value", group.protocol)) == protocol
-            for target in group.targets
-        ]
-        found = next((p for p in ports if p != proxy), ports[0] if ports else None)
-        if not direct or found != proxy or time.monotonic() > deadline:
-            return found
-        time.sleep(0.1)  # another process's state: no event to wait on; bounded by wait_s

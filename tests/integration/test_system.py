@@ -96,11 +96,11 @@ def test_the_api_replica_answers_on_the_configured_port_itself(
 
     The process listening on the API's port is the replica, and the proxy sits elsewhere.
     """
-    from serve import ingress
+    from serve.deployments import routed_port
 
     _, running = system
     port = int(running.url.rsplit(":", 1)[1])
-    assert ingress.endpoint("synapse", "HTTP", direct=True) == port
+    assert routed_port("synapse", "HTTP", direct=True) == port
     owners = subprocess.run(
         ["ss", "-ltnpH", f"sport = :{port}"], capture_output=True, text=True, check=True
     ).stdout
