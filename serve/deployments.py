@@ -456,8 +456,17 @@ def deploy_api(config: ApiConfig) -> tuple[str, int | None]:
     Raises:
         StoreUnavailableError: Serve could not start (e.g. the port is taken).
     """
+    # With direct ingress the replica itself binds config.host: keep it on this node (where
+    # `synapse up` runs and the URL points), as Serve keeps its proxy on the head node.
+    placement: dict[str, Any] = {}
+    if config.ingress == "direct":
+        node = ray.util.get_node_ip_address()  # type: ignore[no-untyped-call]
+        placement["ray_actor_options"] = {"resources": {f"node:{node}": 0.001}}
     deployment = serve.deployment(
-        name="synapse-api", max_ongoing_requests=MAX_ONGOING_REQUESTS, num_replicas=1
+        name="synapse-api",
+        max_ongoing_requests=MAX_ONGOING_REQUESTS,
+        num_replicas=1,
+        **placement,
     )(serve.ingress()(SynapseApi))
     # Serve's driver-side INFO lines ("Started Serve…") are noise in a CLI.
     logging.getLogger("ray.serve").setLevel(logging.WARNING)

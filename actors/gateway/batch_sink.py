@@ -37,7 +37,7 @@ import time
 from typing import Any, Final
 
 from actors.gateway.sink import GatewayEventSink
-from events.batch import Command, execute_batch, execute_one
+from events.batch import AggregateCache, Command, execute_batch, execute_one
 from events.store import EventStore
 
 __all__ = ["BatchingEventSink"]
@@ -84,6 +84,8 @@ class BatchingEventSink(GatewayEventSink):
         self.batches = 0
         self.failed = 0
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=max_pending)
+        # A request's notices span two batches or more: keep what the last one saved.
+        self._cache = AggregateCache()
         self._closed = False
         self._thread = threading.Thread(target=self._run, name="gateway-event-writer", daemon=True)
         self._thread.start()
@@ -148,7 +150,7 @@ class BatchingEventSink(GatewayEventSink):
 
     def _write_batch(self, batch: list[Command[Any]]) -> None:
         try:
-            execute_batch(self.store, batch)
+            execute_batch(self.store, batch, self._cache)
         except Exception:
             log.warning("event batch of %d failed; writing one by one", len(batch), exc_info=True)
             for command in batch:

@@ -8,7 +8,8 @@ import pytest
 from eventsourcing.application import AggregateNotFoundError
 
 from events.agent import Task, task_id
-from events.batch import Command, execute_batch, execute_one
+from events.batch import AggregateCache, Command, execute_batch, execute_one
+from events.errors import ConcurrencyError
 from events.store import EventStore, StoreConfig
 
 
@@ -62,3 +63,59 @@ def test_a_batch_missing_its_aggregate_saves_nothing() -> None:
     with pytest.raises(AggregateNotFoundError):
         execute_batch(store, [_submit("r1"), _start("r2", 1)])
     assert store.head() == 0
+
+
+def _counting_gets(store: EventStore, monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """Record every aggregate id the store's repository is asked for."""
+    asked: list[Any] = []
+    real = store.repository.get
+
+    def get(agg_id: Any, *args: Any, **kwargs: Any) -> Any:
+        asked.append(agg_id)
+        return real(agg_id, *args, **kwargs)
+
+    monkeypatch.setattr(store.repository, "get", get)
+    return asked
+
+
+def test_a_cache_spares_the_next_batch_reading_what_the_last_one_saved(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The second batch of a task finds it in the cache; the log is the same as without."""
+    store = _store()
+    asked = _counting_gets(store, monkeypatch)
+    cache = AggregateCache()
+    execute_batch(store, [_submit("r1")], cache)
+    assert asked == [task_id("r1")]  # a new task: the store must say it does not exist
+    execute_batch(store, [_start("r1", 1), _start("r1", 1)], cache)
+    assert asked == [task_id("r1")]  # not read again
+    kinds = [type(e).__qualname__ for e in store.events_of(task_id("r1"))]
+    assert kinds == ["Task.Submitted", "Task.AttemptStarted"]
+
+
+def test_a_failed_batch_empties_the_cache_and_the_next_one_reads_the_log(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Another writer moved an aggregate: the save fails, nothing stale survives."""
+    store = _store()
+    cache = AggregateCache()
+    execute_batch(store, [_submit("r1")], cache)
+    execute_one(store, _start("r1", 1))  # another writer, behind the cache's back
+    with pytest.raises(ConcurrencyError):
+        execute_batch(store, [_start("r1", 2)], cache)
+    assert len(cache) == 0
+    asked = _counting_gets(store, monkeypatch)
+    execute_batch(store, [_start("r1", 2)], cache)
+    assert asked == [task_id("r1")]
+    kinds = [type(e).__qualname__ for e in store.events_of(task_id("r1"))]
+    assert kinds == ["Task.Submitted", "Task.AttemptStarted", "Task.AttemptStarted"]
+
+
+def test_the_cache_keeps_only_its_capacity() -> None:
+    store = _store()
+    cache = AggregateCache(capacity=2)
+    for rid in ("r1", "r2", "r3"):
+        execute_batch(store, [_submit(rid)], cache)
+    assert len(cache) == 2
+    assert cache.get(task_id("r1")) is None
+    assert cache.get(task_id("r3")) is not None
