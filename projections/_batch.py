@@ -81,19 +81,19 @@ class BatchBuilder:
         plain = getattr(mapper, "cipher", None) is None and (
             getattr(mapper, "compressor", None) is None
         )
-        positions: list[int] = []
+        # Columns that need no decoding are read in comprehensions (far cheaper per event
+        # than appends inside the loop below, which only does what needs the body).
+        positions = [note.id for note in notes]
+        versions = [note.originator_version for note in notes]
+        topics = [note.topic for note in notes]
+        topic_info = self._topics.get
+        infos = [topic_info(t) or self._topic(t) for t in topics]
         agg_ids: list[str] = []
-        versions: list[int] = []
-        agg_types: list[str] = []
-        types: list[str] = []
-        topics: list[str] = []
         bodies: list[bytes] = []
         rows_for: dict[str, list[ProjectedEvent]] = {}
         id_text: dict[Any, str] = {}
-        topic_info = self._topics.get
         screen = might_hold_secrets
-        for note in notes:
-            info = topic_info(note.topic) or self._topic(note.topic)
+        for note, info in zip(notes, infos, strict=True):
             body: dict[str, Any] | None = None
             try:
                 if plain and not info.upcast:
@@ -115,12 +115,7 @@ class BatchBuilder:
             text = id_text.get(key)
             if text is None:
                 text = id_text[key] = str(uid)
-            positions.append(note.id)
             agg_ids.append(text)
-            versions.append(note.originator_version)
-            agg_types.append(info.aggregate_type)
-            types.append(info.type)
-            topics.append(note.topic)
             bodies.append(raw)
             if info.models and body is not None:
                 event = ProjectedEvent(
@@ -135,6 +130,8 @@ class BatchBuilder:
                 )
                 for model in info.models:
                     rows_for.setdefault(model.name, []).append(event)
+        agg_types = [info.aggregate_type for info in infos]
+        types = [info.type for info in infos]
         table = pa.table(
             {
                 "position": pa.array(positions, pa.int64()),
