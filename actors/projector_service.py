@@ -77,8 +77,7 @@ class ProjectorService:
         self._lock = threading.RLock()
         self._wake = threading.Event()
         self._hinted = 0  # the highest head a hint announced
-        #: Catch-ups run, and how many of them were followed by a gathering wait.
-        self.catch_ups = 0
+        #: How many catch-ups were followed by a gathering wait.
         self.gathers = 0
         self._urgent = threading.Event()
         self._stop = threading.Event()
@@ -118,7 +117,6 @@ class ProjectorService:
             except (SynapseError, OSError) as exc:
                 self._last_error = str(exc)
             took = time.monotonic() - started
-            self.catch_ups += 1
             busy = applied >= BUSY_BATCH or (applied > 0 and self._hinted > self.position())
             if busy and self._min_interval > 0:
                 self.gathers += 1
