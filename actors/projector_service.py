@@ -119,7 +119,9 @@ class ProjectorService:
             took = time.monotonic() - started
             busy = applied >= BUSY_BATCH or (applied > 0 and self._hinted > self.position())
             if busy and self._min_interval > 0:
-                self.gathers += 1
+                with self._caught_up:
+                    self.gathers += 1
+                    self._caught_up.notify_all()
                 # Let appends gather into one batch; a reader waiting for its write (or
                 # close) cuts the wait short.
                 self._urgent.wait(max(self._min_interval, DUTY_GAP * took))
@@ -141,6 +143,11 @@ class ProjectorService:
                 self._urgent.set()
                 self._wake.set()
         return True
+
+    def wait_gathered(self, count: int, timeout_s: float = 10.0) -> bool:
+        """Block until the follower has begun ``count`` gathering waits in all."""
+        with self._caught_up:
+            return self._caught_up.wait_for(lambda: self.gathers >= count, timeout_s)
 
     def position(self) -> int:
         """Return the last log position committed into DuckDB."""
