@@ -5,13 +5,14 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from serve.ingress import free_port
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 
@@ -53,12 +54,6 @@ def fill_disk() -> object:
     return _fill_disk
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[dict[str, str | int]]:
     """A throwaway PostgreSQL 15 on 127.0.0.1, stopped at the end of the session."""
@@ -71,7 +66,7 @@ def postgres_server() -> Iterator[dict[str, str | int]]:
     data, sock = root / "data", root / "sock"
     sock.mkdir()
     shutil.chown(sock, "postgres", "postgres")
-    port = _free_port()
+    port = free_port()
 
     def as_pg(*argv: str) -> subprocess.CompletedProcess[bytes]:
         return subprocess.run(
