@@ -19,7 +19,7 @@ from ray import serve
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from serve.deployments import SERVE_CONTROLLER, routed_port
+from serve.deployments import routed_port, serve_proxy_port
 
 ROUTE = "/floor"
 
@@ -66,6 +66,4 @@ def deploy_floor(base: str, url: str, *, direct: bool) -> str:
 
 def proxy_url(url: str) -> str:
     """``url`` with the port of Serve's proxy, which also routes ``/floor`` (the old path)."""
-    controller = ray.get_actor(SERVE_CONTROLLER, namespace="serve")
-    port = ray.get(controller.get_http_config.remote(), timeout=60).port
-    return f"{url.rsplit(':', 1)[0]}:{port}"
+    return f"{url.rsplit(':', 1)[0]}:{serve_proxy_port()}"

@@ -60,6 +60,7 @@ __all__ = [
     "RaySyncServices",
     "deploy_api",
     "routed_port",
+    "serve_proxy_port",
 ]
 
 MEDIA_TYPES = {
@@ -470,11 +471,11 @@ def deploy_api(config: ApiConfig) -> tuple[str, int | None]:
     )(serve.ingress()(SynapseApi))
     # Serve's driver-side INFO lines ("Started Serve…") are noise in a CLI.
     logging.getLogger("ray.serve").setLevel(logging.WARNING)
-    ports = (config.port,) if config.grpc_port is None else (config.port, config.grpc_port)
-    http = ingress.proxy_port(config.ingress, config.port, config.host, keep_clear=ports)
+    grpc = () if config.grpc_port is None else (config.grpc_port,)
+    http = ingress.proxy_port(config.ingress, config.port, config.host, keep_clear=grpc)
     rpc = None
     if config.grpc_port is not None:
-        rpc = ingress.proxy_port(config.ingress, config.grpc_port, keep_clear=(*ports, http))
+        rpc = ingress.proxy_port(config.ingress, config.grpc_port, keep_clear=(config.port, http))
     try:
         serve.start(http_options={"host": config.host, "port": http}, **_grpc(rpc))
         serve.run(deployment.bind(config), name="synapse", route_prefix="/")
@@ -516,9 +517,7 @@ def routed_port(
     manager make; its schema, ``ray.serve.schema.TargetGroup``, is a public alpha API).
     """
     controller = ray.get_actor(SERVE_CONTROLLER, namespace="serve")
-    method: Any = controller.get_http_config if protocol == "HTTP" else controller.get_grpc_config
-    options: Any = ray.get(method.remote(), timeout=60)
-    proxy = int(options.port)
+    proxy = serve_proxy_port(protocol)
     deadline = time.monotonic() + wait_s
     while True:
         groups: list[Any] = ray.get(controller.get_target_groups.remote(app), timeout=60)
@@ -532,3 +531,11 @@ def routed_port(
         if not direct or found != proxy or time.monotonic() > deadline:
             return found
         time.sleep(0.1)  # another process's state: no event to wait on; bounded by wait_s
+
+
+def serve_proxy_port(protocol: Literal["HTTP", "gRPC"] = "HTTP") -> int:
+    """The port Serve's proxy listens on for ``protocol`` (the path around direct ingress)."""
+    controller = ray.get_actor(SERVE_CONTROLLER, namespace="serve")
+    method: Any = controller.get_http_config if protocol == "HTTP" else controller.get_grpc_config
+    options: Any = ray.get(method.remote(), timeout=60)
+    return int(options.port)

@@ -3,9 +3,9 @@
 By default Ray Serve puts a proxy actor in front of every app: client → proxy → replica, one
 more process, one more serialisation each way and, on a small machine, one more process
 competing for the cores. Ray ≥ 2.56 can let the ingress replica listen itself ("throughput
-optimized" Serve, with direct ingress). Measured here (BENCHMARKS.md, 2 cores, a Serve app
-that only forwards to the upstream, 16 concurrent requests): the proxy path adds ~67 ms p50,
-the direct path ~4 ms.
+optimized" Serve, with direct ingress). BENCHMARKS.md measures both paths in one run with a
+Serve app that only forwards to the upstream (on 2 cores at 16 concurrent requests the proxy
+path added several times the direct path's latency).
 
 Serve reads these switches from environment variables when its controller and replicas
 import their constants, so :func:`ray_env` hands them to the job's ``runtime_env`` (Serve's
