@@ -8,12 +8,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from actors._sync_breaker import BreakerLimits, Verdict, WriteBreaker
-from actors.sync_service import SyncService, default_policy
-from adapters.registry import load_adapters
 from events.runtime import Alert
-from events.store import EventStore, StoreConfig
+from events.store import EventStore
 from events.sync import SyncLedger
 from synapse._demo_sync import seed_sandbox
+from tests.unit.actors._sync_service import apply_service
 
 
 class Clock:
@@ -121,16 +120,9 @@ def test_a_burst_of_edits_trips_the_breaker_and_bounds_writes(tmp_path: Path) ->
     """Rapid edits propagate until the cap; then writes stop, an alert is raised, resume works."""
     home = tmp_path / "home"
     paths = seed_sandbox(home)
-    store = EventStore(StoreConfig(backend="sqlite", sqlite_path=tmp_path / "events.sqlite"))
-    adapters = load_adapters()
     clock = Clock()
-    service = SyncService(
-        store,
-        adapters,
-        home=home,
-        preimage_dir=tmp_path / "preimages",
-        policy=default_policy(list(adapters), "apply"),
-        breaker=WriteBreaker(BreakerLimits(max_writes=2, cooldown_s=0), clock=clock),
+    service = apply_service(
+        tmp_path, home, breaker=WriteBreaker(BreakerLimits(max_writes=2, cooldown_s=0), clock=clock)
     )
     service.scan()
     written: list[str] = []
@@ -146,12 +138,12 @@ def test_a_burst_of_edits_trips_the_breaker_and_bounds_writes(tmp_path: Path) ->
     assert "/tmp5" not in paths["codex"].read_text()
     opened = service.gate.breaker.open_files()
     assert {o["client"] for o in opened} >= {"codex"}
-    alerts = [e for e in events(store) if isinstance(e, Alert.Raised)]
+    alerts = [e for e in events(service.store) if isinstance(e, Alert.Raised)]
     assert any("codex" in a.source and "stopped writing" in a.message for a in alerts)
-    reasons = [e.reason for e in events(store) if isinstance(e, SyncLedger.WriteAbandoned)]
+    reasons = [e.reason for e in events(service.store) if isinstance(e, SyncLedger.WriteAbandoned)]
     assert any("write breaker open" in r for r in reasons)
 
     assert codex in service.gate.resume("codex")
     result = service.scan("gemini")
     assert codex in result.written or "/tmp5" in paths["codex"].read_text()
-    assert any(isinstance(e, Alert.Acknowledged) for e in events(store))
+    assert any(isinstance(e, Alert.Acknowledged) for e in events(service.store))

@@ -15,7 +15,7 @@ from actors.sync_service import SyncService
 from adapters.formats import Format, load
 from adapters.registry import load_adapters
 from events.errors import ActorError
-from events.store import EventStore, StoreConfig
+from tests.unit.actors._sync_service import apply_service
 
 SKILL = "---\nname: pdf\ndescription: Read PDFs\n---\nUse pdftotext.\n"
 OTHER = "---\nname: pdf\ndescription: Something else\n---\nDifferent.\n"
@@ -38,19 +38,13 @@ def service(
     for client_dir in (".claude", ".codex", ".gemini", ".qwen", ".cursor", ".copilot"):
         (home / client_dir).mkdir(parents=True, exist_ok=True)
     adapters = load_adapters()
-    store = EventStore(StoreConfig(backend="sqlite", sqlite_path=tmp_path / "events.sqlite"))
     policy = Policy(
         clients,
         kinds=frozenset({"skill", "instruction"}),
         mode="apply" if mode == "apply" else "observe",
     )
-    return SyncService(
-        store,
-        {c: adapters[c] for c in clients},
-        home=home,
-        preimage_dir=tmp_path / "preimages",
-        policy=policy,
-        projects=projects,
+    return apply_service(
+        tmp_path, home, {c: adapters[c] for c in clients}, policy=policy, projects=projects
     )
 
 

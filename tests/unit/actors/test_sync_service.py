@@ -17,6 +17,7 @@ from events.store import EventStore, StoreConfig
 from events.sync import SyncLedger
 from projections.projector import Projector
 from synapse._demo_sync import DEMO_ARG, demo_edit, seed_sandbox
+from tests.unit.actors._sync_service import apply_service, restarted
 
 CLIENTS = ("claude-code", "codex", "gemini", "qwen", "rovodev", "copilot", "opencode", "cursor")
 CANARY = "ghp_" + "C4nary0Secret1Value2Xyz3456789abcd"
@@ -25,15 +26,7 @@ CANARY = "ghp_" + "C4nary0Secret1Value2Xyz3456789abcd"
 def system(tmp_path: Path, mode: str = "apply") -> tuple[SyncService, dict[str, Path], Path]:
     home = tmp_path / "home"
     paths = seed_sandbox(home)
-    store = EventStore(StoreConfig(backend="sqlite", sqlite_path=tmp_path / "events.sqlite"))
-    adapters = load_adapters()
-    service = SyncService(
-        store,
-        adapters,
-        home=home,
-        preimage_dir=tmp_path / "preimages",
-        policy=default_policy(list(adapters), mode),
-    )
+    service = apply_service(tmp_path, home, mode=mode)
     service.scan()
     return service, paths, home
 
@@ -243,13 +236,7 @@ def test_restart_rebuilds_from_the_log_and_stays_quiet(tmp_path: Path) -> None:
     service, _paths, home = system(tmp_path)
     demo_edit(home)
     service.scan()
-    again = SyncService(
-        service.store,
-        service.adapters,
-        home=home,
-        preimage_dir=tmp_path / "preimages",
-        policy=service.policy,
-    )
+    again = restarted(service)
     assert again.scan().written == []
     assert again.status()["writes"] == 7
 

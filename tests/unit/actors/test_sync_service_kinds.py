@@ -9,13 +9,12 @@ import pytest
 
 from actors._sync_io import FileScan, ScanReport
 from actors._sync_write import PreimageStore, delete_file
-from actors.sync_service import SyncService, default_policy
+from actors.sync_service import SyncService
 from adapters.files import sha256_hex
 from adapters.formats import Format, load
-from adapters.registry import load_adapters
 from events.errors import WriteConflictError
-from events.store import EventStore, StoreConfig
 from events.sync import SyncLedger
+from tests.unit.actors._sync_service import apply_service, restarted
 
 CLAUDE_COMMAND = """---
 description: Review code
@@ -64,16 +63,7 @@ GEMINI_AGENT_KEYS = {"kind", "name", "description", "display_name", "tools", "mc
 def system(tmp_path: Path, projects: tuple[Path, ...] = ()) -> tuple[SyncService, Path]:
     home = tmp_path / "home"
     home.mkdir()
-    store = EventStore(StoreConfig(backend="sqlite", sqlite_path=tmp_path / "events.sqlite"))
-    adapters = load_adapters()
-    service = SyncService(
-        store,
-        adapters,
-        home=home,
-        preimage_dir=tmp_path / "preimages",
-        policy=default_policy(list(adapters), "apply"),
-        projects=projects,
-    )
+    service = apply_service(tmp_path, home, projects=projects)
     service.scan()
     return service, home
 
@@ -339,13 +329,7 @@ def test_restart_rebuilds_command_and_agent_state_and_stays_quiet(tmp_path: Path
     put(home / AGENT_PATHS["claude-code"], CLAUDE_AGENT)
     service.scan("claude-code")
     before = files_under(home)
-    again = SyncService(
-        service.store,
-        service.adapters,
-        home=home,
-        preimage_dir=tmp_path / "preimages",
-        policy=service.policy,
-    )
+    again = restarted(service)
     assert again.scan().written == []
     assert files_under(home) == before
 

@@ -10,9 +10,9 @@ from typing import Any
 from actors._sync_ledger import rebuild_state, record_facts
 from actors._sync_types import ObservedFact
 from actors.sync_service import SyncService, default_policy
-from adapters.registry import load_adapters
 from events.store import EventStore, StoreConfig
 from projections.projector import Projector
+from tests.unit.actors._sync_service import apply_service
 
 #: Project-scope MCP files of the clients that hold MCP servers per project (JSON ones).
 MCP_FILES = {
@@ -27,16 +27,7 @@ MCP_FILES = {
 
 def service_for(tmp_path: Path, projects: tuple[Path, ...]) -> SyncService:
     """A two-way ``apply`` orchestrator over every client, on ``tmp_path/events.sqlite``."""
-    store = EventStore(StoreConfig(backend="sqlite", sqlite_path=tmp_path / "events.sqlite"))
-    adapters = load_adapters()
-    return SyncService(
-        store,
-        adapters,
-        home=tmp_path / "home",
-        preimage_dir=tmp_path / "preimages",
-        policy=default_policy(list(adapters), "apply"),
-        projects=projects,
-    )
+    return apply_service(tmp_path, tmp_path / "home", projects=projects)
 
 
 def put(path: Path, text: str) -> Path:

@@ -12,6 +12,7 @@ from actors.sync_service import SyncService
 from adapters.files import sha256_hex
 from adapters.formats import Format, load
 from events.errors import WriteConflictError
+from tests.unit.actors._sync_service import restarted
 from tests.unit.actors.test_sync_service_kinds import (
     CLAUDE_COMMAND,
     event_types,
@@ -306,13 +307,7 @@ def test_revert_restores_the_content_file_and_the_index_byte_for_byte(tmp_path: 
     claude.write_text(text)
     service.scan("claude-code")
     assert (home / INDEX).read_bytes() != index_before
-    again = SyncService(
-        service.store,
-        service.adapters,
-        home=home,
-        preimage_dir=tmp_path / "preimages",
-        policy=service.policy,
-    )
+    again = restarted(service)
     content = str(home / CONTENT)
     wid = next(
         w

@@ -6,25 +6,17 @@ from pathlib import Path
 
 from actors._sync_io import PARSE_CACHE
 from actors._sync_write import PreimageStore
-from actors.sync_service import SyncService, default_policy
-from adapters.registry import load_adapters
-from events.store import EventStore, StoreConfig
+from actors.sync_service import SyncService
+from events.store import EventStore
 from events.sync import SyncLedger
 from synapse._demo_sync import demo_edit, seed_sandbox
+from tests.unit.actors._sync_service import apply_service
 
 
 def system(tmp_path: Path) -> tuple[SyncService, Path]:
     home = tmp_path / "home"
     seed_sandbox(home)
-    store = EventStore(StoreConfig(backend="sqlite", sqlite_path=tmp_path / "events.sqlite"))
-    adapters = load_adapters()
-    service = SyncService(
-        store,
-        adapters,
-        home=home,
-        preimage_dir=tmp_path / "preimages",
-        policy=default_policy(list(adapters), "apply"),
-    )
+    service = apply_service(tmp_path, home)
     service.scan()
     return service, home
 

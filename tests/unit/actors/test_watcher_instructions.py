@@ -5,12 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from actors._watch_targets import instruction_paths
-from actors.sync_service import SyncService, default_policy
 from actors.watcher import ClientWatcher
 from adapters.base import ClientAdapter
 from adapters.claude_code import ClaudeCodeAdapter
 from adapters.gemini_cli import GeminiCliAdapter
-from events.store import EventStore, StoreConfig
+from tests.unit.actors._sync_service import apply_service
 from tests.unit.actors.test_watcher import Sink
 
 ALL = frozenset({"mcp_server", "command", "subagent", "skill", "instruction"})
@@ -62,18 +61,10 @@ def test_agents_md_created_in_a_project_gets_claude_its_shim(tmp_path: Path) -> 
     home, project = tmp_path / "home", tmp_path / "proj"
     (home / ".claude").mkdir(parents=True)
     project.mkdir()
-    store = EventStore(StoreConfig(backend="sqlite", sqlite_path=tmp_path / "events.sqlite"))
-    adapters = {"claude-code": ClaudeCodeAdapter()}
-    service = SyncService(
-        store,
-        adapters,
-        home=home,
-        preimage_dir=tmp_path / "preimages",
-        policy=default_policy(list(adapters), "apply"),
-        projects=[project],
-    )
+    claude = ClaudeCodeAdapter()
+    service = apply_service(tmp_path, home, {"claude-code": claude}, projects=[project])
     sink = Sink(service.submit)
-    w = watcher(adapters["claude-code"], home, project, sink)
+    w = watcher(claude, home, project, sink)
     try:
         assert sink.wait_for(1)
         assert not (project / "CLAUDE.md").exists()
