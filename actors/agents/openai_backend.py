@@ -26,6 +26,9 @@ from actors.agents.process import Deadlines
 __all__ = ["OpenAIBackend", "parse_retry_after"]
 
 _ERROR_BODY_CAP = 4096
+#: How long to wait, after ``[DONE]``, for the rest of the body (the chunked encoding's end):
+#: read, the connection goes back to the pool; unread, httpx must close it.
+_DRAIN_S = 1.0
 
 # httpcore runs ``import sniffio`` inside a function called several times per request. When
 # sniffio is not installed (it is optional since anyio 4) every call searches sys.path again:
@@ -53,6 +56,14 @@ def parse_retry_after(headers: Mapping[str, str]) -> float | None:
         except ValueError:
             continue  # an HTTP-date; callers fall back to their own backoff
     return None
+
+
+async def _drain(lines: AsyncIterator[str]) -> None:
+    """Read what follows the answer, within :data:`_DRAIN_S`; errors no longer matter."""
+    with contextlib.suppress(Exception):
+        async with asyncio.timeout(_DRAIN_S):
+            async for _ in lines:
+                pass
 
 
 class OpenAIBackend(AgentBackend):
@@ -115,6 +126,7 @@ class OpenAIBackend(AgentBackend):
             request.ttft_timeout_s, request.idle_timeout_s, request.total_timeout_s
         )
         timeout: str | None = None
+        answered = False
         try:
             async with self._client.stream(
                 "POST", self._url, json=body, headers=self._headers()
@@ -122,8 +134,13 @@ class OpenAIBackend(AgentBackend):
                 if response.status_code != 200:
                     yield await self._http_error(parser, response)
                     return
-                async for event in self._read(parser, response, deadlines):
+                lines = response.aiter_lines()
+                async for event in self._read(parser, lines, deadlines):
                     yield event
+                if parser.done:
+                    answered = True
+                    yield parser.finish(None)
+                    await _drain(lines)
         except _Timeout as exc:
             timeout = exc.kind
         except httpx.TimeoutException:
@@ -135,41 +152,34 @@ class OpenAIBackend(AgentBackend):
             if not parser.done:
                 yield self._error(parser, FailureKind.CUT, f"stream cut: {exc}")
                 return
+        if answered:
+            return  # (closing the response may still have failed: the answer stands)
         if timeout is None and not parser.done:
             yield self._error(parser, FailureKind.CUT, "stream ended without [DONE]")
             return
         yield parser.finish(None, "", timeout)
 
     async def _read(
-        self, parser: OpenAISseParser, response: httpx.Response, deadlines: Deadlines
+        self, parser: OpenAISseParser, lines: AsyncIterator[str], deadlines: Deadlines
     ) -> AsyncIterator[StreamEvent]:
-        lines = response.aiter_lines()
-        pending: asyncio.Future[str] | None = None
-        try:
-            while not parser.done:
-                wait, kind = deadlines.next_wait()
-                if wait <= 0:
-                    raise _Timeout(str(kind))
-                pending = pending or asyncio.ensure_future(anext(lines))
-                # Waiting without cancelling keeps the line iterator usable across wakeups.
-                done, _ = await asyncio.wait({pending}, timeout=wait)
-                if not done:
-                    continue
-                task, pending = pending, None
-                try:
-                    line = task.result()
-                except StopAsyncIteration:
-                    return
-                deadlines.activity()
-                for event in parser.feed(line):
-                    if event.kind is StreamKind.DELTA:
-                        deadlines.mark_first_token()
-                    yield event
-        finally:
-            if pending is not None:
-                pending.cancel()
-                with contextlib.suppress(BaseException):
-                    await pending
+        while not parser.done:
+            wait, kind = deadlines.next_wait()
+            if wait <= 0:
+                raise _Timeout(str(kind))
+            try:
+                # Only activity moves a deadline, so none passing while we wait means this one
+                # expired: the attempt is over and the cancelled line iterator is not reused.
+                async with asyncio.timeout(wait):
+                    line = await anext(lines)
+            except StopAsyncIteration:
+                return
+            except TimeoutError:
+                raise _Timeout(str(kind)) from None
+            deadlines.activity()
+            for event in parser.feed(line):
+                if event.kind is StreamKind.DELTA:
+                    deadlines.mark_first_token()
+                yield event
 
     async def _http_error(self, parser: OpenAISseParser, response: httpx.Response) -> StreamEvent:
         raw = b""

@@ -1,6 +1,7 @@
 """A small OpenAI-compatible streaming server on 127.0.0.1 with fault injection.
 
-Serves ``POST /v1/chat/completions`` with ``stream: true`` as SSE over chunked HTTP/1.1. The
+Serves ``POST /v1/chat/completions`` with ``stream: true`` as SSE over chunked HTTP/1.1, keeping
+the connection alive after a complete answer as real servers (vLLM, Ollama, llama.cpp) do. The
 answer echoes the last user message ("echo: <text>"), one word per chunk. Faults come from
 keyword arguments of :func:`run_fake_openai` or, per request, from an ``x-fake-fault`` header
 such as ``cut_after=3,gap_s=0.01``:
@@ -55,6 +56,7 @@ class FakeOpenAIServer:
     def __init__(self, faults: Faults) -> None:
         self.faults = faults
         self.requests = 0
+        self.connections = 0
         self.bodies: list[dict[str, Any]] = []
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
@@ -96,15 +98,18 @@ class FakeOpenAIServer:
         task = asyncio.current_task()
         assert task is not None
         self._tasks.add(task)  # type: ignore[arg-type]
+        self.connections += 1
         try:
-            await self._respond(reader, writer)
+            while await self._respond(reader, writer):
+                pass  # keep-alive: the next request on the same connection
         except (ConnectionError, asyncio.IncompleteReadError):
             pass
         finally:
             self._tasks.discard(task)  # type: ignore[arg-type]
             writer.close()
 
-    async def _respond(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _respond(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
+        """Answer one request; True when the connection may carry another."""
         head = await reader.readuntil(b"\r\n\r\n")
         lines = head.decode("latin-1").split("\r\n")
         headers = {}
@@ -118,19 +123,22 @@ class FakeOpenAIServer:
         faults = self.faults.with_header(headers.get("x-fake-fault"))
         if self.requests <= faults.fail_first:
             await self._fail(writer, faults)
-            return
+            return False
         messages = request.get("messages") or [{"content": ""}]
         words = f"echo: {messages[-1].get('content', '')}".split(" ")
         tokens = [w + (" " if i < len(words) - 1 else "") for i, w in enumerate(words)]
+        broken = (faults.cut_after, faults.stall_after, faults.error_after) != (None,) * 3
+        close = broken or headers.get("connection", "").lower() == "close"
         writer.write(
-            b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
-            b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n"
+            + (b"Connection: close\r\n" if close else b"")
+            + b"\r\n"
         )
         await asyncio.sleep(faults.ttft_s)
         for i, token in enumerate(tokens):
             if i == faults.cut_after:
                 await writer.drain()
-                return  # close without the terminating chunk: a cut connection
+                return False  # close without the terminating chunk: a cut connection
             if i == faults.stall_after:
                 await writer.drain()
                 await asyncio.sleep(3600)
@@ -139,7 +147,7 @@ class FakeOpenAIServer:
                     writer, {"error": {"message": "upstream overloaded", "code": 529}}
                 )
                 writer.write(b"0\r\n\r\n")
-                return
+                return False
             if i == faults.malformed_at:
                 await self._send(writer, "data: {not json\n\n")
             await self._frame(writer, _chunk({"role": "assistant", "content": token}, None))
@@ -156,6 +164,7 @@ class FakeOpenAIServer:
         await self._send(writer, "data: [DONE]\n\n")
         writer.write(b"0\r\n\r\n")
         await writer.drain()
+        return not close
 
     async def _fail(self, writer: asyncio.StreamWriter, faults: Faults) -> None:
         body = json.dumps({"error": {"message": "fake failure", "code": faults.fail_status}})
@@ -189,7 +198,8 @@ def _chunk(delta: dict[str, Any], finish: str | None) -> dict[str, Any]:
 
 @contextlib.contextmanager
 def serve_fake_openai(**faults: Any) -> Iterator[FakeOpenAIServer]:
-    """Start the server in a thread; yields the server (``.base_url``, ``.requests``)."""
+    """Start the server in a thread; yields the server (``.base_url``, ``.requests``,
+    ``.connections``)."""
     server = FakeOpenAIServer(Faults(**faults))
     server.start()
     try:

@@ -51,6 +51,27 @@ def test_streams_tokens_to_final() -> None:
     assert events[-1].usage["completion_tokens"] == 4
 
 
+def test_answers_reuse_one_connection() -> None:
+    """After [DONE] the backend reads the body's end, so the next request reuses the connection.
+
+    An unread remainder would make httpx close the connection: one TCP connect per request.
+    """
+    req = AgentRequest(request_id="r", capability=Capability.ANALYZE, prompt="hi")
+
+    async def go(base_url: str) -> list[list[StreamEvent]]:
+        backend = OpenAIBackend("oa", base_url=base_url, model="m")
+        try:
+            return [[e async for e in backend.stream(req)] for _ in range(3)]
+        finally:
+            await backend.aclose()
+
+    with serve_fake_openai() as server:
+        answers = asyncio.run(go(server.base_url))
+        assert (server.requests, server.connections) == (3, 1)
+    assert [a[-1].text for a in answers] == ["echo: hi"] * 3
+    assert all(sum(is_terminal(e) for e in a) == 1 for a in answers)
+
+
 def test_429_is_rate_limit_with_retry_after() -> None:
     """429 with Retry-After becomes RATE_LIMIT carrying the delay."""
     with run_fake_openai(fail_first=1, fail_status=429, retry_after=7) as url:
