@@ -1,7 +1,8 @@
 """The floor under any gateway on Ray Serve: an app that only forwards to the upstream.
 
 ``Floor`` is the least a Serve-hosted gateway can do: Serve's HTTP proxy hands the request to
-a replica, which streams one chat completion from the fake upstream with httpx and answers
+a replica, which streams one chat completion from the fake upstream with aiohttp (the client
+Synapse's openai agents use) and answers
 JSON. No FastAPI, no actors, no events, no auth. Its added latency against a direct call is
 the part of Synapse's added latency that the design card's "Ray Serve exposes the HTTP
 endpoints" fixes before any gateway code runs.
@@ -13,7 +14,7 @@ import json
 import sys
 from typing import Any
 
-import httpx
+import aiohttp
 import ray
 from ray import serve
 from starlette.requests import Request
@@ -30,7 +31,7 @@ class Floor:
 
     def __init__(self, base: str) -> None:
         self.base = base
-        self.client = httpx.AsyncClient(timeout=30)
+        self.session: aiohttp.ClientSession | None = None
 
     async def __call__(self, request: Request) -> JSONResponse:
         body = await request.json()
@@ -39,16 +40,17 @@ class Floor:
             "stream": True,
             "messages": [{"role": "user", "content": body["prompt"]}],
         }
+        if self.session is None:  # made inside the replica's event loop
+            self.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
         parts: list[str] = []
-        async with self.client.stream(
-            "POST", f"{self.base}/chat/completions", json=payload
-        ) as response:
-            async for line in response.aiter_lines():
+        async with self.session.post(f"{self.base}/chat/completions", json=payload) as response:
+            async for raw in response.content:
+                line = raw.decode().rstrip()
                 if line.startswith("data: {"):
                     chunk: Any = json.loads(line[6:])
                     choices = chunk.get("choices") or ()  # the last chunk may have none
                     parts.extend(c.get("delta", {}).get("content") or "" for c in choices)
-        return JSONResponse({"ok": response.status_code == 200, "text": "".join(parts)})
+        return JSONResponse({"ok": response.status == 200, "text": "".join(parts)})
 
 
 def deploy_floor(base: str, url: str, *, direct: bool) -> str:

@@ -1,6 +1,7 @@
 """Gateway overhead and resilience against a fake OpenAI upstream (and LiteLLM's Router).
 
-(a) direct: streamed chat completions straight to the fake server with httpx;
+(a) direct: streamed chat completions straight to the fake server with aiohttp (kept-alive
+connections, as real servers allow);
 (b) Synapse: the same load on ``POST /api/v1/tasks`` of a real system (Serve, gateway actor,
 two ``openai`` agent actors pointing at the fake server); added latency = Synapse − direct,
 per run; (c) LiteLLM's Router with the same two deployments, run in LiteLLM's own virtualenv
@@ -26,8 +27,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
-import httpx
+import aiohttp
 
 from benchmarks._harness import OUT, Figure, save
 from benchmarks._load import LoadResult, percentile, run_load
@@ -56,48 +58,59 @@ class _RateFaults(Faults):
 # -- the three ways to send one request ----------------------------------------------------
 
 
-async def _direct_once(client: httpx.AsyncClient, base: str, i: int) -> bool:
+def _session(concurrency: int, url: str | None = None, **kwargs: Any) -> aiohttp.ClientSession:
+    """The load generator's client: aiohttp, one pooled connection per concurrent request.
+
+    (httpx costs 4-10x more CPU per request here, and its pool slows down with many kept-alive
+    connections, encode/httpx#3215: CPU the load generator would take from the system measured.)
+    """
+    return aiohttp.ClientSession(
+        base_url=url,
+        connector=aiohttp.TCPConnector(limit=concurrency),
+        timeout=aiohttp.ClientTimeout(total=60),
+        **kwargs,
+    )
+
+
+async def _direct_once(session: aiohttp.ClientSession, base: str, i: int) -> bool:
     body = {"model": "fake", "stream": True, "messages": [{"role": "user", "content": f"ping {i}"}]}
-    async with client.stream("POST", f"{base}/chat/completions", json=body) as response:
-        if response.status_code != 200:
+    async with session.post(f"{base}/chat/completions", json=body) as response:
+        if response.status != 200:
             return False
         done = False
-        async for line in response.aiter_lines():
-            done = done or line == "data: [DONE]"
+        async for line in response.content:
+            done = done or line.rstrip() == b"data: [DONE]"
         return done
 
 
 async def _direct(base: str, requests: int, concurrency: int) -> LoadResult:
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(timeout=30, limits=limits) as client:
-        return await run_load(lambda i: _direct_once(client, base, i), requests, concurrency)
+    async with _session(concurrency) as session:
+        return await run_load(lambda i: _direct_once(session, base, i), requests, concurrency)
+
+
+async def _answered(session: aiohttp.ClientSession, path: str, body: dict[str, Any]) -> bool:
+    async with session.post(path, json=body) as response:
+        return response.status == 200 and bool((await response.json()).get("ok"))
 
 
 async def _floor(url: str, requests: int, concurrency: int) -> LoadResult:
     """The same load on the forward-only Serve app (:mod:`benchmarks._serve_floor`)."""
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as client:
-
-        async def send(i: int) -> bool:
-            response = await client.post(ROUTE, json={"prompt": f"ping {i}"})
-            return response.status_code == 200 and bool(response.json().get("ok"))
-
-        return await run_load(send, requests, concurrency)
+    async with _session(concurrency, url) as session:
+        return await run_load(
+            lambda i: _answered(session, ROUTE, {"prompt": f"ping {i}"}), requests, concurrency
+        )
 
 
 async def _synapse(url: str, token: str, requests: int, concurrency: int) -> LoadResult:
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     headers = {"Authorization": f"Bearer {token}"}
-    async with httpx.AsyncClient(
-        base_url=url, headers=headers, timeout=60, limits=limits
-    ) as client:
-
-        async def send(i: int) -> bool:
-            body = {"capability": "analyze", "prompt": f"ping {i}"}
-            response = await client.post("/api/v1/tasks", json=body)
-            return response.status_code == 200 and bool(response.json().get("ok"))
-
-        return await run_load(send, requests, concurrency)
+    async with _session(concurrency, url, headers=headers) as session:
+        return await run_load(
+            lambda i: _answered(
+                session, "/api/v1/tasks", {"capability": "analyze", "prompt": f"ping {i}"}
+            ),
+            requests,
+            concurrency,
+        )
 
 
 # -- systems under test ----------------------------------------------------------------------
@@ -328,7 +341,7 @@ def _fault_figures(
 def main(quick: bool = False) -> list[Figure]:
     runs = 2 if quick else 3
     n = 100 if quick else 300
-    with serve_fake_openai() as server:
+    with serve_fake_openai(keep_alive=True) as server:
         server.faults = _RateFaults()
         base = server.base_url
         direct: dict[int, list[LoadResult]] = {c: [] for c in LEVELS}
@@ -409,7 +422,7 @@ def compare(
     ``python -m benchmarks.bench_gateway [concurrency ...] [--requests N] [--runs R] [--cpu]``;
     ``--cpu`` adds the CPU milliseconds per request each process of the system spent.
     """
-    with serve_fake_openai() as server:
+    with serve_fake_openai(keep_alive=True) as server:
         server.faults = _RateFaults()
         base = server.base_url
         with _synapse_system(base) as (url, token, _namespace):

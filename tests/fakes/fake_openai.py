@@ -1,10 +1,12 @@
 """A small OpenAI-compatible streaming server on 127.0.0.1 with fault injection.
 
-Serves ``POST /v1/chat/completions`` with ``stream: true`` as SSE over chunked HTTP/1.1, keeping
-the connection alive after a complete answer as real servers (vLLM, Ollama, llama.cpp) do. The
-answer echoes the last user message ("echo: <text>"), one word per chunk. Faults come from
-keyword arguments of :func:`run_fake_openai` or, per request, from an ``x-fake-fault`` header
-such as ``cut_after=3,gap_s=0.01``:
+Serves ``POST /v1/chat/completions`` with ``stream: true`` as SSE over chunked HTTP/1.1, closing
+each connection after its answer unless started with ``keep_alive=True`` (then a complete answer
+leaves the connection open for the next request, as vLLM, Ollama or llama.cpp do; the benchmarks
+run it so, with aiohttp clients, as httpx's pool slows down sharply with many kept-alive
+connections, encode/httpx#3215). The answer echoes the last user message ("echo: <text>"), one
+word per chunk. Faults come from keyword arguments of :func:`run_fake_openai` or, per request,
+from an ``x-fake-fault`` header such as ``cut_after=3,gap_s=0.01``:
 
 - ``fail_first`` / ``fail_status``: the first N requests get that status (e.g. 503);
 - ``retry_after``: sent as ``Retry-After`` with failures (use with ``fail_status=429``);
@@ -53,8 +55,9 @@ class Faults:
 class FakeOpenAIServer:
     """The server; use :func:`run_fake_openai` in tests."""
 
-    def __init__(self, faults: Faults) -> None:
+    def __init__(self, faults: Faults, *, keep_alive: bool = False) -> None:
         self.faults = faults
+        self.keep_alive = keep_alive
         self.requests = 0
         self.connections = 0
         self.bodies: list[dict[str, Any]] = []
@@ -128,7 +131,7 @@ class FakeOpenAIServer:
         words = f"echo: {messages[-1].get('content', '')}".split(" ")
         tokens = [w + (" " if i < len(words) - 1 else "") for i, w in enumerate(words)]
         broken = (faults.cut_after, faults.stall_after, faults.error_after) != (None,) * 3
-        close = broken or headers.get("connection", "").lower() == "close"
+        close = broken or not self.keep_alive or headers.get("connection", "").lower() == "close"
         writer.write(
             b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n"
             + (b"Connection: close\r\n" if close else b"")
@@ -197,10 +200,10 @@ def _chunk(delta: dict[str, Any], finish: str | None) -> dict[str, Any]:
 
 
 @contextlib.contextmanager
-def serve_fake_openai(**faults: Any) -> Iterator[FakeOpenAIServer]:
+def serve_fake_openai(*, keep_alive: bool = False, **faults: Any) -> Iterator[FakeOpenAIServer]:
     """Start the server in a thread; yields the server (``.base_url``, ``.requests``,
     ``.connections``)."""
-    server = FakeOpenAIServer(Faults(**faults))
+    server = FakeOpenAIServer(Faults(**faults), keep_alive=keep_alive)
     server.start()
     try:
         yield server

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-import httpx
+import aiohttp
 import pytest
 
 from actors.agent_stream import AgentRequest, Capability, FailureKind, StreamEvent, StreamKind
@@ -65,7 +65,7 @@ def test_answers_reuse_one_connection() -> None:
         finally:
             await backend.aclose()
 
-    with serve_fake_openai() as server:
+    with serve_fake_openai(keep_alive=True) as server:
         answers = asyncio.run(go(server.base_url))
         assert (server.requests, server.connections) == (3, 1)
     assert [a[-1].text for a in answers] == ["echo: hi"] * 3
@@ -139,13 +139,13 @@ def test_fault_header_overrides_per_request() -> None:
     with run_fake_openai() as url:
 
         async def go() -> list[StreamEvent]:
-            client = httpx.AsyncClient(headers={"x-fake-fault": "cut_after=1"})
-            backend = OpenAIBackend("oa", base_url=url, model="m", client=client)
+            session = aiohttp.ClientSession(headers={"x-fake-fault": "cut_after=1"})
+            backend = OpenAIBackend("oa", base_url=url, model="m", session=session)
             req = AgentRequest(request_id="r", capability=Capability.PLAN, prompt="a b")
             try:
                 return [e async for e in backend.stream(req)]
             finally:
-                await client.aclose()
+                await session.close()
 
         assert asyncio.run(go())[-1].failure is FailureKind.CUT
 
