@@ -182,9 +182,8 @@ class OpenAIBackend(AgentBackend):
         timeout: str | None = None
         answered = False
         try:
-            async with self._client().post(
-                self._url, json=body, headers=self._headers(), timeout=self._timeout
-            ) as response:
+            response = await self._send(body, deadlines)
+            async with response:
                 if response.status != 200:
                     yield await self._http_error(parser, response)
                     return
@@ -216,6 +215,25 @@ class OpenAIBackend(AgentBackend):
             yield self._error(parser, FailureKind.CUT, "stream ended without [DONE]")
             return
         yield parser.finish(None, "", timeout)
+
+    async def _send(self, body: dict[str, object], deadlines: Deadlines) -> aiohttp.ClientResponse:
+        """POST ``body``; the TTFT (or total) deadline also bounds the wait for the headers.
+
+        Raises:
+            _Timeout: no response headers before the deadline (a server that accepted the
+                connection and went quiet).
+        """
+        wait, kind = deadlines.next_wait()
+        phase = asyncio.timeout(wait)
+        try:
+            async with phase:
+                return await self._client().post(
+                    self._url, json=body, headers=self._headers(), timeout=self._timeout
+                )
+        except TimeoutError:
+            if phase.expired():
+                raise _Timeout(str(kind)) from None
+            raise  # aiohttp's own connect timeout
 
     async def _read(
         self, parser: OpenAISseParser, body: aiohttp.StreamReader, deadlines: Deadlines

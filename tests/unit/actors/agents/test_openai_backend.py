@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 
 import aiohttp
 import pytest
@@ -114,6 +115,15 @@ def test_slow_first_token_is_ttft_timeout() -> None:
     """No token within the TTFT budget is a TTFT timeout."""
     with run_fake_openai(ttft_s=30) as url:
         events = collect(url, ttft_timeout_s=0.5)
+    assert events[-1].failure is FailureKind.TIMEOUT
+    assert events[-1].data["timeout"] == "ttft"
+
+
+def test_server_silent_before_headers_is_ttft_timeout() -> None:
+    """A server that accepts the connection and never answers trips the TTFT watchdog."""
+    with socket.create_server(("127.0.0.1", 0)) as silent:  # never accepts: the kernel does
+        port = silent.getsockname()[1]
+        events = collect(f"http://127.0.0.1:{port}/v1", ttft_timeout_s=0.5)
     assert events[-1].failure is FailureKind.TIMEOUT
     assert events[-1].data["timeout"] == "ttft"
 
