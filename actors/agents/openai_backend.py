@@ -20,6 +20,8 @@ import codecs
 import contextlib
 import os
 import re
+import urllib.parse
+import urllib.request
 from collections.abc import AsyncIterator, Mapping
 
 import aiohttp
@@ -30,7 +32,7 @@ from actors.agents._openai import OpenAISseParser
 from actors.agents._prompt import compose_prompt
 from actors.agents.process import Deadlines
 
-__all__ = ["LineTooLongError", "OpenAIBackend", "SseLines", "parse_retry_after"]
+__all__ = ["LineTooLongError", "OpenAIBackend", "SseLines", "env_proxy", "parse_retry_after"]
 
 _ERROR_BODY_CAP = 4096
 #: How long to wait, after ``[DONE]``, for the rest of the body (the chunked encoding's end):
@@ -61,6 +63,22 @@ def parse_retry_after(headers: Mapping[str, str]) -> float | None:
         except ValueError:
             continue  # an HTTP-date; callers fall back to their own backoff
     return None
+
+
+def env_proxy(url: str) -> str | None:
+    """The proxy ``HTTP_PROXY``/``HTTPS_PROXY`` name for ``url``, unless ``NO_PROXY`` bypasses it.
+
+    Args:
+        url: the URL to be requested.
+
+    Returns:
+        The proxy URL, or None for a direct connection.
+    """
+    parts = urllib.parse.urlsplit(url)
+    proxies = urllib.request.getproxies_environment()
+    if not parts.hostname or urllib.request.proxy_bypass(parts.hostname):
+        return None
+    return proxies.get(parts.scheme)
 
 
 async def _drain(body: aiohttp.StreamReader) -> None:
@@ -148,6 +166,9 @@ class OpenAIBackend(AgentBackend):
         self._owns_session = session is None
         self._session = session
         self._timeout = aiohttp.ClientTimeout(total=None, sock_connect=connect_timeout_s)
+        # Proxy variables are honoured, read once: aiohttp's trust_env re-reads them and
+        # ~/.netrc (on a worker thread) for every request, ~10 % of the agent actor's CPU.
+        self._proxy = env_proxy(self._url)
 
     def _headers(self) -> dict[str, str]:
         key = self._env.get(self._api_key_env) if self._api_key_env else None
@@ -155,8 +176,7 @@ class OpenAIBackend(AgentBackend):
 
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None:
-            # Proxy variables are honoured, as every other HTTP client here does.
-            self._session = aiohttp.ClientSession(timeout=self._timeout, trust_env=True)
+            self._session = aiohttp.ClientSession(timeout=self._timeout)
         return self._session
 
     async def stream(self, request: AgentRequest) -> AsyncIterator[StreamEvent]:
@@ -228,7 +248,11 @@ class OpenAIBackend(AgentBackend):
         try:
             async with phase:
                 return await self._client().post(
-                    self._url, json=body, headers=self._headers(), timeout=self._timeout
+                    self._url,
+                    json=body,
+                    headers=self._headers(),
+                    timeout=self._timeout,
+                    proxy=self._proxy,
                 )
         except TimeoutError:
             if phase.expired():

@@ -9,7 +9,7 @@ import aiohttp
 import pytest
 
 from actors.agent_stream import AgentRequest, Capability, FailureKind, StreamEvent, StreamKind
-from actors.agents.openai_backend import OpenAIBackend, parse_retry_after
+from actors.agents.openai_backend import OpenAIBackend, env_proxy, parse_retry_after
 from actors.agents.parsers import is_terminal
 from tests.fakes.fake_openai import run_fake_openai, serve_fake_openai
 
@@ -165,6 +165,23 @@ def test_unreachable_endpoint_is_overloaded() -> None:
     with run_fake_openai() as url:
         dead = url
     assert collect(dead)[-1].failure is FailureKind.OVERLOADED
+
+
+def test_proxy_variables_are_honoured(monkeypatch: pytest.MonkeyPatch) -> None:
+    """HTTP_PROXY carries the request (the fake answers as the proxy), NO_PROXY bypasses it."""
+    for name in ("http_proxy", "https_proxy", "no_proxy", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
+    assert env_proxy("http://upstream.invalid/v1/chat/completions") is None
+    with serve_fake_openai() as proxy:
+        monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{proxy.port}")
+        monkeypatch.setenv("NO_PROXY", "bypassed.invalid")
+        assert env_proxy("http://bypassed.invalid/v1/chat/completions") is None
+        # upstream.invalid does not resolve: only the proxy can have answered.
+        events = collect("http://upstream.invalid/v1", prompt="via proxy")
+        assert proxy.requests == 1
+    assert events[-1].kind is StreamKind.FINAL
+    assert events[-1].text == "echo: via proxy"
 
 
 def test_parse_retry_after() -> None:
