@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -75,22 +74,20 @@ class AttemptResult:
 
 
 async def _next_within(agen: AsyncIterator[T], clock: Clock, timeout_s: float) -> T:
-    nxt: asyncio.Future[T] = asyncio.ensure_future(agen.__anext__())
-    timer = asyncio.ensure_future(clock.sleep(max(0.0, timeout_s)))
-    waiters: set[asyncio.Future[Any]] = {nxt, timer}
+    """The next event, or :class:`_Timeout` when ``timeout_s`` passes first.
+
+    A timer on the clock interrupts the read itself (no task per event); the interrupted
+    stream is not read again, since a timeout ends the attempt. A TimeoutError the backend
+    raises on its own is not ours: it propagates as the backend's failure.
+    """
+    deadline = clock.timeout(max(0.0, timeout_s))
     try:
-        done, _ = await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
-    except BaseException:
-        nxt.cancel()  # our caller was cancelled (a hedge's loser): stop the backend read too
+        async with deadline:
+            return await agen.__anext__()
+    except TimeoutError:
+        if deadline.expired():
+            raise _Timeout from None
         raise
-    finally:
-        timer.cancel()
-    if nxt in done:
-        return nxt.result()
-    nxt.cancel()
-    with contextlib.suppress(BaseException):
-        await nxt
-    raise _Timeout
 
 
 async def stream_attempt(

@@ -77,6 +77,11 @@ class HedgedRace:
         timer: asyncio.Future[Any] | None = asyncio.ensure_future(self._clock.sleep(self._delay_s))
         try:
             while not all(lane.finished for lane in lanes):
+                if timer is None:  # nothing else to wait for: no task, no asyncio.wait
+                    lane, event = await queue.get()
+                    for out in self._on_event(lane, event, lanes):
+                        yield out
+                    continue
                 getter = asyncio.ensure_future(queue.get())
                 waiters: set[asyncio.Future[Any]] = {getter}
                 if timer is not None:

@@ -11,9 +11,27 @@ import asyncio
 import heapq
 import itertools
 import time
+from types import TracebackType
 from typing import Protocol
 
-__all__ = ["Clock", "MonotonicClock", "VirtualClock"]
+__all__ = ["Clock", "Deadline", "MonotonicClock", "VirtualClock"]
+
+
+class Deadline(Protocol):
+    """What :meth:`Clock.timeout` returns: ``async with`` it; ``expired()`` afterwards."""
+
+    async def __aenter__(self) -> Deadline: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool | None: ...
+
+    def expired(self) -> bool:
+        """True when the deadline passed and interrupted the block."""
+        ...
 
 
 class Clock(Protocol):
@@ -27,6 +45,10 @@ class Clock(Protocol):
         """Suspend the caller for ``seconds``."""
         ...
 
+    def timeout(self, seconds: float) -> Deadline:
+        """Interrupt the ``async with`` block after ``seconds`` with :class:`TimeoutError`."""
+        ...
+
 
 class MonotonicClock:
     """The real clock: ``time.monotonic`` and ``asyncio.sleep``."""
@@ -38,6 +60,10 @@ class MonotonicClock:
     async def sleep(self, seconds: float) -> None:
         """Sleep with asyncio."""
         await asyncio.sleep(max(0.0, seconds))
+
+    def timeout(self, seconds: float) -> Deadline:
+        """``asyncio.timeout``: a timer handle, no task (the gateway sets one per event)."""
+        return asyncio.timeout(max(0.0, seconds))
 
 
 class VirtualClock:
@@ -75,6 +101,10 @@ class VirtualClock:
             self._driver = loop.create_task(self._drive())
         await future
 
+    def timeout(self, seconds: float) -> Deadline:
+        """A deadline in virtual time (an alarm task sleeping on this clock)."""
+        return _VirtualDeadline(self, seconds)
+
     async def _drive(self) -> None:
         loop = asyncio.get_running_loop()
         while self._heap:
@@ -87,3 +117,47 @@ class VirtualClock:
                 continue
             self._now = max(self._now, deadline)
             future.set_result(None)
+
+
+class _VirtualDeadline:
+    """``asyncio.timeout`` semantics on a :class:`VirtualClock`: cancel, then TimeoutError."""
+
+    def __init__(self, clock: VirtualClock, seconds: float) -> None:
+        self._clock = clock
+        self._seconds = seconds
+        self._fired = False
+        self._task: asyncio.Task[object] | None = None
+        self._alarm: asyncio.Task[None] | None = None
+        self._cancelling = 0
+
+    async def __aenter__(self) -> _VirtualDeadline:
+        self._task = asyncio.current_task()
+        assert self._task is not None  # only ever used inside a task
+        self._cancelling = self._task.cancelling()
+        self._alarm = asyncio.get_running_loop().create_task(self._ring())
+        return self
+
+    async def _ring(self) -> None:
+        await self._clock.sleep(self._seconds)
+        self._fired = True
+        assert self._task is not None
+        self._task.cancel()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool | None:
+        assert self._alarm is not None
+        assert self._task is not None
+        self._alarm.cancel()
+        # As asyncio.timeout: take back our cancel; a cancel from elsewhere still propagates.
+        fired = self._fired and self._task.uncancel() <= self._cancelling
+        if fired and exc_type is asyncio.CancelledError:
+            raise TimeoutError from exc
+        return None
+
+    def expired(self) -> bool:
+        """True when the deadline passed and interrupted the block."""
+        return self._fired
