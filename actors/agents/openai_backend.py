@@ -205,7 +205,7 @@ class OpenAIBackend(AgentBackend):
             response = await self._send(body, deadlines)
             async with response:
                 if response.status != 200:
-                    yield await self._http_error(parser, response)
+                    yield await self._http_error(parser, response, deadlines)
                     return
                 async for event in self._read(parser, response.content, deadlines):
                     yield event
@@ -288,12 +288,14 @@ class OpenAIBackend(AgentBackend):
                 return
 
     async def _http_error(
-        self, parser: OpenAISseParser, response: aiohttp.ClientResponse
+        self, parser: OpenAISseParser, response: aiohttp.ClientResponse, deadlines: Deadlines
     ) -> StreamEvent:
+        """The error event for a non-200 answer, with the start of its body (read in time)."""
         raw = b""
-        with contextlib.suppress(aiohttp.ClientError):
-            while len(raw) < _ERROR_BODY_CAP and (more := await response.content.read(512)):
-                raw += more
+        with contextlib.suppress(aiohttp.ClientError, TimeoutError):
+            async with asyncio.timeout(max(0.0, deadlines.next_wait()[0])):
+                while len(raw) < _ERROR_BODY_CAP and (more := await response.content.read(512)):
+                    raw += more
         return parser.event(
             StreamKind.ERROR,
             text=f"HTTP {response.status}: {raw[:200].decode('utf-8', 'replace')}",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import threading
 
 import aiohttp
 import pytest
@@ -126,6 +127,27 @@ def test_server_silent_before_headers_is_ttft_timeout() -> None:
         events = collect(f"http://127.0.0.1:{port}/v1", ttft_timeout_s=0.5)
     assert events[-1].failure is FailureKind.TIMEOUT
     assert events[-1].data["timeout"] == "ttft"
+
+
+def test_error_body_that_stalls_still_gives_the_status() -> None:
+    """A 503 whose body never finishes is still an OVERLOADED error, within the TTFT budget."""
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        port = server.getsockname()[1]
+
+        def answer_then_stall() -> None:
+            conn, _ = server.accept()
+            with conn:
+                conn.recv(65536)
+                conn.sendall(b"HTTP/1.1 503 Busy\r\nContent-Length: 1000\r\n\r\nqueue full")
+                conn.recv(1)  # hold the connection until the client gives up
+
+        holder = threading.Thread(target=answer_then_stall, daemon=True)
+        holder.start()
+        events = collect(f"http://127.0.0.1:{port}/v1", ttft_timeout_s=0.5)
+        holder.join(5)
+    assert events[-1].failure is FailureKind.OVERLOADED
+    assert events[-1].data["status"] == 503
+    assert "queue full" in events[-1].text
 
 
 def test_malformed_chunk_is_counted_and_stream_continues() -> None:
