@@ -1,11 +1,11 @@
 """The floor under any gateway on Ray Serve: an app that only forwards to the upstream.
 
-``Floor`` is the least a Serve-hosted gateway can do: Serve's HTTP proxy hands the request to
-a replica, which streams one chat completion from the fake upstream with aiohttp (the client
-Synapse's openai agents use) and answers
-JSON. No FastAPI, no actors, no events, no auth. Its added latency against a direct call is
-the part of Synapse's added latency that the design card's "Ray Serve exposes the HTTP
-endpoints" fixes before any gateway code runs.
+``Floor`` is the least a Serve-hosted gateway can do: Serve hands the request to a replica
+(directly, or through its proxy), which streams one chat completion from the fake upstream with
+aiohttp (the client Synapse's openai agents use) and answers JSON. No FastAPI, no actors, no
+events, no auth. Its added latency against a direct call is the part of Synapse's added latency
+that the design card's "Ray Serve exposes the HTTP endpoints" fixes before any gateway code
+runs.
 """
 
 from __future__ import annotations
