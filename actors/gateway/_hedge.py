@@ -79,21 +79,18 @@ class HedgedRace:
             while not all(lane.finished for lane in lanes):
                 if timer is None:  # nothing else to wait for: no task, no asyncio.wait
                     lane, event = await queue.get()
-                    for out in self._on_event(lane, event, lanes):
-                        yield out
-                    continue
-                getter = asyncio.ensure_future(queue.get())
-                waiters: set[asyncio.Future[Any]] = {getter}
-                if timer is not None:
-                    waiters.add(timer)
-                done, _ = await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
-                if getter not in done:
-                    getter.cancel()
-                    timer = None
-                    if self.winner is None:
-                        self._maybe_hedge(lanes, queue)
-                    continue
-                lane, event = getter.result()
+                else:
+                    getter = asyncio.ensure_future(queue.get())
+                    done, _ = await asyncio.wait(
+                        {getter, timer}, return_when=asyncio.FIRST_COMPLETED
+                    )
+                    if getter not in done:
+                        getter.cancel()
+                        timer = None
+                        if self.winner is None:
+                            self._maybe_hedge(lanes, queue)
+                        continue
+                    lane, event = getter.result()
                 for out in self._on_event(lane, event, lanes):
                     yield out
                 if self.winner is not None and timer is not None:
