@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 
 import pytest
 
@@ -57,27 +58,50 @@ def test_cancelled_sleep_does_not_move_time() -> None:
 # -- Clock.timeout: one deadline per awaited event, on either clock ---------------------------
 
 
-def _clocks() -> list[Clock]:
-    return [MonotonicClock(), VirtualClock(start=5)]
+#: A fresh clock per test (a virtual clock keeps its sleepers between event loops).
+CLOCKS = pytest.mark.parametrize(
+    "make_clock", [MonotonicClock, lambda: VirtualClock(start=5)], ids=["monotonic", "virtual"]
+)
 
 
-@pytest.mark.parametrize("clock", _clocks(), ids=["monotonic", "virtual"])
-def test_timeout_interrupts_a_hung_await(clock: Clock) -> None:
-    """A block waiting on something that never happens ends in TimeoutError, expired."""
+async def _hang() -> None:
+    await asyncio.Event().wait()
+
+
+async def _raise_own_timeout() -> None:
+    raise TimeoutError("the backend's own")
+
+
+@CLOCKS
+@pytest.mark.parametrize(
+    ("seconds", "block", "expired"),
+    [(0.02, _hang, True), (60, _raise_own_timeout, False)],
+    ids=["hung-await", "own-timeout-error"],
+)
+def test_timeout_error_says_whether_the_deadline_fired(
+    make_clock: Callable[[], Clock],
+    seconds: float,
+    block: Callable[[], Awaitable[None]],
+    expired: bool,
+) -> None:
+    """A hung block ends in TimeoutError with the deadline expired; a TimeoutError the awaited
+    code raises itself (a backend's socket timeout) is told apart: expired() stays False."""
+    clock = make_clock()
 
     async def main() -> bool:
-        deadline = clock.timeout(0.02)
+        deadline = clock.timeout(seconds)
         with pytest.raises(TimeoutError):
             async with deadline:
-                await asyncio.Event().wait()
+                await block()
         return deadline.expired()
 
-    assert asyncio.run(main())
+    assert asyncio.run(main()) is expired
 
 
-@pytest.mark.parametrize("clock", _clocks(), ids=["monotonic", "virtual"])
-def test_timeout_lets_a_prompt_block_finish(clock: Clock) -> None:
+@CLOCKS
+def test_timeout_lets_a_prompt_block_finish(make_clock: Callable[[], Clock]) -> None:
     """A block that finishes in time keeps its result; the deadline never fires later."""
+    clock = make_clock()
 
     async def main() -> tuple[int, bool]:
         deadline = clock.timeout(0.05)
@@ -90,23 +114,10 @@ def test_timeout_lets_a_prompt_block_finish(clock: Clock) -> None:
     assert asyncio.run(main()) == (7, False)
 
 
-@pytest.mark.parametrize("clock", _clocks(), ids=["monotonic", "virtual"])
-def test_timeout_error_from_the_block_is_not_the_deadline(clock: Clock) -> None:
-    """A TimeoutError the awaited code raises itself is told apart (expired() stays False)."""
-
-    async def main() -> bool:
-        deadline = clock.timeout(60)
-        with pytest.raises(TimeoutError):
-            async with deadline:
-                raise TimeoutError("the backend's own")
-        return deadline.expired()
-
-    assert asyncio.run(main()) is False
-
-
-@pytest.mark.parametrize("clock", _clocks(), ids=["monotonic", "virtual"])
-def test_outside_cancel_is_not_turned_into_a_timeout(clock: Clock) -> None:
+@CLOCKS
+def test_outside_cancel_is_not_turned_into_a_timeout(make_clock: Callable[[], Clock]) -> None:
     """Cancelling the task (a hedge's loser) inside the block stays a cancellation."""
+    clock = make_clock()
 
     async def inner() -> None:
         async with clock.timeout(60):
