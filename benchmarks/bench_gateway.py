@@ -33,10 +33,12 @@ import aiohttp
 
 from benchmarks._harness import OUT, Figure, save
 from benchmarks._load import LoadResult, percentile, run_load
-from benchmarks._serve_floor import ROUTE, deploy_floor, proxy_url
+from benchmarks._serve_floor import ROUTE, deploy_floor, proxy_url, route
 from tests.fakes.fake_openai import FakeOpenAIServer, Faults, serve_fake_openai
 
 LEVELS = (1, 16, 64)
+#: Floor apps by actor hops behind the replica (benchmarks/_serve_floor.py).
+HOPS = (0, 1, 2)
 #: How HTTP reaches the API replica (serve/ingress.py); the Serve floor app uses the same.
 INGRESS = "proxy" if os.environ.get("SYNAPSE_SERVE_INGRESS") == "proxy" else "direct"
 HERE = Path(__file__).resolve().parent
@@ -93,11 +95,11 @@ async def _answered(session: aiohttp.ClientSession, path: str, body: dict[str, A
         return response.status == 200 and bool((await response.json()).get("ok"))
 
 
-async def _floor(url: str, requests: int, concurrency: int) -> LoadResult:
-    """The same load on the forward-only Serve app (:mod:`benchmarks._serve_floor`)."""
+async def _floor(url: str, requests: int, concurrency: int, route: str = ROUTE) -> LoadResult:
+    """The same load on a floor app (:mod:`benchmarks._serve_floor`)."""
     async with _session(concurrency, url) as session:
         return await run_load(
-            lambda i: _answered(session, ROUTE, {"prompt": f"ping {i}"}), requests, concurrency
+            lambda i: _answered(session, route, {"prompt": f"ping {i}"}), requests, concurrency
         )
 
 
@@ -265,20 +267,45 @@ def _level_figures(
     return figures
 
 
+_FLOORS = {
+    0: ("Ray Serve floor", "a Serve app that only forwards to the upstream"),
+    1: (
+        "Serve + agent actor floor",
+        "the replica streams the completion from one actor (the least the design card allows)",
+    ),
+    2: (
+        "Synapse-shape floor",
+        "replica → relay actor → streaming leaf actor, as Synapse's replica → gateway → agent",
+    ),
+}
+
+
+def _deploy_floors(base: str, url: str) -> dict[int, str]:
+    """Deploy the floor apps and warm them up; return hops → URL."""
+    floors = {h: deploy_floor(base, url, direct=INGRESS == "direct", hops=h) for h in HOPS}
+    for hops, floor_url in floors.items():
+        asyncio.run(_floor(floor_url, 50, 8, route(hops)))
+    return floors
+
+
 def _floor_figure(
-    c: int, direct: list[LoadResult], floor: list[LoadResult], through: str = INGRESS
+    c: int,
+    direct: list[LoadResult],
+    floor: list[LoadResult],
+    through: str = INGRESS,
+    hops: int = 0,
 ) -> Figure:
     added = {q: statistics.median(_added(floor, direct, q)) for q in (95, 99)}
-    name = "Ray Serve floor" if through == INGRESS else f"Ray Serve floor through the {through}"
+    name, what = _FLOORS[hops]
+    if through != INGRESS:
+        name = f"{name} through the {through}"
     return Figure(
         f"{name} added latency p50, c={c}",
         "ms",
         _added(floor, direct, 50),
         higher_is_better=False,
-        note=f"a Serve app that only forwards to the upstream (no gateway, {through} ingress): "
-        f"added p95 "
-        f"{added[95]:.2f} / p99 {added[99]:.2f} ms, {statistics.median(r.rate for r in floor):.0f}"
-        " req/s",
+        note=f"{what} (no gateway work, {through} ingress): added p95 {added[95]:.2f} / p99 "
+        f"{added[99]:.2f} ms, {statistics.median(r.rate for r in floor):.0f} req/s",
     )
 
 
@@ -346,19 +373,19 @@ def main(quick: bool = False) -> list[Figure]:
         base = server.base_url
         direct: dict[int, list[LoadResult]] = {c: [] for c in LEVELS}
         syn: dict[int, list[LoadResult]] = {c: [] for c in LEVELS}
-        floor: dict[int, list[LoadResult]] = {c: [] for c in LEVELS}
+        floor: dict[tuple[int, int], list[LoadResult]] = {(c, h): [] for c in LEVELS for h in HOPS}
         via_proxy: dict[int, list[LoadResult]] = {c: [] for c in LEVELS}
         with _synapse_system(base) as (url, token, namespace):
-            floor_url = deploy_floor(base, url, direct=INGRESS == "direct")
+            floors = _deploy_floors(base, url)
             old_path = proxy_url(url) if INGRESS == "direct" else ""
             asyncio.run(_synapse(url, token, 50, 8))  # warm-up: actors, connections
-            asyncio.run(_floor(floor_url, 50, 8))
             asyncio.run(_direct(base, 50, 8))
             for c in LEVELS:
-                for _ in range(runs):  # interleaved, so drift hits both sides alike
+                for _ in range(runs):  # interleaved, so drift hits every side alike
                     direct[c].append(asyncio.run(_direct(base, n, c)))
                     syn[c].append(asyncio.run(_synapse(url, token, n, c)))
-                    floor[c].append(asyncio.run(_floor(floor_url, n, c)))
+                    for hops, floor_url in floors.items():
+                        floor[c, hops].append(asyncio.run(_floor(floor_url, n, c, route(hops))))
                     if old_path:
                         via_proxy[c].append(asyncio.run(_floor(old_path, n, c)))
             faults = _fault_figures(server, url, token, n, runs)
@@ -367,7 +394,7 @@ def main(quick: bool = False) -> list[Figure]:
     figures: list[Figure] = []
     for c in LEVELS:
         figures += _level_figures(c, direct[c], syn[c], lite.get(c, []), lite_note)
-        figures.append(_floor_figure(c, direct[c], floor[c]))
+        figures += [_floor_figure(c, direct[c], floor[c, h], hops=h) for h in HOPS]
         if via_proxy[c]:
             figures.append(_floor_figure(c, direct[c], via_proxy[c], through="proxy"))
     figures.append(
@@ -426,9 +453,8 @@ def compare(
         server.faults = _RateFaults()
         base = server.base_url
         with _synapse_system(base) as (url, token, _namespace):
-            floor_url = deploy_floor(base, url, direct=INGRESS == "direct")
+            floors = _deploy_floors(base, url)
             asyncio.run(_synapse(url, token, 50, 8))  # warm-up: actors, connections
-            asyncio.run(_floor(floor_url, 50, 8))
             asyncio.run(_direct(base, 50, 8))
             for c in levels:
                 for _ in range(runs):
@@ -442,12 +468,13 @@ def compare(
                         f"{s.pct(50) - d.pct(50):.2f} / p99 {s.pct(99) - d.pct(99):.2f} ms",
                         flush=True,
                     )
-                    f = asyncio.run(_floor(floor_url, requests, c))
-                    print(
-                        f"      Serve floor {_pcts([f])} {f.rate:.1f} req/s | added p50 "
-                        f"{f.pct(50) - d.pct(50):.2f} / p99 {f.pct(99) - d.pct(99):.2f} ms",
-                        flush=True,
-                    )
+                    for hops, floor_url in floors.items():
+                        f = asyncio.run(_floor(floor_url, requests, c, route(hops)))
+                        print(
+                            f"      floor, {hops} hops {_pcts([f])} {f.rate:.1f} req/s | added "
+                            f"p50 {f.pct(50) - d.pct(50):.2f} / p99 {f.pct(99) - d.pct(99):.2f} ms",
+                            flush=True,
+                        )
                     if cpu:
                         spent = {
                             k: (v - before.get(k, 0.0)) * 1000 / requests for k, v in after.items()
