@@ -34,8 +34,14 @@ _ISSUE = {"store": "spine", "projections": "spine", "sync": "sync", "gateway": "
 _CONTEXT = {
     "Synapse added latency p50, c=16": (
         "Ray Serve floor added latency p50, c=16",
-        "Ray Serve floor through the proxy added latency p50, c=16",
+        "Serve + agent actor floor added latency p50, c=16",
+        "Synapse-shape floor added latency p50, c=16",
         "LiteLLM Router added latency p50, c=16",
+    ),
+    "Synapse added latency p99, c=16": (
+        "Ray Serve floor added latency p99, c=16",
+        "Serve + agent actor floor added latency p99, c=16",
+        "Synapse-shape floor added latency p99, c=16",
     ),
     "edit→visible in 7 other clients, p50": ("rulesync",),
 }
