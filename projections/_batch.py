@@ -20,7 +20,7 @@ from eventsourcing.utils import resolve_topic
 
 from events.errors import ProjectionError
 from projections.read_model import ProjectedEvent, ReadModel
-from projections.redact import might_hold_secrets, redact
+from projections.redact import redact, suspects
 
 __all__ = ["Batch", "BatchBuilder", "EventSource"]
 
@@ -92,13 +92,13 @@ class BatchBuilder:
         bodies: list[bytes] = []
         rows_for: dict[str, list[ProjectedEvent]] = {}
         id_text: dict[Any, str] = {}
-        screen = might_hold_secrets
-        for note, info in zip(notes, infos, strict=True):
+        suspect = suspects([note.state for note in notes]) if plain else set()
+        for i, (note, info) in enumerate(zip(notes, infos, strict=True)):
             body: dict[str, Any] | None = None
             try:
                 if plain and not info.upcast:
                     raw = note.state
-                    if screen(raw):
+                    if i in suspect:
                         body = redact(orjson.loads(raw))
                         raw = orjson.dumps(body)
                 else:

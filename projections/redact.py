@@ -18,10 +18,19 @@ from __future__ import annotations
 
 import math
 import re
+from bisect import bisect_right
 from collections import Counter
+from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["MASK", "looks_like_credential", "mask_credentials", "might_hold_secrets", "redact"]
+__all__ = [
+    "MASK",
+    "looks_like_credential",
+    "mask_credentials",
+    "might_hold_secrets",
+    "redact",
+    "suspects",
+]
 
 MASK = "***"
 
@@ -47,6 +56,7 @@ _SCREEN_WORDS = re.compile(
 _B64_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-")
 _B64_MAP = bytes(0x61 if b in _B64_BYTES else 0x20 for b in range(256))
 _B64_RUN = b"a" * 32
+_B64_RUNS = re.compile(rb"a{32}")
 # Hex digests and UUIDs top out at 4 bits per character; random base64 sits well above.
 _MIN_ENTROPY = 4.2
 _key_cache: dict[str, bool] = {}
@@ -55,6 +65,28 @@ _key_cache: dict[str, bool] = {}
 def might_hold_secrets(raw: bytes) -> bool:
     """Return False when the raw JSON body certainly needs no redaction."""
     return _B64_RUN in raw.translate(_B64_MAP) or _SCREEN_WORDS.search(raw.lower()) is not None
+
+
+def suspects(raws: Sequence[bytes]) -> set[int]:
+    """Return the indexes of ``raws`` that :func:`might_hold_secrets` flags, screened at once.
+
+    The bodies are joined with a newline, which maps to a non-base64 byte and occurs in no
+    screened word, so no hit spans two bodies; each hit belongs to the body it starts in.
+    Two C passes over the whole batch instead of two per body; a clean batch (the usual
+    case) costs no Python work per body at all.
+    """
+    joined = b"\n".join(raws)
+    mapped = joined.translate(_B64_MAP)
+    hits = [m.start() for m in _B64_RUNS.finditer(mapped)] if _B64_RUN in mapped else []
+    hits += [m.start() for m in _SCREEN_WORDS.finditer(joined.lower())]
+    if not hits:
+        return set()
+    starts = []
+    offset = 0
+    for raw in raws:
+        starts.append(offset)
+        offset += len(raw) + 1
+    return {bisect_right(starts, hit) - 1 for hit in hits}
 
 
 def _secret_key(key: str) -> bool:

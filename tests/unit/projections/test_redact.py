@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import orjson
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from projections.redact import MASK, looks_like_credential, might_hold_secrets, redact
+from projections.redact import MASK, looks_like_credential, might_hold_secrets, redact, suspects
 
 CREDENTIALS = [
     "ghp_Zq8XyW3vU7tS1rQ9pO5nM2lK4jH6gF0dE8cB",
@@ -82,3 +84,27 @@ def test_redact_is_idempotent(value: object) -> None:
     """Redacting twice gives the same result as redacting once."""
     once = redact(value)
     assert redact(once) == once
+
+
+_bodies = st.lists(
+    st.binary(max_size=80)
+    | st.text(max_size=80).map(str.encode)
+    | _json.map(lambda value: json.dumps(value).encode())
+    | st.sampled_from([orjson.dumps({"v": c}) for c in CREDENTIALS + ORDINARY]),
+    max_size=12,
+)
+
+
+@given(_bodies)
+def test_the_batch_screen_flags_exactly_the_bodies_the_single_screen_flags(
+    raws: list[bytes],
+) -> None:
+    """Screening a batch at once gives the same answer per body as screening each alone."""
+    assert suspects(raws) == {i for i, raw in enumerate(raws) if might_hold_secrets(raw)}
+
+
+def test_the_batch_screen_never_joins_two_bodies_into_a_hit() -> None:
+    """A base64 run or a word split across two neighbouring bodies flags neither."""
+    half = b"A1b2C3d4E5f6G7h8"  # 16 base64 characters: two of them make a 32-character run
+    assert suspects([half, half, b"tok", b"en"]) == set()
+    assert suspects([b"ok", half + half, b"x"]) == {1}
