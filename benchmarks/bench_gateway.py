@@ -6,7 +6,11 @@ connections, as real servers allow);
 two ``openai`` agent actors pointing at the fake server); added latency = Synapse − direct,
 per run; (c) LiteLLM's Router with the same two deployments, run in LiteLLM's own virtualenv
 (installed on first use) so its dependencies never touch ours; (d) Synapse with 5 % of
-upstream requests failing with 503: logical success rate and upstream attempts per request.
+upstream requests failing with 503: logical success rate and upstream attempts per request;
+(e) three floor apps in the same run, doing none of Synapse's work: a Serve replica that
+forwards to the upstream, one that streams the completion from an actor, and Synapse's shape
+(replica → relay actor → streaming actor), so the added latency splits into what the
+transport costs and what Synapse's routing and events cost (benchmarks/_serve_floor.py).
 
 Everything listens on 127.0.0.1; every load loop is bounded by its request count.
 """
@@ -95,11 +99,11 @@ async def _answered(session: aiohttp.ClientSession, path: str, body: dict[str, A
         return response.status == 200 and bool((await response.json()).get("ok"))
 
 
-async def _floor(url: str, requests: int, concurrency: int, route: str = ROUTE) -> LoadResult:
-    """The same load on a floor app (:mod:`benchmarks._serve_floor`)."""
+async def _floor(url: str, requests: int, concurrency: int, path: str = ROUTE) -> LoadResult:
+    """The same load on a floor app (:mod:`benchmarks._serve_floor`) at ``path``."""
     async with _session(concurrency, url) as session:
         return await run_load(
-            lambda i: _answered(session, route, {"prompt": f"ping {i}"}), requests, concurrency
+            lambda i: _answered(session, path, {"prompt": f"ping {i}"}), requests, concurrency
         )
 
 
