@@ -11,10 +11,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from serve.ingress import free_port
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
+
+# Hypothesis fails an example slower than 200 ms by default: a wall-clock assertion, which
+# the suite never makes (on a busy 2-core CI machine a YAML round trip took 385 ms).
+settings.register_profile("synapse", deadline=None)
+settings.load_profile("synapse")
 
 
 @pytest.fixture

@@ -11,6 +11,8 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.nodes import ScalarNode
+from ruamel.yaml.representer import RoundTripRepresenter
 from ruamel.yaml.util import load_yaml_guess_indent
 
 from adapters.formats._model import DELETE, MAX_DEPTH, Edit
@@ -25,8 +27,29 @@ def _error(message: str, line: int, column: int, *, offset: int = 0) -> ConfigPa
     return ConfigParseError(f"{message} at line {line + 1 + offset}, column {column + 1}")
 
 
+#: Characters a YAML 1.1 reader takes for line breaks besides CR and LF (NEL, LS, PS).
+_UNICODE_BREAKS = ("\x85", "\u2028", "\u2029")
+
+
+class _Representer(RoundTripRepresenter):
+    """ruamel's round-trip representer, except that a string holding NEL, LS or PS is written
+    double-quoted, where they are escapes (``\\N``, ``\\L``, ``\\P``). ruamel would write
+    them raw inside single quotes, and a reader folds a raw line break there into a space:
+    a model id ``"\\x85x"`` came back as ``" x"``."""
+
+    def represent_str(self, data: str) -> ScalarNode:
+        if any(ch in data for ch in _UNICODE_BREAKS):
+            return self.represent_scalar("tag:yaml.org,2002:str", data, style='"')
+        node: ScalarNode = super().represent_str(data)
+        return node
+
+
+_Representer.add_representer(str, _Representer.represent_str)
+
+
 def _round_trip_yaml() -> YAML:
     yaml = YAML(typ="rt")
+    yaml.Representer = _Representer
     yaml.preserve_quotes = True
     yaml.width = 4096  # never re-fold long lines the user wrote on one line
     return yaml

@@ -155,3 +155,22 @@ def test_toml_edits_match_dict_model(
         return
     out = apply_edits(Format.TOML, text, batch)
     assert load(Format.TOML, out) == expected
+
+
+@given(value=st.text(st.characters(blacklist_categories=("Cs",)), max_size=12))
+@settings(max_examples=300)
+def test_any_string_set_in_yaml_reads_back_unchanged(value: str) -> None:
+    """Any string, line breaks YAML alone knows included (NEL, LS, PS), survives a YAML edit,
+    and so does the comment beside it."""
+    text = "# keep me\nname: rovo\n"
+    new = apply_edits(Format.YAML, text, [Edit(("model",), value)])
+    assert load(Format.YAML, new) == {"name": "rovo", "model": value}
+    assert new.startswith("# keep me\n")
+
+
+@pytest.mark.parametrize("value", ["\x85x", "x\x85", "a\u2028b", "a\u2029b"])
+def test_unicode_line_breaks_in_yaml_strings_are_escapes_not_raw_breaks(value: str) -> None:
+    """Written raw inside quotes, a reader folds NEL/LS/PS into a space (" x" for "\\x85x")."""
+    new = apply_edits(Format.YAML, "name: rovo\n", [Edit(("model",), value)])
+    assert load(Format.YAML, new)["model"] == value
+    assert not any(ch in new for ch in "\x85\u2028\u2029")
