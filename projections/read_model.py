@@ -17,8 +17,7 @@ import sys
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 import duckdb
 import pyarrow as pa
@@ -32,9 +31,12 @@ if importlib.util.find_spec("dateutil") is None:
 __all__ = ["ProjectedEvent", "ReadModel", "scratch_table"]
 
 
-@dataclass(frozen=True, slots=True)
-class ProjectedEvent:
+class ProjectedEvent(NamedTuple):
     """One event as a read model sees it (body already redacted).
+
+    A named tuple, not a frozen dataclass: the projector makes one per event, and a frozen
+    dataclass sets each field through ``object.__setattr__`` (3 µs against 1 µs here, about
+    a tenth of a catch-up's time per event).
 
     Attributes:
         position: the event's position in the log (notification id).
