@@ -19,8 +19,10 @@ PG_BIN = Path("/usr/lib/postgresql/15/bin")
 
 # Hypothesis fails an example slower than 200 ms by default: a wall-clock assertion, which
 # the suite never makes (on a busy 2-core CI machine a YAML round trip took 385 ms).
+# SYNAPSE_HYPOTHESIS=deep runs 20x the examples, for a bug hunt rather than every commit.
 settings.register_profile("synapse", deadline=None)
-settings.load_profile("synapse")
+settings.register_profile("deep", deadline=None, max_examples=2000)
+settings.load_profile("deep" if os.environ.get("SYNAPSE_HYPOTHESIS") == "deep" else "synapse")
 
 
 @pytest.fixture
