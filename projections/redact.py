@@ -11,7 +11,8 @@ copy or export, so every body is scrubbed on the way in as a second line of defe
   ``AKIA…``, a JWT, or a long high-entropy base64 run) becomes ``"***"``.
 
 :func:`might_hold_secrets` is a cheap screen over the raw JSON bytes so the common body (no
-suspicious key or value) skips the walk entirely.
+suspicious key or value) skips the walk entirely; the projector runs the same screen over a
+whole batch at once (:func:`suspects`), which flags exactly the bodies it would.
 """
 
 from __future__ import annotations

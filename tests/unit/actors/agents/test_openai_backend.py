@@ -56,7 +56,8 @@ def test_streams_tokens_to_final() -> None:
 def test_answers_reuse_one_connection() -> None:
     """After [DONE] the backend reads the body's end, so the next request reuses the connection.
 
-    An unread remainder would make httpx close the connection: one TCP connect per request.
+    An unread remainder would make the client close the connection: one TCP connect per
+    request.
     """
     req = AgentRequest(request_id="r", capability=Capability.ANALYZE, prompt="hi")
 
