@@ -29,7 +29,16 @@ from adapters.base import ClientAdapter, ConfigFile
 from adapters.envrefs import EnvSyntax
 from adapters.files import find_case_collisions, read_config
 from adapters.formats import Format
-from events.client_config import Command, Entity, EntityKey, McpServer, Scope, Setting, Subagent
+from events.client_config import (
+    Command,
+    Entity,
+    EntityKey,
+    Instruction,
+    McpServer,
+    Scope,
+    Setting,
+    Subagent,
+)
 from events.errors import AdapterError
 from projections.redact import mask_credentials
 
@@ -54,11 +63,13 @@ __all__ = [
 #: Subagents: Codex and Cursor have no tool lists, and a model id means something only to
 #: its own family (``sonnet`` vs ``gemini-2.5-pro``), so the model stays per client.
 #: Settings: the one value (opt-in; the user picks clients whose model names fit).
+#: Instructions: Cursor's rules, read (and shown) with their text; no client is written.
 SYNC_FIELDS: Mapping[str, tuple[str, ...]] = {
     McpServer.kind: ("transport", "command", "args", "env", "url", "headers", "bearer_token_env"),
     Command.kind: ("description", "body"),
     Subagent.kind: ("description", "prompt"),
     Setting.kind: ("value",),
+    Instruction.kind: ("body_markdown",),
 }
 _TYPES: Mapping[str, type[McpServer | Command | Subagent | Setting]] = {
     McpServer.kind: McpServer,
@@ -231,11 +242,13 @@ def scan_file(
     """Read and parse one file; every failure becomes ``error``, never an exception.
 
     The file is always read and hashed; its parse is reused from :data:`PARSE_CACHE` when
-    the same adapter last parsed the same bytes at the same path.
+    the same adapter last parsed the same bytes at the same path. A FIFO, socket or device
+    in a client's folder is refused without blocking ("not a regular file (fifo)"), and an
+    unreadable file says why ("permission denied"): either is an error, never an absence.
     """
     client, path, scope = str(cfg.client), str(cfg.path), str(cfg.scope)
     try:
-        snap = read_config(cfg.path, allowed_roots=roots)
+        snap = read_config(cfg.path, allowed_roots=roots, max_bytes=cfg.max_bytes)
     except (AdapterError, OSError) as e:
         return FileScan(client, path, scope, True, error=_clean_error(e))
     if snap is None:
@@ -302,9 +315,12 @@ def project(adapter: ClientAdapter, cfg: ConfigFile, key: Key, value: Value) -> 
     entity (command, subagent) is rendered into an empty file of its own name.
     """
     dialect = adapter.subagent_dialect
-    if key[0] == Subagent.kind and dialect is not None and cfg.kinds == {Subagent.kind}:
+    named = dialect is not None and dialect.name_key is not None
+    if key[0] == Subagent.kind and named and cfg.kinds == {Subagent.kind}:
+        assert dialect is not None
         # A new agent file takes its name from the file name; the target's own file may
         # be named otherwise (``name:`` in the frontmatter), so render into a namesake.
+        # (Where the path is the name, OpenCode's ``team/reviewer``, it already is one.)
         cfg = dataclasses.replace(cfg, path=cfg.path.with_name(f"{key[1]}{dialect.suffix}"))
     try:
         entity = entity_from_value(key, value, scope=str(cfg.scope))

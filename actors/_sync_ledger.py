@@ -21,6 +21,7 @@ from eventsourcing.application import AggregateNotFoundError
 
 from actors._sync_state import SyncState
 from actors._sync_types import (
+    ApprovalFact,
     Conflict,
     DeletionHeldFact,
     Fact,
@@ -106,6 +107,20 @@ def _append_fact(ledger: SyncLedger, fact: Fact) -> None:
             scope=fact.scope,
             digest=fact.digest,
             value_redacted=fact.value,
+        )
+    elif isinstance(fact, ApprovalFact):
+        event: type[SyncLedger.Event] = SyncLedger.ChangeApproved
+        extra = {"by": "trust" if fact.verdict == "trusted" else "person"}
+        if fact.verdict == "rejected":
+            event, extra = SyncLedger.ChangeRejected, {}
+        ledger.record(
+            event,
+            approval_id=fact.approval_id,
+            client=fact.client,
+            scope=fact.scope,
+            digest=fact.digest,
+            reason=fact.reason,
+            **extra,
         )
     else:
         ledger.record(
@@ -207,6 +222,20 @@ def _to_fact(event: Any, key: EntityKey, engine: SyncEngine) -> Fact | None:
         )
     if isinstance(event, SyncLedger.DeletionHeld):
         return DeletionHeldFact(batch, event.client, key, event.scope, event.reason)
+    if isinstance(event, SyncLedger.ChangeApproved | SyncLedger.ChangeRejected):
+        verdict: Literal["approved", "rejected", "trusted"] = "rejected"
+        if isinstance(event, SyncLedger.ChangeApproved):
+            verdict = "trusted" if event.by == "trust" else "approved"
+        return ApprovalFact(
+            batch,
+            event.client,
+            key,
+            event.scope,
+            event.digest,
+            verdict,
+            event.approval_id,
+            event.reason,
+        )
     return None
 
 

@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from actors._sync_state import SlotState
-from actors._sync_values import needs_approval
+from actors._sync_values import Slot, needs_approval
 
 if TYPE_CHECKING:
     from actors.sync_engine import Policy
 
-__all__ = ["UNHELD", "Outcome", "evaluate"]
+__all__ = ["UNHELD", "Outcome", "agreed_conflicts", "evaluate", "held_deletions"]
 
 #: Conflict side name for an agreed value that no client currently holds.
 UNHELD = "(agreed)"
@@ -38,6 +38,8 @@ class Outcome:
         proposer: the client that proposed the winner.
         deleters: clients whose deletion is the winner (deletions need the two-scan rule and
             the per-plan cap, which the engine checks across slots).
+        trusted: why the winner would have needed approval, when the policy trusts the
+            slot's project to run code (the engine records it and lets it through).
     """
 
     changers: tuple[str, ...] = ()
@@ -47,6 +49,7 @@ class Outcome:
     approval: str | None = None
     proposer: str | None = None
     deleters: tuple[str, ...] = ()
+    trusted: str | None = None
 
     @property
     def quiet(self) -> bool:
@@ -54,10 +57,11 @@ class Outcome:
         return not self.changers
 
 
-def evaluate(st: SlotState, kind: str, policy: Policy) -> Outcome:
-    """Merge one slot under ``policy`` (pure: ``st`` is not modified)."""
+def evaluate(st: SlotState, kind: str, policy: Policy, scope: str = "user") -> Outcome:
+    """Merge one slot (of ``scope``) under ``policy`` (pure: ``st`` is not modified)."""
+    trusted = policy.trusts(scope)
     if policy.source is not None and policy.direction == "one-way":
-        return _one_way(st, kind, policy.source)
+        return _one_way(st, kind, policy.source, trusted=trusted)
     changers = st.changers(policy.clients)
     if not changers:
         return Outcome()
@@ -74,18 +78,24 @@ def evaluate(st: SlotState, kind: str, policy: Policy) -> Outcome:
             sides = {c: d for d, cs in holders.items() for c in cs or [UNHELD]}
             return Outcome(changers=tuple(changers), sides=sides)
         winner = chosen[0]
-    return _decided(st, kind, tuple(changers), winner, holders[winner])
+    return _decided(st, kind, tuple(changers), winner, holders[winner], trusted=trusted)
 
 
-def _one_way(st: SlotState, kind: str, source: str) -> Outcome:
-    if st.seen.get(source) == st.base.get(source):
+def _one_way(st: SlotState, kind: str, source: str, *, trusted: bool) -> Outcome:
+    if not st.changers((source,)):
         return Outcome()
     winner = st.seen.get(source)
-    return _decided(st, kind, (source,), winner, [source])
+    return _decided(st, kind, (source,), winner, [source], trusted=trusted)
 
 
 def _decided(
-    st: SlotState, kind: str, changers: tuple[str, ...], winner: str | None, holders: list[str]
+    st: SlotState,
+    kind: str,
+    changers: tuple[str, ...],
+    winner: str | None,
+    holders: list[str],
+    *,
+    trusted: bool,
 ) -> Outcome:
     proposer = holders[0] if holders else None
     reason = None
@@ -96,9 +106,10 @@ def _decided(
         changers=changers,
         winner=winner,
         decided=True,
-        approval=reason,
+        approval=None if trusted else reason,
         proposer=proposer,
         deleters=deleters,
+        trusted=reason if trusted else None,
     )
 
 
@@ -146,3 +157,52 @@ def _by_rule(
 
         return (max(holders, key=age),)
     return None
+
+
+def held_deletions(
+    outcomes: dict[Slot, Outcome], slots: dict[Slot, SlotState], max_deletions: int
+) -> dict[Slot, dict[str, str]]:
+    """Return, per slot, the deleting clients held back (cap exceeded or still held).
+
+    The cap counts one client's deletions across every slot of the plan.
+    """
+    counts: dict[str, int] = {}
+    for outcome in outcomes.values():
+        if outcome.decided and outcome.winner is None:
+            for client in outcome.deleters:
+                counts[client] = counts.get(client, 0) + 1
+    held: dict[Slot, dict[str, str]] = {}
+    for slot, outcome in outcomes.items():
+        if not (outcome.decided and outcome.winner is None):
+            continue
+        st = slots[slot]
+        for client in outcome.deleters:
+            if client in st.held:
+                held.setdefault(slot, {})[client] = st.held[client]
+            elif counts[client] > max_deletions:
+                reason = f"{counts[client]} deletions from {client} exceed the limit of "
+                held.setdefault(slot, {})[client] = reason + str(max_deletions)
+    return held
+
+
+def agreed_conflicts(
+    conflicted: set[Slot], outcomes: dict[Slot, Outcome], slots: dict[Slot, SlotState]
+) -> tuple[list[Slot], set[Slot]]:
+    """Split the slots that were in conflict into those settled on their own and the rest.
+
+    A conflict is over when its sides came to agree or went back to their base, unless the
+    slot now waits for a person (an approval or a held deletion): then it stays counted as
+    open and closes when that settles.
+
+    Returns:
+        The slots whose conflict closed, and the slots in conflict from now on.
+    """
+    now = {slot for slot, o in outcomes.items() if o.sides}
+    closed: list[Slot] = []
+    for slot in sorted(conflicted - now):
+        outcome = outcomes.get(slot)
+        if outcome is not None and outcome.approval is None and not slots[slot].held:
+            closed.append(slot)
+        else:
+            now.add(slot)
+    return closed, now

@@ -5,7 +5,10 @@ settings file must still hash to what was planned (its exact pre-image is kept 0
 A skill directory is written file by file into a ``.synapse.*`` temp directory beside the
 target and then renamed into place, so a client never sees half a skill. Each landed
 placement is one :class:`events.placement.SyncPlacement`; revert removes exactly what it
-created, and only while it still holds what was written.
+created, and only while it still holds what was written. Personal instruction files synced by
+content (:mod:`actors._sync_personal`) go through the same path: an edit keeps its
+pre-image, a retired copy is removed only while it holds what was planned, and revert puts
+the pre-image back; their merge bases are recorded once the writes land.
 """
 
 from __future__ import annotations
@@ -17,17 +20,20 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from eventsourcing.application import AggregateNotFoundError
 
+from actors._sync_personal import plan_personal
+from actors._sync_personal_log import PersonalLog
 from actors._sync_place_types import PlacementAction, PlacementPlan
-from actors._sync_placement import plan_placements
+from actors._sync_placement import INSTRUCTIONS, plan_placements
 from actors._sync_write import PreimageStore
 from actors.lifecycle import raise_alert
 from adapters._paths import resolve_under_roots
 from adapters._skills import check_relative, skill_digest
 from adapters.base import ClientAdapter
-from adapters.files import TEMP_PREFIX, atomic_write, read_config
+from adapters.files import TEMP_PREFIX, atomic_write, read_config, replace_durably
 from events.errors import ActorError, AdapterError, WriteConflictError
 from events.placement import SyncPlacement, placement_aggregate_id
 from events.store import EventStore
@@ -80,6 +86,7 @@ class Placer:
         self.store = store
         self.roots = tuple(roots)
         self.preimages = preimages
+        self.personal = PersonalLog(store)
         self._owned: dict[str, str] | None = None
 
     # -- planning ---------------------------------------------------------------------
@@ -90,11 +97,19 @@ class Placer:
         home: Path,
         projects: Sequence[Path],
         kinds: frozenset[str],
+        exclude_personal: frozenset[str] = frozenset(),
     ) -> PlacementPlan:
-        """The current placement plan; its conflicts and drift are raised as alerts once."""
+        """The current placement plan; its conflicts and drift are raised as alerts once.
+
+        With instructions synced, it includes the by-content sync of the personal files of
+        ``adapters`` not in ``exclude_personal``; their conflicts are recorded (and settled
+        when gone), and their bases at once when the files already agree.
+        """
         plan = plan_placements(
             adapters, home, projects, self.roots, kinds=kinds, owned=self.owned()
         )
+        if not kinds or INSTRUCTIONS in kinds:
+            plan = self._with_personal(plan, adapters, home, exclude_personal)
         for finding in plan.findings:
             if finding.kind in ("conflict", "drift", "refused"):
                 raise_alert(
@@ -105,6 +120,38 @@ class Placer:
                     message=f"{finding.subject}: {finding.reason}",
                 )
         return plan
+
+    def _with_personal(
+        self,
+        plan: PlacementPlan,
+        adapters: Mapping[str, ClientAdapter],
+        home: Path,
+        exclude: frozenset[str],
+    ) -> PlacementPlan:
+        personal = plan_personal(
+            {c: a for c, a in adapters.items() if c not in exclude},
+            home,
+            self.roots,
+            bases=self.personal.bases(),
+            start=self.personal.start(),
+            owned=self.owned(),
+            resolutions=self.personal.resolutions(),
+        )
+        self.personal.record_conflicts(personal.conflicts)
+        if not personal.actions and not personal.conflicts:
+            self.personal.record_bases(personal.bases)
+        taken = {a.path for a in plan.actions}
+        actions = [a for a in personal.actions if a.path not in taken]
+        findings = personal.findings + [c.as_finding() for c in personal.conflicts]
+        return PlacementPlan(
+            tuple(sorted([*plan.actions, *actions], key=lambda a: (str(a.path), a.action))),
+            tuple(sorted({*plan.findings, *findings}, key=lambda f: (f.subject, f.paths))),
+            tuple(personal.bases),
+        )
+
+    def open_conflicts(self) -> list[dict[str, Any]]:
+        """Open conflicts between personal instruction files (as ``synapse conflicts``)."""
+        return self.personal.open_conflicts()
 
     def owned(self) -> dict[str, str]:
         """Path → hash of every placement not reverted (rebuilt from the log once)."""
@@ -147,6 +194,8 @@ class Placer:
                 continue
             self._record(action, ref, created)
             result.written.append(str(action.path))
+        missed = set(result.abandoned)
+        self.personal.record_bases(b for b in plan.bases if b.path not in missed)
         return result
 
     def _base(self, path: Path) -> Path:
@@ -163,6 +212,9 @@ class Placer:
                 msg = f"{action.path} changed since it was planned"
                 raise WriteConflictError(msg)
             ref = self.preimages.put(snap.data)
+        if action.action == "retire_copy":
+            action.path.unlink()  # the pre-image is kept: revert puts it back
+            return ref
         atomic_write(
             action.path, action.data, expected_sha256=action.pre_sha256, allowed_roots=self.roots
         )
@@ -192,11 +244,11 @@ class Placer:
                 # Refreshing our own untouched copy: swap the old one out, then drop it.
                 old = target.with_name(f"{TEMP_PREFIX}{target.name}.old")
                 os.rename(target, old)
-                os.rename(temp, target)
+                replace_durably(temp, target)
                 shutil.rmtree(old)
             else:
                 # rename(2) refuses a non-empty target: a skill created meanwhile stays.
-                os.rename(temp, target)
+                replace_durably(temp, target)
         except BaseException:
             shutil.rmtree(temp, ignore_errors=True)
             raise
@@ -247,6 +299,11 @@ class Placer:
             if _dir_digest(path) != agg.sha256:
                 raise ActorError(changed)
             shutil.rmtree(path)
+        elif agg.action == "retire_copy":
+            if os.path.lexists(path) or agg.pre_image_ref is None:
+                raise ActorError(changed)
+            data = self.preimages.get(agg.pre_image_ref)
+            atomic_write(path, data, expected_sha256=None, allowed_roots=self.roots)
         else:
             snap = read_config(path, allowed_roots=self.roots)
             if snap is None or snap.sha256 != agg.sha256:

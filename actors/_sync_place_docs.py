@@ -6,11 +6,9 @@ the project's settings when those name context files (they override), else in th
 ``@AGENTS.md`` when it has none, and a drift finding when its own file does not import it:
 people's prose is never edited.
 
-User scope has no shared file, so the canonical user ``AGENTS.md`` is the first that exists of
-the clients' own (Codex, OpenCode, Rovo Dev, Gemini, Qwen; a copy placement made does not
-count). Claude imports it from ``~/.claude/CLAUDE.md``; clients that can neither read nor
-import it get a copy where they have no file of their own. A copy placement made and nobody
-edited follows the canonical file; any other differing file is drift, never overwritten.
+This is project scope only. Personal (user-level) files are synced by content
+(:mod:`actors._sync_personal`), never copied whole or pointed at here, so the two never act
+on the same file and no client gets a copy plus a pointer to the same text.
 """
 
 from __future__ import annotations
@@ -39,18 +37,6 @@ POINTERS: dict[str, tuple[str, tuple[str, ...]]] = {
     "qwen": (".qwen/settings.json", ("QWEN.md", AGENTS_MD)),
 }
 _IMPORT = re.compile(r"^[ \t]*@(?:\./)?AGENTS\.md[ \t]*$", re.MULTILINE)
-#: Each client's user-level instruction file (clients.md §3.3); the first existing
-#: ``AGENTS.md`` among them is canonical. Cursor keeps user rules in app storage.
-USER_FILES: dict[str, str] = {
-    "codex": ".codex/AGENTS.md",
-    "opencode": ".config/opencode/AGENTS.md",
-    "rovodev": ".rovodev/AGENTS.md",
-    "gemini": ".gemini/AGENTS.md",
-    "qwen": ".qwen/AGENTS.md",
-    "copilot": ".copilot/copilot-instructions.md",
-}
-#: User-level files that import the canonical file instead of copying it.
-USER_IMPORTERS: dict[str, str] = {"claude-code": ".claude/CLAUDE.md"}
 
 
 def _read_text(path: Path, roots: Sequence[Path]) -> tuple[str, str] | None:
@@ -150,45 +136,6 @@ class _Planner:
         )
         self.find(Finding("drift", "instructions", tuple(map(str, present)), (client,), reason))
 
-    def copy(
-        self,
-        client: str,
-        target: Path,
-        canonical: Path,
-        source: tuple[str, str],
-        owned: Mapping[str, str],
-    ) -> None:
-        """Copy ``canonical`` to ``target`` where absent, or refresh our untouched copy."""
-        if target == canonical:
-            return
-        try:
-            current = _read_text(target, self.roots)
-        except AdapterError as e:
-            self.find(Finding("refused", "instructions", (str(target),), (client,), e.message))
-            return
-        if current is not None and current[1] == source[1]:
-            return
-        if current is not None and owned.get(str(target)) != current[1]:
-            reason = f"{target} differs from {canonical}; {client} reads its own (not edited)"
-            self.find(
-                Finding("drift", "instructions", (str(target), str(canonical)), (client,), reason)
-            )
-            return
-        data = source[0].encode()
-        self.add(
-            PlacementAction(
-                "copy_instructions",
-                "instructions",
-                target,
-                (client,),
-                f"{client} neither reads nor imports {canonical}; a copy it reads",
-                None if current is None else current[1],
-                source[1],
-                data,
-                diff=file_diff(target, "" if current is None else current[0], source[0]),
-            )
-        )
-
     def point(self, client: str, project: Path | None) -> None:
         """Add ``AGENTS.md`` to ``context.fileName`` where the client takes it from."""
         rel, default = POINTERS[client]
@@ -231,7 +178,7 @@ def plan_instructions(
     roots: Sequence[Path],
     owned: Mapping[str, str] | None = None,
 ) -> tuple[list[PlacementAction], list[Finding]]:
-    """Plan how the user's and each project's ``AGENTS.md`` reach every client.
+    """Plan how each project's ``AGENTS.md`` reaches every client.
 
     Only projects that have an ``AGENTS.md`` are considered: placement never invents
     instructions.
@@ -247,8 +194,6 @@ def plan_instructions(
         The writes, and the drift and refusals found.
     """
     planner = _Planner(home, roots)
-    in_use = {c: a for c, a in adapters.items() if installed(a, home)}
-    _plan_user(planner, in_use, owned or {})
     for project in projects:
         if not (project / AGENTS_MD).is_file():
             continue
@@ -265,41 +210,3 @@ def plan_instructions(
                     Finding("unreachable", "instructions", (str(project),), (client,), reason)
                 )
     return list(planner.actions.values()), list(planner.findings.values())
-
-
-def _canonical_user_file(home: Path, owned: Mapping[str, str]) -> Path | None:
-    for rel in USER_FILES.values():
-        path = home / rel
-        if path.name == AGENTS_MD and path.is_file() and str(path) not in owned:
-            return path
-    return None
-
-
-def _plan_user(
-    planner: _Planner, adapters: Mapping[str, ClientAdapter], owned: Mapping[str, str]
-) -> None:
-    """Make the canonical user ``AGENTS.md`` reach every client in use (see module doc)."""
-    home = planner.home
-    canonical = _canonical_user_file(home, owned)
-    if canonical is None:
-        return
-    try:
-        source = _read_text(canonical, planner.roots)
-    except AdapterError as e:
-        planner.find(Finding("refused", "instructions", (str(canonical),), (), e.message))
-        return
-    if source is None:
-        return
-    for client in adapters:
-        if client in USER_IMPORTERS:
-            line = f"@~/{canonical.relative_to(home).as_posix()}"
-            planner.shim(client, [home / USER_IMPORTERS[client]], line)
-        elif client in USER_FILES:
-            if client in POINTERS:
-                planner.point(client, None)
-            planner.copy(client, home / USER_FILES[client], canonical, source, owned)
-        else:
-            reason = f"{client} keeps user instructions where no file can reach them"
-            planner.find(
-                Finding("unreachable", "instructions", (str(canonical),), (client,), reason)
-            )

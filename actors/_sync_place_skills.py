@@ -25,7 +25,7 @@ from adapters._skills import FoundSkill, SkillRoot, dedupe, plan_skill, read_ski
 from adapters.base import ClientAdapter
 from adapters.files import TEMP_PREFIX
 from events.client_config import Placement, Scope
-from events.errors import ConfigParseError, UnsafeInputError
+from events.errors import AdapterError, UnsafeInputError
 
 __all__ = ["plan_skills"]
 
@@ -52,7 +52,7 @@ def _read_roots(
                 continue
             try:
                 found.append(read_skill(entry, root, allowed))
-            except (UnsafeInputError, ConfigParseError) as e:
+            except AdapterError as e:  # hostile, unparsable or unreadable (a FIFO inside)
                 subject = f"skill:{_shown(entry.name)}"
                 refused.append(Finding("refused", subject, (str(entry),), (), e.message))
     return dedupe(found), refused

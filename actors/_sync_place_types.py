@@ -5,15 +5,17 @@ See :mod:`actors._sync_placement` for the rules.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from actors._sync_values import canonical_hash
-from actors._sync_write import redact_text
+from actors._sync_write import unified_diff
 from adapters.base import ClientAdapter
+
+if TYPE_CHECKING:
+    from actors._sync_personal import BaseNote
 
 __all__ = [
     "Action",
@@ -25,7 +27,14 @@ __all__ = [
     "installed",
 ]
 
-Action = Literal["copy_skill", "create_shim", "copy_instructions", "point_context"]
+Action = Literal[
+    "copy_skill",
+    "create_shim",
+    "copy_instructions",
+    "point_context",
+    "sync_instructions",
+    "retire_copy",
+]
 FindingKind = Literal["conflict", "drift", "refused", "unreachable"]
 #: Where a client without skills keeps its settings (its directory marks it as in use).
 SETTINGS_ANCHORS: dict[str, str] = {"claude-code": ".claude", "rovodev": ".rovodev"}
@@ -42,7 +51,8 @@ class PlacementAction:
         clients: the clients this serves (one copy may serve several).
         reason: why, in words.
         pre_sha256: the hash the file must still have; None means it must not exist.
-        new_sha256: the new file's hash, or the skill's content digest.
+        new_sha256: the new file's hash, or the skill's content digest (``""``: the file
+            is removed).
         data: the new file's bytes (file actions).
         files: relative path → bytes (``copy_skill``).
         source: the directory copied from (``copy_skill``; file modes come from it).
@@ -132,6 +142,8 @@ class PlacementPlan:
 
     actions: tuple[PlacementAction, ...] = ()
     findings: tuple[Finding, ...] = ()
+    #: personal instruction files' bases, recorded once the writes to them land
+    bases: tuple[BaseNote, ...] = ()
 
     def hash_body(self) -> list[Any]:
         """What the plan hash covers: each write's identity and each finding's."""
@@ -140,13 +152,7 @@ class PlacementPlan:
 
 def file_diff(path: Path, old: str, new: str) -> str:
     """A redacted unified diff of one file."""
-    lines = difflib.unified_diff(
-        redact_text(old).splitlines(keepends=True),
-        redact_text(new).splitlines(keepends=True),
-        fromfile=str(path),
-        tofile=str(path),
-    )
-    return "".join(lines)
+    return unified_diff(old, new, str(path), str(path))
 
 
 def installed(adapter: ClientAdapter, home: Path) -> bool:

@@ -1,5 +1,6 @@
 """Event-log side effects of the orchestrator: file facts, alerts, write outcomes, and the
-in-memory indexes rebuilt from them at start (last good hash per file, applied writes)."""
+in-memory indexes rebuilt from them at start (last good hash per file, applied writes, write
+intents a crash left without an outcome)."""
 
 from __future__ import annotations
 
@@ -61,13 +62,19 @@ class Indexes:
     writes: dict[str, WriteRecord] = field(default_factory=dict)
     #: The aggregates the orchestrator last saved (``EventStore.batch(keep=...)``).
     aggregates: dict[UUID, Any] = field(default_factory=dict)
+    #: Intents with no outcome (``WriteApplied`` / ``WriteAbandoned``) in the log, by the
+    #: intent's command id: each entity's key and its ``WritePlanned`` event.
+    intents: dict[str, list[tuple[tuple[str, str], SyncLedger.WritePlanned]]] = field(
+        default_factory=dict
+    )
 
 
 def load_indexes(store: EventStore) -> Indexes:
-    """Replay ``ClientFile`` and ``SyncLedger.WriteApplied`` events into :class:`Indexes`."""
+    """Replay ``ClientFile`` and ``SyncLedger`` write events into :class:`Indexes`."""
     out = Indexes()
     keys: dict[UUID, tuple[str, str]] = {}
     paths: dict[UUID, str] = {}
+    intents: dict[tuple[UUID, str, str], SyncLedger.WritePlanned] = {}
     position = 0
     while page := store.read(position, _PAGE):
         for note in page:
@@ -81,7 +88,12 @@ def load_indexes(store: EventStore) -> Indexes:
                 out.files.setdefault(event.path, FileState())
             elif isinstance(event, ClientFile.Observed) and agg in paths:
                 out.files[paths[agg]] = FileState(event.sha256, bool(event.entity_digests))
+            elif isinstance(event, SyncLedger.WritePlanned) and agg in keys:
+                intents[(agg, event.client, event.path)] = event
+            elif isinstance(event, SyncLedger.WriteAbandoned):
+                intents.pop((agg, event.client, event.path), None)
             elif isinstance(event, SyncLedger.WriteApplied) and agg in keys:
+                intents.pop((agg, event.client, event.path), None)
                 wid = write_id(event.client, event.path, event.pre_image_ref, event.sha256)
                 old = out.writes.get(wid)
                 prior = old.keys if old is not None else ()
@@ -99,6 +111,8 @@ def load_indexes(store: EventStore) -> Indexes:
                     companion,
                 )
                 out.files[event.path] = FileState(event.sha256, True)
+    for (agg, _, _), planned in intents.items():
+        out.intents.setdefault(planned.command_id, []).append((keys[agg], planned))
     return out
 
 
@@ -119,8 +133,9 @@ def record_file(store: EventStore, scan: FileScan, scan_id: str, problem: str | 
         elif problem is not None:
             if agg.parse_error != problem:
                 agg.fail_parse(problem)
-        elif scan.sha256 != agg.sha256 or not agg.present:
-            # Digests only for a file that changed: hashing 200 entities on every no-op
+        elif scan.sha256 != agg.sha256 or not agg.present or agg.parse_error is not None:
+            # Digests only for a file that changed (or parses again: put back to its last
+            # good bytes, its hash is the old one): hashing 200 entities on every no-op
             # rescan costs more than the rest of recording it.
             digests = {f"{k[0]}:{k[1]}": _digest(v) for k, v in scan.entities.items()}
             agg.observe(scan.sha256, digests, scan.size)

@@ -32,6 +32,8 @@ class SlotState:
         base_generation: per client, the generation its base was acknowledged at. A base
             equal to the agreed value by content but from an older generation is *not* in
             step: the client never saw this agreement (it held that value by coincidence).
+        rejected: digests a person refused to spread: a client holding one is not a changer
+            (it keeps its value, nobody else gets it) until it holds another value.
     """
 
     agreed: str | None = None
@@ -44,10 +46,16 @@ class SlotState:
     clock: int = 0
     generation: int = 0
     base_generation: dict[str, int] = field(default_factory=dict)
+    rejected: set[str] = field(default_factory=set)
 
     def changers(self, clients: tuple[str, ...]) -> list[str]:
-        """Return the clients whose copy differs from their base (changed since last sync)."""
-        return [c for c in clients if self.seen.get(c) != self.base.get(c)]
+        """Return the clients whose copy differs from their base (changed since last sync),
+        leaving out those that hold a rejected value."""
+        return [
+            c
+            for c in clients
+            if self.seen.get(c) != self.base.get(c) and self.seen.get(c) not in self.rejected
+        ]
 
     def in_step(self, client: str) -> bool:
         """Return True when ``client``'s base is the current agreement."""
@@ -86,6 +94,23 @@ class SlotState:
         for client in clients:
             self.set_base(client, self.seen.get(client))
 
+    def judge(self, verdict: str, dig: str | None, clients: tuple[str, ...]) -> None:
+        """Apply a person's verdict on the change to ``dig`` (None: a deletion).
+
+        An approved value or deletion becomes the agreement; a rejected value is remembered
+        (its holders stop being changers); a rejected deletion keeps the agreed value, so it
+        is written back where it was deleted. ``trusted`` changes nothing: the merge let that
+        change through under the policy, and a replay derives it again.
+        """
+        if verdict == "trusted":
+            return
+        if verdict == "rejected" and dig is not None:
+            self.rejected.add(dig)
+            return
+        self.rejected.discard(dig or "")
+        self.settle(self.agreed if verdict == "rejected" else dig, self.changers(clients))
+        self.held.clear()
+
     def snapshot(self) -> dict[str, Any]:
         """Return a comparable, JSON-like view (without the bookkeeping clock)."""
         return {
@@ -97,6 +122,7 @@ class SlotState:
             "generation": self.generation,
             "base_generation": dict(sorted(self.base_generation.items())),
             "order": _ranks(self.order),
+            "rejected": sorted(self.rejected),
         }
 
 

@@ -35,12 +35,13 @@ from actors._sync_values import (
     digest,
     scope_kind,
     scope_project,
+    without_secrets,
 )
 from actors.lifecycle import raise_alert
 from adapters._commands import command_name
 from adapters.base import ClientAdapter, ConfigFile
 from adapters.files import read_config
-from events.client_config import Command, Scope, Subagent
+from events.client_config import Command, Instruction, Scope, Subagent
 from events.errors import AdapterError
 from events.store import EventStore
 
@@ -58,16 +59,24 @@ __all__ = [
 
 #: Entity kinds stored one per file.
 FILE_KINDS = frozenset({Command.kind, Subagent.kind})
+#: Kinds some clients cannot hold (told to the engine, so it plans no write into them).
+_HELD_KINDS = FILE_KINDS | {Instruction.kind}
 
 Key = tuple[str, str]
 
 
 def has_kind(adapter: ClientAdapter, kind: str) -> bool:
-    """Whether ``adapter``'s client can hold entities of ``kind`` at all."""
+    """Whether ``adapter``'s client can hold entities of ``kind`` at all.
+
+    Instruction entities are Cursor's rules only (``rule_dirs``): read and shown, never
+    written into another client (placement, not the engine, syncs instruction files).
+    """
     if kind == Command.kind:
         return adapter.command_codec is not None
     if kind == Subagent.kind:
         return adapter.subagent_dialect is not None
+    if kind == Instruction.kind:
+        return bool(adapter.rule_dirs)
     return True
 
 
@@ -99,7 +108,7 @@ def with_lacks(policy: Policy, adapters: Mapping[str, ClientAdapter]) -> Policy:
     """
     if not policy.lacks:
         lacks = {
-            client: frozenset(k for k in FILE_KINDS if not has_kind(adapter, k))
+            client: frozenset(k for k in _HELD_KINDS if not has_kind(adapter, k))
             for client, adapter in adapters.items()
         }
         policy = dataclasses.replace(policy, lacks={c: k for c, k in lacks.items() if k})
@@ -278,6 +287,13 @@ def as_written(
         if observed is not None and digest(observed) == base:
             continue
         written = st.value(base)
+        if (
+            written is not None
+            and observed is not None
+            and without_secrets(observed) == without_secrets(written)
+        ):
+            out[slot] = written  # the target kept its own literal secret (never copied)
+            continue
         cfg = target(scope, key)
         if written is None or cfg is None:
             continue

@@ -9,10 +9,18 @@ from enum import StrEnum
 from fnmatch import fnmatchcase
 from typing import Any, Literal, TypeAlias
 
-from actors._sync_values import DEFAULT_SCOPE, EntityKey, Slot
+from actors._sync_values import (
+    DEFAULT_SCOPE,
+    PROJECT_SCOPE,
+    EntityKey,
+    Slot,
+    scope_kind,
+    scope_project,
+)
 from events.client_config import Setting, setting_refusal
 
 __all__ = [
+    "ApprovalFact",
     "Conflict",
     "ConflictRule",
     "Decision",
@@ -71,6 +79,10 @@ class Policy:
             not named here is not synced at all.
         accepts: per client, the canonical approval modes it can be written (a client not
             named takes none); set from the adapters by the orchestrator.
+        trusted_projects: project roots whose project-scope MCP servers flow without asking
+            (``trust = "auto"`` in ``sync.toml``); still only into that project's files.
+        exclude_personal: clients whose personal (user-level) instruction file is kept out
+            of the by-content instruction sync.
     """
 
     clients: tuple[str, ...]
@@ -87,6 +99,12 @@ class Policy:
     lacks: Mapping[str, frozenset[str]] = field(default_factory=dict)
     settings: Mapping[str, frozenset[str]] = field(default_factory=dict)
     accepts: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    trusted_projects: frozenset[str] = frozenset()
+    exclude_personal: frozenset[str] = frozenset()
+
+    def trusts(self, scope: str) -> bool:
+        """Return True when ``scope`` is the project scope of a project trusted to run code."""
+        return scope_kind(scope) == PROJECT_SCOPE and scope_project(scope) in self.trusted_projects
 
     def holds(self, client: str, key: EntityKey) -> bool:
         """Return True when ``client`` takes part in syncing ``key``: it can hold the kind
@@ -137,6 +155,7 @@ class Policy:
             "mode": self.mode,
             "max_deletions": self.max_deletions,
             "settings": {name: sorted(c) for name, c in sorted(self.settings.items())},
+            "trusted_projects": sorted(self.trusted_projects),
         }
 
 
@@ -185,22 +204,29 @@ class Conflict:
 
 @dataclass(frozen=True)
 class HoldDeletion:
-    """A deletion from ``client`` waits for approval."""
+    """A deletion from ``client`` waits for approval (``approval_id`` releases it)."""
 
     client: str
     key: EntityKey
     reason: str
     scope: str = DEFAULT_SCOPE
+    approval_id: str = ""
 
 
 @dataclass(frozen=True)
 class NeedsApproval:
-    """A change from ``client`` waits for explicit approval (it would run new code)."""
+    """A change from ``client`` waits for explicit approval (it would run new code).
+
+    ``digest`` is the value waiting; ``approval_id`` names this slot and value, so approving
+    an id approves exactly what was shown.
+    """
 
     key: EntityKey
     client: str | None
     reason: str
     scope: str = DEFAULT_SCOPE
+    digest: str | None = None
+    approval_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -307,4 +333,22 @@ class DeletionHeldFact:
     reason: str
 
 
-Fact: TypeAlias = ObservedFact | WriteConfirmedFact | ResolvedFact | DeletionHeldFact
+@dataclass(frozen=True)
+class ApprovalFact:
+    """A change (``digest``) or a deletion (``digest`` None) from ``client`` was judged.
+
+    ``verdict``: ``approved`` or ``rejected`` by a person, or ``trusted`` (the project's
+    ``trust = "auto"`` let it through; recorded, never replayed as a settlement).
+    """
+
+    batch: str
+    client: str | None
+    key: EntityKey
+    scope: str
+    digest: str | None
+    verdict: Literal["approved", "rejected", "trusted"]
+    approval_id: str
+    reason: str = ""
+
+
+Fact: TypeAlias = ObservedFact | WriteConfirmedFact | ResolvedFact | DeletionHeldFact | ApprovalFact

@@ -96,9 +96,35 @@ def digest(value: Mapping[str, Any] | None) -> str | None:
     return hashlib.sha256(orjson.dumps(value, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
+def without_secrets(value: Any) -> Any:
+    """``value`` (a slot value's JSON form) with every literal secret's fingerprint removed.
+
+    Literal secrets never travel between clients: each file keeps its own. Two copies that
+    differ only in which secret they hold are the same synced value, and a target that kept
+    its own secret still holds Synapse's write.
+    """
+    if isinstance(value, Mapping):
+        if value.get("kind") == "secret":
+            return {"kind": "secret"}
+        return {k: without_secrets(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [without_secrets(v) for v in value]
+    return value
+
+
 def canonical_hash(obj: Any) -> str:
     """Return the sha256 of the canonical JSON of any JSON-like object."""
     return hashlib.sha256(orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def approval_id(slot: Slot, digest: str | None, client: str | None = None) -> str:
+    """Return the id a person approves by: the slot and the value (or deletion) it releases.
+
+    A change's id names its value's digest, so a different value is a different question;
+    a held deletion's names the deleting client (its digest is None).
+    """
+    (kind, name), scope = slot
+    return canonical_hash([kind, name, scope, digest, client])[:12]
 
 
 def needs_approval(
@@ -111,8 +137,9 @@ def needs_approval(
     """
     if kind not in MCP_KINDS or new is None or scope_kind(scope_of(new)) != PROJECT_SCOPE:
         return None
-    before = old or {}
-    changed = [f for f in EXECUTION_FIELDS if new.get(f) != before.get(f)]
+    if old is None:
+        return "new project-scope MCP server"
+    changed = [f for f in EXECUTION_FIELDS if new.get(f) != old.get(f)]
     if not changed:
         return None
     return "project-scope MCP server changes " + ", ".join(changed)

@@ -1,14 +1,30 @@
-"""What the orchestrator shows people: plans with redacted diffs, apply results, decisions."""
+"""What the orchestrator shows people: plans with redacted diffs, apply results, decisions,
+and each file's read error (message, line, since when)."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from eventsourcing.application import AggregateNotFoundError
+
+from actors._sync_record import FileState
 from actors._sync_types import Conflict, Decision, HoldDeletion, Lossy, NeedsApproval
 from actors._sync_write import FileChange
+from adapters.base import ConfigFile
+from events.store import EventStore
+from events.sync import client_file_id
 
-__all__ = ["ApplyResult", "SyncPlanView", "change_dict", "decision_dict"]
+__all__ = [
+    "ApplyResult",
+    "SyncPlanView",
+    "change_dict",
+    "decision_dict",
+    "file_error",
+    "file_rows",
+]
 
 
 @dataclass(frozen=True)
@@ -63,7 +79,57 @@ def decision_dict(decision: Decision) -> dict[str, Any]:
     if isinstance(decision, Conflict):
         out.update(conflict_id=decision.conflict_id, sides=dict(decision.sides))
     elif isinstance(decision, HoldDeletion | NeedsApproval):
-        out.update(client=decision.client, reason=decision.reason)
+        # The id `synapse sync approve ID` takes (the status and the plan name it).
+        out.update(client=decision.client, reason=decision.reason, approval_id=decision.approval_id)
     elif isinstance(decision, Lossy):  # e.g. a full-access mode refused for this client
         out.update(client=decision.client, field=decision.field, reason=decision.reason)
     return out
+
+
+_WHERE = re.compile(r"at line (?P<line>\d+)(?:, column (?P<column>\d+))?")
+
+
+def file_error(store: EventStore, client: str, path: str) -> dict[str, Any] | None:
+    """Why ``client``'s file ``path`` is not trusted now, or None (it parsed, or is unknown).
+
+    Returns:
+        ``error`` (the parser's message), ``line`` and ``column`` when the parser named them,
+        and ``since``: when it was first seen failing after its last good read (ISO 8601).
+    """
+    try:
+        agg = store.load(client_file_id(client, path))
+    except AggregateNotFoundError:
+        return None
+    if agg.parse_error is None:
+        return None
+    since = getattr(agg, "parse_error_since", None)
+    out: dict[str, Any] = {
+        "error": agg.parse_error,
+        "line": None,
+        "column": None,
+        "since": since.isoformat() if since is not None else None,
+    }
+    where = _WHERE.search(agg.parse_error)
+    if where is not None:
+        out["line"] = int(where["line"])
+        out["column"] = int(where["column"]) if where["column"] else None
+    return out
+
+
+def file_rows(
+    store: EventStore,
+    client: str,
+    files: Iterable[ConfigFile],
+    known: Mapping[str, FileState],
+) -> list[dict[str, Any]]:
+    """One row per distinct path of ``files``: its last good hash and its error, if any.
+
+    A file several scopes share (Claude's ``~/.claude.json`` holds user and local scope) is
+    listed once.
+    """
+    rows: list[dict[str, Any]] = []
+    for path in dict.fromkeys(str(cfg.path) for cfg in files):
+        row: dict[str, Any] = {"path": path, "sha256": known.get(path, FileState()).sha256}
+        row.update(file_error(store, client, path) or {"error": None})
+        rows.append(row)
+    return rows

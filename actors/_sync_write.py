@@ -4,6 +4,9 @@ A :class:`FileChange` is computed from a fresh read of the target and the engine
 it; it carries hashes and a redacted diff, never file text that could leave the process. The
 apply step stores the exact pre-image bytes (0600, under ``preimages/``, named by sha256)
 *before* the atomic compare-and-swap write, so a crash between the two still leaves a way back.
+Each change carries a random token naming every temp file its write creates
+(:meth:`FileChange.temps`), so the write intent can record them before they exist and a
+restart removes those and nothing else (:mod:`actors._sync_reconcile`).
 
 A one-entity-per-file kind (command, subagent) whose entity is deleted deletes its file, with
 the same compare-and-swap and pre-image; :func:`revert_file` undoes any of these writes.
@@ -15,8 +18,8 @@ import contextlib
 import difflib
 import os
 import re
+import secrets
 import threading
-import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -27,7 +30,16 @@ from typing import TypeVar
 from actors._sync_io import entity_from_value
 from actors._sync_types import Write
 from adapters.base import ClientAdapter, ConfigFile, Desired
-from adapters.files import TEMP_PREFIX, WriteFailedError, atomic_write, read_config, sha256_hex
+from adapters.files import (
+    MAX_LARGE_CONFIG_BYTES,
+    WriteFailedError,
+    atomic_write,
+    fsync_dir,
+    read_config,
+    sha256_hex,
+    write_durably,
+    write_temp_path,
+)
 from events.client_config import Entity, EntityKey, Loss
 from events.errors import WriteConflictError
 from projections.redact import mask_credentials
@@ -41,6 +53,7 @@ __all__ = [
     "plan_change",
     "redact_text",
     "revert_file",
+    "unified_diff",
 ]
 
 T = TypeVar("T")
@@ -50,6 +63,23 @@ _SECRET_ASSIGN = re.compile(
     re.IGNORECASE,
 )
 _REFERENCE = re.compile(r"^\s*(?:Bearer\s+)?(?:\$\{[^}]*\}|\{env:[^}]*\}|\$[A-Za-z_]\w*)\s*$")
+
+
+def unified_diff(old: str, new: str, fromfile: str, tofile: str) -> str:
+    """A unified diff of two texts, secrets redacted, readable by any patch tool.
+
+    A last line without a newline is followed by git's ``\\ No newline at end of file``
+    marker; without it the next line of the diff would be glued onto that line.
+    """
+    lines = difflib.unified_diff(
+        redact_text(old).splitlines(keepends=True),
+        redact_text(new).splitlines(keepends=True),
+        fromfile=fromfile,
+        tofile=tofile,
+    )
+    return "".join(
+        line if line.endswith("\n") else f"{line}\n\\ No newline at end of file\n" for line in lines
+    )
 
 
 def redact_text(text: str) -> str:
@@ -78,6 +108,8 @@ class FileChange:
         delete: the file is removed (its only entity was deleted).
         companion: the change of the file that must land with this one (a Rovo Dev prompt's
             ``prompts.yml``; :mod:`actors._sync_companion`).
+        token: random, names this write's temp files (:attr:`temp`), so the write intent can
+            record them before they exist and a restart removes exactly those.
     """
 
     client: str
@@ -90,6 +122,7 @@ class FileChange:
     companion: FileChange | None = None
     _new: bytes = field(default=b"", repr=False, compare=False)
     _old: str = field(default="", repr=False, compare=False)
+    token: str = field(default_factory=lambda: secrets.token_hex(8), compare=False)
 
     @property
     def is_noop(self) -> bool:
@@ -103,17 +136,44 @@ class FileChange:
         return (self,) if self.companion is None else (self, self.companion)
 
     @cached_property
+    def temp(self) -> Path:
+        """The temp file the write goes through (a delete's rename-aside), fixed at first use:
+        the intent records it, the write then creates exactly that file."""
+        return write_temp_path(Path(self.path), self.token)
+
+    def temps(self, preimages: PreimageStore) -> list[str]:
+        """Every temp file writing this change (and its companion) may create."""
+        out: list[str] = []
+        for part in self.parts:
+            out.append(str(part.temp))
+            if part.pre_sha256:
+                out.append(str(preimages.temp_for(part.pre_sha256, part.token)))
+        return out
+
+    def intent_fields(self, preimages: PreimageStore) -> dict[str, object]:
+        """The ``WritePlanned`` fields a restart settles this write by: the planned hashes
+        and every temp file it may create, named before any of them exists."""
+        other = self.companion
+        return {
+            "pre_sha256": self.pre_sha256,
+            "new_sha256": self.new_sha256,
+            "temp_paths": tuple(self.temps(preimages)),
+            "companion_path": None if other is None else other.path,
+            "companion_pre_sha256": None if other is None else other.pre_sha256,
+            "companion_sha256": "" if other is None else other.new_sha256,
+        }
+
+    @cached_property
     def diff(self) -> str:
         """Unified diff, secrets redacted (computed when shown: applying needs none)."""
         own = ""
         if self.pre_sha256 != self.new_sha256:
-            lines = difflib.unified_diff(
-                redact_text(self._old).splitlines(keepends=True),
-                redact_text(self._new.decode("utf-8")).splitlines(keepends=True),
-                fromfile=self.path,
-                tofile="/dev/null" if self.delete else self.path,
+            own = unified_diff(
+                self._old,
+                self._new.decode("utf-8"),
+                self.path,
+                "/dev/null" if self.delete else self.path,
             )
-            own = "".join(lines)
         return own + ("" if self.companion is None else self.companion.diff)
 
 
@@ -128,27 +188,24 @@ class PreimageStore:
         self.directory = directory
         directory.mkdir(parents=True, exist_ok=True, mode=0o700)
 
-    def put(self, data: bytes) -> str:
-        """Store ``data`` (idempotent) and return its sha256 reference."""
+    def temp_for(self, ref: str, token: str) -> Path:
+        """The temp file storing pre-image ``ref`` for the write with ``token`` goes through."""
+        return write_temp_path(self.directory / ref, token)
+
+    def put(self, data: bytes, *, token: str | None = None) -> str:
+        """Store ``data`` (idempotent, durable: fsynced file and directory); return its ref.
+
+        Args:
+            data: the bytes.
+            token: the write's token, naming the temp file (:meth:`temp_for`); a fresh one
+                when None. Distinct per write, so parallel writes keeping the same pre-image
+                never share a temp.
+        """
         ref = sha256_hex(data)
         path = self.directory / ref
         if path.exists():
             return ref
-        # Unique per thread too: parallel writes may keep the same pre-image at once.
-        temp = self.directory / f".{ref}.{os.getpid()}.{threading.get_ident()}.tmp"
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        try:
-            try:
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view) :]
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            os.replace(temp, path)
-        except BaseException:
-            temp.unlink(missing_ok=True)
-            raise
+        write_durably(path, data, temp=self.temp_for(ref, token or secrets.token_hex(8)))
         return ref
 
     def get(self, ref: str) -> bytes:
@@ -173,7 +230,7 @@ def plan_change(
     Raises:
         AdapterError: the target cannot be read or parsed (it is then not written).
     """
-    snap = read_config(cfg.path, allowed_roots=roots)
+    snap = read_config(cfg.path, allowed_roots=roots, max_bytes=cfg.max_bytes)
     text = "" if snap is None else snap.data.decode("utf-8")
     current: dict[tuple[str, str], Entity] = {}
     if text.strip():
@@ -222,20 +279,28 @@ def apply_change(
         WriteFailedError: disk full or another OS error; the original is intact.
     """
     path = Path(change.path)
-    snap = read_config(path, allowed_roots=roots)
+    # Hash-only reads (here and below) take any file up to the large cap: the planning read
+    # applied the file's own limit, and a file over it cannot match the planned hash.
+    snap = read_config(path, allowed_roots=roots, max_bytes=MAX_LARGE_CONFIG_BYTES)
     found = None if snap is None else snap.sha256
     if found != change.pre_sha256:
         msg = f"{path} changed since it was planned; nothing was written"
         raise WriteConflictError(msg, hint="rescan and plan again")
     try:
-        ref = None if snap is None else preimages.put(snap.data)
+        ref = None if snap is None else preimages.put(snap.data, token=change.token)
     except OSError as e:
         msg = f"cannot keep the pre-image of {path} ({e.strerror}); nothing was written"
         raise WriteFailedError(msg, errno_=e.errno) from e
     if change.delete and change.pre_sha256 is not None:
-        delete_file(path, change.pre_sha256, roots, preimages)
+        delete_file(path, change.pre_sha256, roots, preimages, aside=change.temp)
         return ref, ""
-    result = atomic_write(path, change._new, expected_sha256=change.pre_sha256, allowed_roots=roots)
+    result = atomic_write(
+        path,
+        change._new,
+        expected_sha256=change.pre_sha256,
+        allowed_roots=roots,
+        temp=change.temp,
+    )
     return ref, result.sha256
 
 
@@ -306,7 +371,12 @@ def _conflict(path: Path) -> WriteConflictError:
 
 
 def delete_file(
-    path: Path, expected_sha256: str, roots: Sequence[Path], preimages: PreimageStore
+    path: Path,
+    expected_sha256: str,
+    roots: Sequence[Path],
+    preimages: PreimageStore,
+    *,
+    aside: Path | None = None,
 ) -> None:
     """Remove ``path`` if it still holds ``expected_sha256`` (compare-and-swap delete).
 
@@ -314,11 +384,19 @@ def delete_file(
     that slipped in between is put back (or, if the client already made a new file, kept as
     a pre-image), so no content is lost in the race. A symlink loses the link, not its target.
 
+    Args:
+        path: the file.
+        expected_sha256: what it must still hold.
+        roots: directories it must stay under.
+        preimages: where a slipped-in client write is kept.
+        aside: the name to rename it aside to, as the write intent recorded it (default a
+            fresh :func:`~adapters.files.write_temp_path`).
+
     Raises:
         WriteConflictError: the file changed or vanished; nothing was deleted.
         WriteFailedError: an OS error; the file is intact.
     """
-    snap = read_config(path, allowed_roots=roots)
+    snap = read_config(path, allowed_roots=roots, max_bytes=MAX_LARGE_CONFIG_BYTES)
     if snap is None or snap.sha256 != expected_sha256:
         raise _conflict(path)
     real = snap.real_path
@@ -326,7 +404,9 @@ def delete_file(
         if path.is_symlink():
             path.unlink()  # the dotfile-manager copy the link points to stays
             return
-        aside = real.with_name(f"{TEMP_PREFIX}{real.name}.{uuid.uuid4().hex[:12]}.tmp")
+        aside = aside or write_temp_path(real)
+        if aside.parent != real.parent:
+            raise _conflict(path)
         os.rename(real, aside)
         data = aside.read_bytes()
         if sha256_hex(data) != expected_sha256:
@@ -336,11 +416,7 @@ def delete_file(
             aside.unlink()
             raise _conflict(path)
         aside.unlink()
-        fd = os.open(real.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        fsync_dir(real.parent)
     except OSError as e:
         msg = f"cannot delete {path} ({e.strerror})"
         raise WriteFailedError(msg, errno_=e.errno) from e
@@ -367,7 +443,7 @@ def revert_file(
         WriteConflictError: the file changed since that write; nothing was touched.
     """
     expected = sha256 or None
-    snap = read_config(path, allowed_roots=roots)
+    snap = read_config(path, allowed_roots=roots, max_bytes=MAX_LARGE_CONFIG_BYTES)
     if (None if snap is None else snap.sha256) != expected:
         msg = f"{path} changed since the write; not reverting over newer content"
         raise WriteConflictError(msg)

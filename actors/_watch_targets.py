@@ -3,7 +3,8 @@
 Pure path logic (no watchdog): :class:`ClientConfigFilter` decides which file events count;
 :func:`entity_dirs` lists the folders whose files are entities (commands, subagents, skills);
 :func:`instruction_paths` the project instruction files (``AGENTS.md``, ``CLAUDE.md`` …) whose
-edits re-run placement;
+edits re-run placement, and :func:`personal_paths` the user-level ones (``~/.claude/CLAUDE.md``
+…) whose edits re-run the by-content instruction sync;
 :func:`watch_plan` maps every wanted folder to the folder to watch now: itself when it exists,
 else its nearest existing ancestor (non-recursive), so its creation is noticed without ever
 creating a client's folder.
@@ -26,6 +27,7 @@ __all__ = [
     "EntityDir",
     "entity_dirs",
     "instruction_paths",
+    "personal_paths",
     "watch_plan",
 ]
 
@@ -77,19 +79,24 @@ def entity_dirs(
     dirs: list[EntityDir] = []
     codec = adapter.command_codec
     if codec is not None and wanted("command"):
-        user, project = adapter.command_dirs
-        dirs.append(EntityDir(home / user, codec.suffix, True))
-        dirs += [EntityDir(p / project, codec.suffix, True) for p in projects]
+        user, project_dirs = adapter.command_dirs
+        dirs += [EntityDir(home / rel, codec.suffix, True) for rel in user]
+        dirs += [EntityDir(p / rel, codec.suffix, True) for p in projects for rel in project_dirs]
     dialect = adapter.subagent_dialect
     if dialect is not None and wanted("subagent"):
-        dirs += [EntityDir(home / rel, dialect.suffix, False) for rel in dialect.user_dirs]
+        deep = dialect.nested  # OpenCode's agents in sub-folders (``team/reviewer.md``)
+        dirs += [EntityDir(home / rel, dialect.suffix, deep) for rel in dialect.user_dirs]
         dirs += [
-            EntityDir(p / rel, dialect.suffix, False)
+            EntityDir(p / rel, dialect.suffix, deep)
             for p in projects
             for rel in dialect.project_dirs
         ]
     if wanted("skill"):
         dirs += [EntityDir(root.path, "", True) for root in adapter.skill_roots(home, projects)]
+    if wanted("instruction"):  # Cursor's .cursor/rules/*.mdc, read as instructions
+        dirs += [
+            EntityDir(p / rel, suffix, False) for p in projects for rel, suffix in adapter.rule_dirs
+        ]
     return dirs
 
 
@@ -102,6 +109,14 @@ def instruction_paths(
         return []
     names = dict.fromkeys(("AGENTS.md", *adapter.instruction_files))
     return [p / name for p in projects for name in names]
+
+
+def personal_paths(adapter: ClientAdapter, home: Path, kinds: frozenset[str]) -> list[Path]:
+    """The client's personal instruction files (and those it may load beside them), when
+    instructions are synced (empty ``kinds`` = all)."""
+    if kinds and "instruction" not in kinds:
+        return []
+    return [home / rel for rel in adapter.user_instruction_files]
 
 
 def _with_resolved(dirs: Iterable[EntityDir]) -> list[EntityDir]:

@@ -3,9 +3,7 @@ picklable arguments, answering in plain dicts."""
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -13,18 +11,35 @@ from typing import Any
 from actors._sync_breaker import BreakerLimits, WriteBreaker
 from actors._sync_io import ScanReport
 from actors._sync_types import Policy
+from actors.install_key import fingerprint_key
 from actors.sync_service import SyncService, default_policy
 from adapters.registry import load_adapters
+from events.audit import acting_as
 from events.store import EventStore, StoreConfig
 
-__all__ = ["SyncOrchestrator", "policy_status", "resume_client"]
+__all__ = [
+    "MODE_REASONS",
+    "SyncOrchestrator",
+    "fingerprint_key",
+    "policy_status",
+    "resume_client",
+]
+
+
+#: What each mode means for a running orchestrator (``mode_reason`` in the status).
+MODE_REASONS = {
+    "apply": "running: every change is written to the other clients",
+    "observe": "running: changes are planned, not written; `synapse sync apply --plan HASH` writes",
+}
 
 
 def policy_status(service: SyncService) -> dict[str, Any]:
-    """The effective policy, project roots and open write breakers of ``service``."""
+    """The effective policy, project roots and open write breakers of ``service``, and
+    what its mode means (``mode_reason``)."""
     return {
         "policy": {**service.policy.as_dict(), "projects": [str(p) for p in service.projects]},
         "breakers": service.gate.breaker.open_files(),
+        "mode_reason": MODE_REASONS.get(service.policy.mode, service.policy.mode),
     }
 
 
@@ -37,22 +52,6 @@ def resume_client(service: SyncService, client: str) -> dict[str, Any]:
     resumed = service.gate.resume(client)
     written = service.scan(client).written if client in service.policy.clients else []
     return {"client": client, "resumed": resumed, "written": written}
-
-
-def fingerprint_key(home: Path) -> bytes:
-    """This install's secret key for secret fingerprints (``fingerprint.key``, mode 0600).
-
-    Fingerprints let sync notice that a literal secret changed without storing it; with a
-    public constant key a short secret could be brute-forced from its fingerprint.
-    """
-    path = home / "fingerprint.key"
-    if not path.exists():
-        home.mkdir(parents=True, exist_ok=True)
-        with contextlib.suppress(FileExistsError):
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(os.urandom(32))
-    return path.read_bytes()
 
 
 class SyncOrchestrator:
@@ -117,23 +116,43 @@ class SyncOrchestrator:
         """See :meth:`SyncService.plan`."""
         return dataclasses.asdict(self.service.plan())
 
-    def apply(self, plan_hash: str) -> dict[str, Any]:
+    # ``actor``: the user the HTTP replica handles the call for (events/audit.py); it
+    # crosses the process boundary as an argument, since a context variable cannot.
+    def apply(self, plan_hash: str, actor: str | None = None) -> dict[str, Any]:
         """See :meth:`SyncService.apply`."""
-        return dataclasses.asdict(self.service.apply(plan_hash))
+        with acting_as(actor):
+            return dataclasses.asdict(self.service.apply(plan_hash))
 
-    def revert(self, wid: str) -> dict[str, Any]:
+    def revert(self, wid: str, actor: str | None = None) -> dict[str, Any]:
         """See :meth:`SyncService.revert`."""
-        return dataclasses.asdict(self.service.revert(wid))
+        with acting_as(actor):
+            return dataclasses.asdict(self.service.revert(wid))
 
     def resolve(
-        self, conflict_id: str, take: str | None = None, value: dict[str, Any] | None = None
+        self,
+        conflict_id: str,
+        take: str | None = None,
+        value: dict[str, Any] | None = None,
+        actor: str | None = None,
     ) -> dict[str, Any]:
         """See :meth:`SyncService.resolve`."""
-        return dataclasses.asdict(self.service.resolve(conflict_id, take=take, value=value))
+        with acting_as(actor):
+            result = self.service.resolve(conflict_id, take=take, value=value)
+        return dataclasses.asdict(result)
 
-    def approve_deletions(self, client: str) -> dict[str, Any]:
+    def approve_deletions(self, client: str, actor: str | None = None) -> dict[str, Any]:
         """See :meth:`SyncService.approve_deletions`."""
-        return dataclasses.asdict(self.service.approve_deletions(client))
+        with acting_as(actor):
+            return dataclasses.asdict(self.service.approve_deletions(client))
+
+    def approvals(self) -> list[dict[str, Any]]:
+        """See :meth:`SyncService.approvals`."""
+        return self.service.approvals()
+
+    def judge(self, approval_id: str, approve: bool, actor: str | None = None) -> dict[str, Any]:
+        """See :meth:`SyncService.judge`."""
+        with acting_as(actor):
+            return dataclasses.asdict(self.service.judge(approval_id, approve=approve))
 
     def rescan(self) -> dict[str, Any]:
         """Scan every client now (and write, in apply mode)."""

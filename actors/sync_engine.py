@@ -21,7 +21,11 @@ Rules (reliability.md E1–E8):
 * **Trust.** :data:`NEVER_SYNC` fields are stripped before comparing and writing; scopes never
   mix (a project value is only ever synced into project scope, and a scope names its project:
   ``project:/abs/root``, so one project's value never reaches another); a project-scope MCP server
-  whose ``command``/``args``/``url``/``headers`` is new or changed needs approval.
+  whose ``command``/``args``/``url``/``headers`` is new or changed needs approval
+  (:meth:`SyncEngine.judge`); a rejected value is not asked about again, nor spread, until
+  its client holds another; a project the policy trusts lets it through, recorded.
+* **State follows the files.** A conflict whose sides came to agree (or went back to their
+  base) is recorded resolved (``agreed``), with no person involved.
 
 ABA (reliability.md E3): change detection is *state-based*, like Unison. A client edited and
 then edited back to its base value has not changed, whether or not the engine saw the
@@ -39,9 +43,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, Literal
 
-from actors._sync_merge import Outcome, evaluate
+from actors._sync_merge import Outcome, agreed_conflicts, evaluate, held_deletions
 from actors._sync_state import SlotState, SyncState
 from actors._sync_types import (
+    ApprovalFact,
     Conflict,
     ConflictRule,
     Decision,
@@ -65,6 +70,7 @@ from actors._sync_values import (
     NEVER_SYNC,
     EntityKey,
     Slot,
+    approval_id,
     canonical_hash,
     digest,
     scope_of,
@@ -108,6 +114,8 @@ class SyncEngine:
         self.policy = policy
         self.state = state or SyncState()
         self._facts: list[Fact] = []
+        #: slots in conflict after the last settlement: one that no longer is gets closed
+        self._conflicted = {slot for slot, o in self._outcomes().items() if o.sides}
 
     # -- inputs -----------------------------------------------------------------------
 
@@ -225,6 +233,38 @@ class SyncEngine:
         self.absorb([ResolvedFact(batch, key, slot[1], dig, chosen, take, resolution)])
         return [d for d in self.decisions() if isinstance(d, Write) and (d.key, d.scope) == slot]
 
+    def judge(self, approval: str, *, approve: bool) -> list[Write]:
+        """Approve or reject the pending change or held deletion with id ``approval``.
+
+        Approving a change settles its slot on the value; rejecting it leaves the value in
+        its client and asks no more until that client holds another. Approving a held
+        deletion deletes everywhere; rejecting it restores the entity where it was deleted.
+
+        Returns:
+            The writes that follow (none for a rejected change).
+
+        Raises:
+            ActorError: no pending approval has that id (judged already, or changed since).
+        """
+        pending = [
+            d
+            for d in self.decisions()
+            if isinstance(d, NeedsApproval | HoldDeletion) and d.approval_id == approval
+        ]
+        if not pending:
+            msg = f"no pending approval {approval!r}"
+            raise ActorError(msg, hint="see `synapse sync approvals`; a changed value has a new id")
+        d = pending[0]
+        slot = (d.key, d.scope)
+        st = self.state.slots[slot]
+        dig = d.digest if isinstance(d, NeedsApproval) else None
+        verdict: Literal["approved", "rejected"] = "approved" if approve else "rejected"
+        batch = f"{verdict}:{approval}:{st.clock}"
+        self.absorb(
+            [ApprovalFact(batch, d.client, d.key, d.scope, dig, verdict, approval, d.reason)]
+        )
+        return [d for d in self.decisions() if isinstance(d, Write) and (d.key, d.scope) == slot]
+
     def approve_deletions(self, client: str) -> list[Write]:
         """Approve every held deletion from ``client``; return the resulting writes."""
         writes: list[Write] = []
@@ -247,10 +287,16 @@ class SyncEngine:
                 st.see(fact.client, fact.digest, fact.value)
                 st.set_base(fact.client, fact.digest)
             elif isinstance(fact, ResolvedFact):
+                if fact.resolution == "agreed":
+                    continue  # the record of a settlement the merge itself made
                 if fact.digest is not None and fact.value is not None:
                     st.values.setdefault(fact.digest, fact.value)
+                st.rejected.discard(fact.digest or "")
                 st.settle(fact.digest, st.changers(self.policy.clients))
                 st.held.clear()
+                self._conflicted.discard((fact.key, fact.scope))
+            elif isinstance(fact, ApprovalFact):
+                st.judge(fact.verdict, fact.digest, self.policy.clients)
             else:
                 st.held[fact.client] = fact.reason
         self._facts.extend(batch)
@@ -266,7 +312,7 @@ class SyncEngine:
     def decisions(self) -> list[Decision]:
         """Return every pending decision, slot by slot (pure)."""
         outcomes = self._outcomes()
-        held = self._held(outcomes)
+        held = held_deletions(outcomes, self.state.slots, self.policy.max_deletions)
         out: list[Decision] = []
         for slot, outcome in outcomes.items():
             out.extend(self._slot_decisions(slot, outcome, held.get(slot, {})))
@@ -295,33 +341,13 @@ class SyncEngine:
 
     def _outcomes(self) -> dict[Slot, Outcome]:
         return {
-            slot: evaluate(st, slot[0][0], self.policy)
+            slot: evaluate(st, slot[0][0], self.policy, slot[1])
             for slot, st in sorted(self.state.slots.items())
         }
 
-    def _held(self, outcomes: dict[Slot, Outcome]) -> dict[Slot, dict[str, str]]:
-        """Return, per slot, the deleting clients held back (cap exceeded or still held)."""
-        counts: dict[str, int] = {}
-        for outcome in outcomes.values():
-            if outcome.decided and outcome.winner is None:
-                for client in outcome.deleters:
-                    counts[client] = counts.get(client, 0) + 1
-        held: dict[Slot, dict[str, str]] = {}
-        for slot, outcome in outcomes.items():
-            if not (outcome.decided and outcome.winner is None):
-                continue
-            st = self.state.slots[slot]
-            for client in outcome.deleters:
-                if client in st.held:
-                    held.setdefault(slot, {})[client] = st.held[client]
-                elif counts[client] > self.policy.max_deletions:
-                    reason = f"{counts[client]} deletions from {client} exceed the limit of "
-                    held.setdefault(slot, {})[client] = reason + str(self.policy.max_deletions)
-        return held
-
     def _settle(self, batch: str) -> None:
         outcomes = self._outcomes()
-        held = self._held(outcomes)
+        held = held_deletions(outcomes, self.state.slots, self.policy.max_deletions)
         for slot, outcome in outcomes.items():
             st = self.state.slots[slot]
             if slot in held:
@@ -332,20 +358,43 @@ class SyncEngine:
                             DeletionHeldFact(batch, client, slot[0], slot[1], reason)
                         )
             elif outcome.decided and outcome.approval is None:
+                if outcome.trusted is not None and outcome.winner != st.agreed:
+                    aid = approval_id(slot, outcome.winner, outcome.proposer)
+                    self._facts.append(
+                        ApprovalFact(
+                            batch,
+                            outcome.proposer,
+                            *slot,
+                            outcome.winner,
+                            "trusted",
+                            aid,
+                            outcome.trusted,
+                        )
+                    )
                 st.settle(outcome.winner, list(outcome.changers))
             if self.policy.direction == Direction.ONE_WAY:
                 # Targets that already hold the source's value are in sync, not drifting.
                 for client in self.policy.clients:
                     if st.seen.get(client) == st.agreed and client in st.base:
                         st.set_base(client, st.agreed)
+        closed, self._conflicted = agreed_conflicts(self._conflicted, outcomes, self.state.slots)
+        for slot in closed:
+            agreed = self.state.slots[slot].agreed
+            self._facts.append(ResolvedFact(batch, *slot, agreed, None, None, "agreed"))
 
     def _slot_decisions(self, slot: Slot, outcome: Outcome, held: dict[str, str]) -> list[Decision]:
         key, scope = slot
         st = self.state.slots[slot]
         if held:
-            return [HoldDeletion(c, key, r, scope) for c, r in sorted(held.items())]
+            return [
+                HoldDeletion(c, key, r, scope, approval_id(slot, None, c))
+                for c, r in sorted(held.items())
+            ]
         if outcome.decided and outcome.approval is not None:
-            return [NeedsApproval(key, outcome.proposer, outcome.approval, scope)]
+            aid = approval_id(slot, outcome.winner, outcome.proposer)
+            return [
+                NeedsApproval(key, outcome.proposer, outcome.approval, scope, outcome.winner, aid)
+            ]
         if outcome.sides:
             sides = dict(sorted(outcome.sides.items()))
             bases = {st.base.get(c) for c in outcome.changers}

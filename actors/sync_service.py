@@ -13,6 +13,8 @@ Safety rules here (the merge rules live in the engine):
 * A write is planned against the hash of the file's last observation; if the file changed
   since (an edit not yet observed), the write is abandoned and the client rescanned.
 * The exact pre-image is stored (0600) before every write; :meth:`revert` restores it.
+* A write a crash interrupted is settled at the next start from its recorded intent
+  (:mod:`actors._sync_reconcile`); only the temp files that intent named are removed.
 * A lossy target holds a different value than the one written; an observation equal to what
   the written value reads back as counts as that value (no echo, no spurious change).
 """
@@ -25,6 +27,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from actors._sync_approvals import alert_trusted, approval_rows
 from actors._sync_breaker import WriteBreaker, WriteGate
 from actors._sync_companion import (
     Landed,
@@ -45,6 +48,7 @@ from actors._sync_io import (
 from actors._sync_ledger import rebuild_state, record_facts, record_plan
 from actors._sync_place_apply import Placer
 from actors._sync_placement import PlacementPlan
+from actors._sync_reconcile import reconcile_intents
 from actors._sync_record import (
     FileState,
     WriteRecord,
@@ -63,7 +67,13 @@ from actors._sync_targets import (
     with_lacks,
 )
 from actors._sync_values import canonical_hash, digest
-from actors._sync_views import ApplyResult, SyncPlanView, change_dict, decision_dict
+from actors._sync_views import (
+    ApplyResult,
+    SyncPlanView,
+    change_dict,
+    decision_dict,
+    file_rows,
+)
 from actors._sync_write import (
     FileChange,
     PreimageStore,
@@ -81,7 +91,6 @@ from actors.sync_engine import (
     Write,
 )
 from adapters.base import ClientAdapter, ConfigFile
-from adapters.files import sweep_stale_temps
 from events.errors import ActorError, AdapterError, UnsafeInputError, WriteConflictError
 from events.store import EventStore
 from events.sync import SyncLedger
@@ -157,14 +166,11 @@ class SyncService:
         self._index = load_indexes(store)
         #: path → sha256 of the last bytes this orchestrator wrote ("" = deleted the file).
         self._written: dict[str, str] = {}
-        #: stale temp files swept at start, next to every synced file
-        self.swept = [
-            str(p)
-            for client in self.policy.clients
-            for cfg in self._files(client)
-            if cfg.path.parent.exists()
-            for p in sweep_stale_temps(cfg.path.resolve().parent)
-        ]
+        #: what the start found of writes a crash interrupted; only their own temps are removed
+        self.reconciled = reconcile_intents(
+            store, self._index, self.engine, self.roots, self.preimages
+        )
+        self.swept = self.reconciled.swept
         self.placer = Placer(store, self.roots, self.preimages)
 
     # -- inputs -----------------------------------------------------------------------
@@ -201,7 +207,9 @@ class SyncService:
 
     def _record(self) -> Plan:
         """Record the engine's new facts and its current plan; return that plan."""
-        record_facts(self.store, self.engine.take_facts())
+        facts = self.engine.take_facts()
+        record_facts(self.store, facts)
+        alert_trusted(self.store, facts, self.engine)
         plan = self.engine.plan()
         record_plan(self.store, plan)
         return plan
@@ -346,17 +354,16 @@ class SyncService:
             if part.pre_sha256 is not None and observed.sha256 != part.pre_sha256:
                 return self._abandon(change, keys, "changed since it was last observed")
         for w in change.writes:
-            pre = change.pre_sha256
             record_ledger(
                 self.store,
                 [w.key],
-                f"intent:{change.path}:{pre}:{change.new_sha256}",
+                f"intent:{change.path}:{change.token}",
                 SyncLedger.WritePlanned,
                 client=change.client,
                 path=change.path,
                 scope=w.scope,
                 digest=digest(w.value),
-                pre_sha256=pre,
+                **change.intent_fields(self.preimages),
             )
         return True
 
@@ -481,7 +488,9 @@ class SyncService:
         if not self.policy.kinds & PLACED_KINDS:
             return PlacementPlan()  # placement is off: not even the log is read for it
         clients = {c: self.adapters[c] for c in self.policy.clients if c in self.adapters}
-        return self.placer.plan(clients, self.home, self.projects, self.policy.kinds)
+        return self.placer.plan(
+            clients, self.home, self.projects, self.policy.kinds, self.policy.exclude_personal
+        )
 
     def apply(self, plan_hash: str) -> ApplyResult:
         """Apply the plan whose hash is ``plan_hash``, unless anything changed since.
@@ -536,6 +545,9 @@ class SyncService:
             value: adopt this value (canonical fields, e.g. ``{"command": "npx", ...}``).
         """
         with self._lock:
+            if take is not None and self.placer.personal.resolve(conflict_id, take):
+                # a conflict between personal instruction files: the next round merges it
+                return self._apply_writes([]) if self.policy.mode == "apply" else ApplyResult(False)
             key, scope = self._find(conflict_id)
             chosen = None
             if value is not None:
@@ -552,6 +564,28 @@ class SyncService:
         """Approve every held deletion from ``client``."""
         with self._lock:
             writes = self.engine.approve_deletions(client)
+            self._record()
+            return self._apply_writes(writes) if self.policy.mode == "apply" else ApplyResult(False)
+
+    def approvals(self) -> list[dict[str, Any]]:
+        """Pending approvals: changes that would run new code, and held deletions (see
+        :func:`~actors._sync_approvals.approval_rows`)."""
+        with self._lock:
+            return approval_rows(self.engine, self._target, self._receivers)
+
+    def _receivers(self, writes: list[Write]) -> list[FileChange]:
+        return self._changes(writes)
+
+    def judge(self, approval_id: str, *, approve: bool) -> ApplyResult:
+        """Approve or reject one pending approval (recorded as ``ChangeApproved`` /
+        ``ChangeRejected``); in ``apply`` mode what it releases is written at once, in
+        ``observe`` mode by the next :meth:`apply`.
+
+        Raises:
+            ActorError: no pending approval has that id.
+        """
+        with self._lock:
+            writes = self.engine.judge(approval_id, approve=approve)
             self._record()
             return self._apply_writes(writes) if self.policy.mode == "apply" else ApplyResult(False)
 
@@ -577,19 +611,14 @@ class SyncService:
                 decision_dict(d)
                 for d in self.engine.decisions()
                 if isinstance(d, Conflict | HoldDeletion | NeedsApproval)
-            ]
+            ] + self.placer.open_conflicts()
 
     def status(self) -> dict[str, Any]:
-        """Per client: files, their last hash and whether they parse; plus open decisions."""
+        """Per client: files, their last hash and their read error (message, line, since);
+        plus open decisions."""
         with self._lock:
             clients = {
-                client: [
-                    {
-                        "path": str(cfg.path),
-                        "sha256": self._index.files.get(str(cfg.path), FileState()).sha256,
-                    }
-                    for cfg in self._files(client)
-                ]
+                client: file_rows(self.store, client, self._files(client), self._index.files)
                 for client in self.policy.clients
             }
             return {

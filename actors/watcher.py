@@ -34,11 +34,14 @@ from actors._watch_targets import (
     ClientConfigFilter,
     entity_dirs,
     instruction_paths,
+    personal_paths,
     watch_plan,
 )
+from actors.install_key import fingerprint_key
 from adapters.base import ClientAdapter
-from adapters.files import sha256_hex
+from adapters.files import MAX_LARGE_CONFIG_BYTES, read_regular, sha256_hex
 from adapters.registry import load_adapters
+from events.errors import AdapterError
 
 __all__ = [
     "NOISE",
@@ -135,6 +138,7 @@ class ClientWatcher:
         self.rescan_interval_s = rescan_interval_s
         files = synced_files(adapter, home, self.projects, kinds)
         paths = [f.path for f in files] + instruction_paths(adapter, self.projects, kinds)
+        paths += personal_paths(adapter, home, kinds)
         watched = paths + [p.resolve() for p in paths]
         folders = entity_dirs(adapter, home, self.projects, kinds)
         self.watch_filter = watch_filter or ClientConfigFilter(watched, folders)
@@ -268,9 +272,11 @@ class ClientWatcher:
         if expected is None:
             return False
         try:
-            current = sha256_hex(Path(path).read_bytes())
-        except OSError:
+            # Never a plain read: a FIFO put where we wrote would block this thread forever.
+            data = read_regular(Path(os.path.realpath(path)), max_bytes=MAX_LARGE_CONFIG_BYTES)
+        except (AdapterError, OSError):
             return False
+        current = None if data is None else sha256_hex(data)
         return current == expected
 
     def _run(self) -> None:
@@ -322,6 +328,10 @@ class WatcherActor(ClientWatcher):
         projects: project roots whose project-scope files are watched too.
         rescan_interval_s: time between full rescans.
         debounce_s: quiet time after the last event on a file before it is rescanned.
+        key_home: the Synapse home whose ``fingerprint.key`` fingerprints literal secrets.
+            It must be the orchestrator's: a scan fingerprinted with another key reads as a
+            changed secret, and the orchestrator would copy a secret it cannot reveal.
+        start: start watching at once (tests drive :meth:`rescan` themselves).
     """
 
     def __init__(
@@ -330,13 +340,15 @@ class WatcherActor(ClientWatcher):
         home: str,
         sink: Callable[[ScanReport], Any],
         *,
+        key_home: str,
         extra_roots: Sequence[str] = (),
         kinds: frozenset[str] = frozenset({"mcp_server"}),
         projects: Sequence[str] = (),
         rescan_interval_s: float = 600.0,
         debounce_s: float = PRODUCTION_DEBOUNCE_S,
+        start: bool = True,
     ) -> None:
-        adapter = load_adapters()[client]
+        adapter = load_adapters(fingerprint_key=fingerprint_key(Path(key_home)))[client]
         root = Path(home)
         project_roots = [Path(p) for p in projects]
         super().__init__(
@@ -348,6 +360,7 @@ class WatcherActor(ClientWatcher):
             projects=project_roots,
             rescan_interval_s=rescan_interval_s,
             debounce_s=debounce_s,
+            start=start,
         )
 
     def status(self) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from adapters._frontmatter import text_value, tool_names
 from adapters.formats import DELETE, Edit, Format, load
 from events.client_config import (
     ArgPlaceholder,
@@ -150,7 +151,7 @@ class CommandCodec:
             return Command(
                 name=name,
                 scope=scope,
-                description=data.get("description"),
+                description=text_value(data.get("description"), f"{path}: description"),
                 body=_split(prompt, _TOML_TOKENS),
                 extras={client: extras} if extras else {},
             )
@@ -158,16 +159,19 @@ class CommandCodec:
             body = _split(str(data.get("body", "")), _MD_TOKENS)
             return Command(name=name, scope=scope, description=description, body=body)
         front: Mapping[str, Any] = data.get("frontmatter") or {}
-        tools = front.get("allowed-tools")
-        if isinstance(tools, str):
-            tools = [t.strip() for t in tools.split(",") if t.strip()]
+        tools = tool_names(front.get("allowed-tools"), f"{path}: allowed-tools")
         known = {*_MD_FIELDS, "allowed-tools"}
         extras = {k: v for k, v in front.items() if k not in known}
+        # An unquoted ``argument-hint: [file]`` is YAML for a list; Claude shows it as text.
+        fields = {
+            field: text_value(front.get(key), f"{path}: {key}", flow=key == "argument-hint")
+            for key, field in _MD_FIELDS.items()
+        }
         return Command(
             name=name,
             scope=scope,
-            **{field: front.get(key) for key, field in _MD_FIELDS.items()},
-            allowed_tools=tuple(tools) if tools else None,
+            **fields,
+            allowed_tools=tools or None,
             body=_split(str(data.get("body", "")), _MD_TOKENS),
             extras={client: extras} if extras else {},
         )
@@ -202,9 +206,22 @@ class CommandCodec:
         return front
 
     def plan(
-        self, key: EntityKey, current: Command | None, desired: Command | None, client: str
+        self,
+        key: EntityKey,
+        current: Command | None,
+        desired: Command | None,
+        client: str,
+        text: str = "",
     ) -> CommandEdits:
-        """Edits turning ``current`` into ``desired`` in this command's file."""
+        """Edits turning ``current`` into ``desired`` in this command's file.
+
+        Args:
+            key: the command's key.
+            current: what the file holds now (``None``: no file yet).
+            desired: what it should hold (``None``: delete the file).
+            client: the client whose file it is (its own extras are written back).
+            text: the file's current text (keeps a tool list's YAML shape).
+        """
         if desired is None:
             return CommandEdits([], [], delete_file=current is not None)
         if current is not None and current.synced() == desired.synced():
@@ -234,14 +251,33 @@ class CommandCodec:
             if desired.description is None and current and current.description is not None:
                 edits.append(Edit(("description",), DELETE))
             return CommandEdits(edits + [Edit((k,), v) for k, v in own.items()], losses)
-        front = self._front(desired)
-        tools = desired.allowed_tools
-        front["allowed-tools"] = ", ".join(tools) if tools else None
+        return CommandEdits(
+            [
+                *self._front_edits(current, desired, text),
+                *[Edit(("frontmatter", k), v) for k, v in own.items()],
+                Edit(("body",), body),
+            ],
+            losses,
+        )
+
+    def _front_edits(self, current: Command | None, desired: Command, text: str) -> list[Edit]:
+        """Frontmatter edits for the fields that changed; an unchanged field keeps its
+        spelling (``argument-hint: [file]`` stays a YAML list, a tool list stays a list)."""
         had = {} if current is None else self._front(current)
-        edits = [
-            Edit(("frontmatter", k), DELETE if v is None else v)
-            for k, v in front.items()
-            if v is not None or had.get(k) is not None
-        ]
-        edits += [Edit(("frontmatter", k), v) for k, v in own.items()]
-        return CommandEdits([*edits, Edit(("body",), body)], losses)
+        raw: Mapping[str, Any] = {}
+        if text.strip():
+            raw = load(Format.MARKDOWN, text).get("frontmatter") or {}
+        edits = []
+        for key, value in self._front(desired).items():
+            if current is not None and had.get(key) == value:
+                continue
+            if value is None:
+                if had.get(key) is not None:
+                    edits.append(Edit(("frontmatter", key), DELETE))
+                continue
+            if key == "allowed-tools" and not isinstance(raw.get(key), list):
+                value = ", ".join(value)
+            elif key == "allowed-tools":
+                value = list(value)
+            edits.append(Edit(("frontmatter", key), value))
+        return edits

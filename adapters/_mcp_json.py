@@ -100,10 +100,10 @@ def parse_server(
             "name": name,
             "scope": file.scope,
             "transport": transport,
-            "command": native_value(raw.get("command"), syntax, where),
-            "args": value_list(raw.get("args", []), syntax, where),
+            "command": classifier.text(native_value(raw.get("command"), syntax, where)),
+            "args": classifier.args(value_list(raw.get("args", []), syntax, where)),
             "env": classifier.mapping(raw.get("env") or {}, syntax, where),
-            "url": native_value(url, syntax, where),
+            "url": classifier.text(native_value(url, syntax, where)),
             "headers": classifier.mapping(raw.get("headers") or {}, syntax, where),
         }
     except TypeError as e:

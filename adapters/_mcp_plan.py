@@ -12,9 +12,9 @@ from typing import Any
 
 from adapters.base import Desired, RenderPlan
 from adapters.formats import DELETE, Edit
-from events.client_config import ClientId, EntityKey, Loss, McpServer, Scope
+from events.client_config import ClientId, EntityKey, Loss, McpServer, Scope, SecretLiteral, Value
 
-__all__ = ["ToNative", "plan_servers", "prepare_target"]
+__all__ = ["ToNative", "keep_own_secrets", "plan_servers", "prepare_target"]
 
 #: (server, reveal) → (native object or ``None`` if inexpressible, losses)
 ToNative = Callable[[McpServer, Mapping[str, str]], tuple[dict[str, Any] | None, list[Loss]]]
@@ -33,6 +33,52 @@ def prepare_target(
         extras[str(client)] = current.extras[str(client)]
     trust = current.trust if current is not None else None
     return desired.model_copy(update={"scope": scope, "trust": trust, "extras": extras})
+
+
+def _hidden(value: Value | None, reveal: Mapping[str, str]) -> bool:
+    """Whether ``value`` holds a literal secret this file does not already hold."""
+    return value is not None and any(
+        isinstance(p, SecretLiteral) and p.fingerprint not in reveal for p in value.parts
+    )
+
+
+def keep_own_secrets(
+    target: McpServer, current: McpServer | None, reveal: Mapping[str, str]
+) -> McpServer:
+    """``target`` with each field holding a secret this file lacks taken from ``current``.
+
+    Literal secrets are never copied between files, so such a field cannot be written as
+    desired; writing it without the secret (an empty header, a blank argument) would break
+    the server. The target keeps its own value of that field instead: its own token, under
+    the same header or env name, or at the same argument position.
+    """
+    if current is None:
+        return target
+    update: dict[str, object] = {}
+    for name in ("env", "headers"):
+        mine: dict[str, Value] = getattr(current, name)
+        want: dict[str, Value] = getattr(target, name)
+        kept = {k: mine[k] if _hidden(v, reveal) and k in mine else v for k, v in want.items()}
+        if kept != want:
+            update[name] = kept
+    for name in ("command", "url", "cwd"):
+        if _hidden(getattr(target, name), reveal) and getattr(current, name) is not None:
+            update[name] = getattr(current, name)
+    if any(_hidden(a, reveal) for a in target.args):
+        if len(current.args) == len(target.args):
+            update["args"] = tuple(
+                c if _hidden(a, reveal) else a
+                for a, c in zip(target.args, current.args, strict=True)
+            )
+        else:
+            update["args"] = current.args
+    return target.model_copy(update=update) if update else target
+
+
+def _blanks(server: McpServer, reveal: Mapping[str, str]) -> list[str]:
+    """The scalar fields of ``server`` that would be written with a secret left blank."""
+    fields = [n for n in ("command", "url", "cwd") if _hidden(getattr(server, n), reveal)]
+    return fields + ["args" for a in server.args if _hidden(a, reveal)][:1]
 
 
 def _same(current: McpServer, target: McpServer, client: ClientId) -> bool:
@@ -103,8 +149,20 @@ def plan_servers(
             continue
         assert isinstance(entity, McpServer)
         cur = current.get(key.name)
-        target = prepare_target(client, scope, entity, cur)
+        target = keep_own_secrets(prepare_target(client, scope, entity, cur), cur, reveal)
         if cur is not None and _same(cur, target, client):
+            continue
+        if blanks := _blanks(target, reveal):
+            plan.losses.extend(
+                Loss(
+                    client=str(client),
+                    entity_key=key,
+                    field=name,
+                    reason="holds a literal secret that is not in this file; literal secrets "
+                    "are never copied (use an env reference); the server is not written here",
+                )
+                for name in blanks
+            )
             continue
         native, losses = to_native(target, reveal)
         plan.losses.extend(losses)

@@ -72,6 +72,6 @@ def prompt_files(client: ClientId, base: Path, scope: Scope, project: Path | Non
     unlisted = [
         ConfigFile(client, path, scope, Format.MARKDOWN, unlisted_kinds, False, project)
         for path in (sorted(folder.rglob("*.md")) if folder.is_dir() else [])
-        if path not in known and path.is_file() and path.resolve().is_relative_to(real)
+        if path not in known and not path.is_dir() and path.resolve().is_relative_to(real)
     ]
     return PromptFiles(index, listed, unlisted)

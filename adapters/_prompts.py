@@ -9,6 +9,8 @@ produces surgical YAML edits that keep the index's comments and every other entr
 
 from __future__ import annotations
 
+import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -33,6 +35,7 @@ PROMPTS_INDEX = ".rovodev/prompts.yml"
 PROMPTS_DIR = "prompts"
 #: Markdown files of ``.rovodev`` that are something else than a prompt (memory, review).
 _RESERVED = frozenset({"agents.md", "agents.local.md", ".review-agent.md"})
+_SPACES = re.compile(r"\s+")
 
 
 @dataclass(frozen=True)
@@ -52,9 +55,23 @@ class PromptEntry:
     problem: str | None = None
 
 
-def content_file_for(name: str) -> str:
-    """The content file a new prompt ``name`` gets, relative to ``.rovodev``."""
-    return f"{PROMPTS_DIR}/{name}.md"
+def content_file_for(name: str, taken: Collection[str] = ()) -> str:
+    """The content file a new prompt ``name`` gets, relative to ``.rovodev``.
+
+    A Rovo Dev name may hold spaces (``code review``) and the entry keeps it; the file name
+    gets ``-`` for each run of them (``prompts/code-review.md``), numbered (``-2`` …) when
+    another entry already uses that file (``code-review`` and ``code review`` both exist).
+
+    Args:
+        name: the prompt's name (``/`` separates namespace folders).
+        taken: content files the index's other entries already use.
+    """
+    stem = "/".join(_SPACES.sub("-", segment) for segment in name.split("/"))
+    used = {str(PurePosixPath(t)).casefold() for t in taken}
+    candidate, n = f"{PROMPTS_DIR}/{stem}.md", 2
+    while candidate.casefold() in used:
+        candidate, n = f"{PROMPTS_DIR}/{stem}-{n}.md", n + 1
+    return candidate
 
 
 def _shown(value: str) -> str:

@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
+from adapters._frontmatter import scalar_text, text_value
 from adapters._paths import has_control_chars, resolve_under_roots
-from adapters.files import TEMP_PREFIX, check_entity_name
+from adapters.files import TEMP_PREFIX, check_entity_name, read_regular
 from adapters.formats import Format, load
 from events.client_config import Loss, Placement, Scope, Skill
 from events.errors import ConfigParseError, UnsafeInputError
@@ -183,7 +184,10 @@ def _walk(skill_dir: Path, allowed: Sequence[Path]) -> dict[str, bytes]:
             path = Path(here) / name
             target = resolve_under_roots(path, allowed)
             rel = check_relative(path.relative_to(skill_dir).as_posix())
-            data = target.read_bytes()
+            # Never a plain read: a FIFO in the folder would block the scan (and the copy).
+            data = read_regular(target, max_bytes=MAX_SKILL_BYTES)
+            if data is None:
+                raise UnsafeInputError(f"refusing skill {skill_dir}: {rel} vanished while read")
             total += len(data)
             if total > MAX_SKILL_BYTES or len(files) >= _MAX_FILES:
                 raise UnsafeInputError(f"refusing skill {skill_dir}: over the size limit")
@@ -196,16 +200,14 @@ def _tools(raw: object, where: Path) -> tuple[str, ...] | None:
         return None
     if isinstance(raw, str):
         return tuple(_TOOL.findall(raw))
-    if isinstance(raw, list) and all(isinstance(t, str) for t in raw):
-        return tuple(raw)
+    if isinstance(raw, list) and all(isinstance(t, str | bool | int | float) for t in raw):
+        return tuple(scalar_text(t) for t in raw)
     raise ConfigParseError(f"{where}: allowed-tools must be a string or a list of strings")
 
 
 def _text(front: Mapping[str, Any], key: str, where: Path) -> str | None:
-    value = front.get(key)
-    if value is not None and not isinstance(value, str):
-        raise ConfigParseError(f"{where}: {key} must be a string (quote it), got {value!r}")
-    return value
+    # ``version: 1.0`` or ``license: 0`` are text to the clients; a list is not.
+    return text_value(front.get(key), f"{where}: {key}")
 
 
 def read_skill(skill_dir: Path, root: SkillRoot, allowed_roots: Sequence[Path]) -> FoundSkill:
@@ -217,8 +219,10 @@ def read_skill(skill_dir: Path, root: SkillRoot, allowed_roots: Sequence[Path]) 
         allowed_roots: directories every file (and symlink target) must resolve into.
 
     Raises:
-        UnsafeInputError: a hostile name, ``..``, a symlink out of the allowed roots, or
-            a directory over :data:`MAX_SKILL_BYTES`.
+        UnsafeInputError: a hostile name, ``..``, a symlink out of the allowed roots, a
+            file that is not a regular one (a FIFO, socket or device: never read), or a
+            directory over :data:`MAX_SKILL_BYTES`.
+        ReadFailedError: a file of the skill cannot be read (permission denied).
         ConfigParseError: no ``SKILL.md`` or invalid frontmatter.
     """
     check_entity_name(skill_dir.name)

@@ -18,6 +18,7 @@ from typing import Any, Literal
 from pydantic import ValidationError
 
 from adapters._agent_tools import ModelRule, ToolVocabulary, any_model
+from adapters._frontmatter import text_value, tool_names
 from adapters.files import check_entity_name
 from adapters.formats import DELETE, Edit, Format, load
 from events.client_config import Scope, Subagent, unsafe_name_reason
@@ -49,6 +50,8 @@ class SubagentDialect:
         model_ok: whether a model id means something to this client.
         allowed_keys: when set, the only top-level keys the client accepts (strict schema).
         defaults: keys written when a file is created (OpenCode ``mode: subagent``).
+        nested: agent files in sub-folders count too, named by their path below the agents
+            folder (OpenCode: ``.opencode/agents/team/reviewer.md`` is ``team/reviewer``).
     """
 
     client: str
@@ -65,6 +68,7 @@ class SubagentDialect:
     model_ok: ModelRule = any_model
     allowed_keys: frozenset[str] | None = None
     defaults: Mapping[str, Any] = field(default_factory=dict)
+    nested: bool = False
 
     @property
     def supported(self) -> frozenset[str]:
@@ -83,8 +87,23 @@ class SubagentDialect:
         return out
 
     def name_of(self, path: Path) -> str:
-        """The agent name a file's stem implies."""
-        return path.name[: -len(self.suffix)] if path.name.endswith(self.suffix) else path.stem
+        """The agent name a file's path implies: its stem, below its sub-folders if nested."""
+        stem = path.name[: -len(self.suffix)] if path.name.endswith(self.suffix) else path.stem
+        if not self.nested:
+            return stem
+        return "/".join((*_below(path.parent, (*self.user_dirs, *self.project_dirs)), stem))
+
+
+def _below(folder: Path, rels: tuple[str, ...]) -> tuple[str, ...]:
+    """The parts of ``folder`` below the first agents folder (one of ``rels``) it is in."""
+    parts = folder.parts
+    ends = [
+        i + len(rel)
+        for rel in (Path(r).parts for r in rels)
+        for i in range(len(parts) - len(rel) + 1)
+        if parts[i : i + len(rel)] == rel
+    ]
+    return parts[min(ends) :] if ends else ()
 
 
 def _child_is(child: str) -> Callable[[str, Any], bool]:
@@ -108,10 +127,9 @@ class SubagentEdits:
 
 
 def _str(value: object, where: str) -> str:
-    if not isinstance(value, str):
-        # The YAML trap: an unquoted [x] or a bare number is not text.
-        raise ConfigParseError(f"{where} must be a string (quote it), got {value!r}")
-    return value
+    # A bare number or boolean is text to the clients (``color: 1`` is "1"); a list is not.
+    text = text_value(value, where)
+    return "" if text is None else text
 
 
 def _dig(data: Mapping[str, Any], path: tuple[str, ...]) -> Any:
@@ -139,14 +157,12 @@ class SubagentCodec:
         return front, _str(body, f"{where}: {d.body_key}")
 
     def _tools(self, raw: object, where: str) -> tuple[str, ...] | None:
-        if raw is None:
+        items = tool_names(raw, where)
+        if items is None:
             return None
-        items = [t.strip() for t in raw.split(",")] if isinstance(raw, str) else raw
-        if not isinstance(items, list) or not all(isinstance(t, str) for t in items):
-            raise ConfigParseError(f"{where} must be a list of names or a comma-separated string")
         vocab = self.dialect.tools
         assert vocab is not None
-        return tuple(vocab.to_canonical(t) for t in items if t)
+        return tuple(vocab.to_canonical(t) for t in items)
 
     def parse(self, path: Path, text: str, scope: Scope) -> Subagent:
         """Translate one agent file.
@@ -158,7 +174,7 @@ class SubagentCodec:
         d = self.dialect
         front, body = self._split(text, path)
         raw_name = front.get(d.name_key) if d.name_key else None
-        name = _safe_name(raw_name if raw_name is not None else d.name_of(path), path)
+        name = _safe_name(raw_name if raw_name is not None else d.name_of(path), path, d.nested)
         values: dict[str, Any] = {}
         for fname, key in d.keys.items():
             raw = _dig(front, key)
@@ -330,14 +346,15 @@ def _same(current: Subagent, desired: Subagent, client: str) -> bool:
     return client not in desired.extras or current.extras.get(client) == desired.extras[client]
 
 
-def _safe_name(name: object, path: Path) -> str:
+def _safe_name(name: object, path: Path, nested: bool = False) -> str:
     if not isinstance(name, str):
         raise ConfigParseError(f"{path}: agent name {name!r} is not a string")
     try:
-        check_entity_name(name)
+        for segment in name.split("/") if nested else [name]:
+            check_entity_name(segment)
     except UnsafeInputError as e:
         raise UnsafeInputError(f"{path}: refusing entity {name[:40]!r}: {e.message}") from e
-    reason = unsafe_name_reason(name)
+    reason = unsafe_name_reason(name, allow_slash=nested)
     if reason:
         raise UnsafeInputError(f"{path}: refusing entity {name[:40]!r}: {reason}")
     return name

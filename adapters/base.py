@@ -19,7 +19,7 @@ from adapters._prompts import PromptEntry
 from adapters._settings import SettingsDialect, parse_settings, plan_settings
 from adapters._skills import SKILL_FIELDS, SkillRoot
 from adapters._subagents import SubagentCodec, SubagentDialect
-from adapters.files import check_entity_name
+from adapters.files import MAX_CONFIG_BYTES, check_entity_name
 from adapters.formats import Edit, Format, apply_edits, load
 from events.client_config import (
     DEFAULT_FINGERPRINT_KEY,
@@ -68,6 +68,8 @@ class ConfigFile:
         project: the project this file belongs to (``None`` for user scope).
         entry: the index entry naming and describing the command this file holds, when the
             name and description live outside it (Rovo Dev saved prompts).
+        max_bytes: the largest size Synapse reads and parses: 1 MiB unless the adapter opts
+            the file into :data:`adapters.files.MAX_LARGE_CONFIG_BYTES` (``~/.claude.json``).
     """
 
     client: ClientId
@@ -78,6 +80,7 @@ class ConfigFile:
     strict_json: bool
     project: Path | None = None
     entry: PromptEntry | None = None
+    max_bytes: int = MAX_CONFIG_BYTES
 
 
 @dataclass(frozen=True)
@@ -121,15 +124,24 @@ class ClientAdapter(ABC):
 
     client: ClassVar[ClientId]
     display_name: ClassVar[str]
-    #: Command file codec and (user dir under home, project dir under a project), if any.
+    #: Command file codec, if the client has commands.
     command_codec: ClassVar[CommandCodec | None] = None
-    command_dirs: ClassVar[tuple[str, str]] = ("", "")
+    #: Command folders (under home, under a project), each in the client's lookup order: the
+    #: first is where new commands go; the others (a legacy name such as OpenCode's
+    #: ``command/``) are read, and a command found there is edited where it is.
+    command_dirs: ClassVar[tuple[tuple[str, ...], tuple[str, ...]]] = ((), ())
     #: Subagent file format and locations, if the client has subagents.
     subagent_dialect: ClassVar[SubagentDialect | None] = None
     #: Skill roots (under home, under a project), in the client's lookup order.
     skill_dirs: ClassVar[tuple[tuple[str, ...], tuple[str, ...]]] = ((), ())
+    #: Project folders of per-file rules read as instruction entities, with their file
+    #: suffix (Cursor: ``(".cursor/rules", ".mdc")``); watched, never written.
+    rule_dirs: ClassVar[tuple[tuple[str, str], ...]] = ()
     #: Project instruction files the client reads, highest priority first (clients.md §3.3).
     instruction_files: ClassVar[tuple[str, ...]] = ("AGENTS.md",)
+    #: The personal (user-level) instruction file, under home, then the others the client
+    #: may load beside or instead of it (clients.md §3.3); empty: none a file can reach.
+    user_instruction_files: ClassVar[tuple[str, ...]] = ()
     #: Where the opt-in settings (model, approval mode) live, if the client has any.
     settings_dialect: ClassVar[SettingsDialect | None] = None
 
@@ -224,7 +236,7 @@ class ClientAdapter(ABC):
         wanted = desired[key]
         if wanted is not None and not isinstance(wanted, Command):
             raise TypeError(f"{key} must be a Command")
-        result = codec.plan(key, current, wanted, str(self.client))
+        result = codec.plan(key, current, wanted, str(self.client), text)
         losses = [self._loss(key, f, why) for f, why in result.losses]
         return RenderPlan(result.edits, losses, result.delete_file)
 
@@ -258,8 +270,10 @@ class ClientAdapter(ABC):
             self._subagent_file(path, scope, project)
             for root, scope, project in dirs
             if root.is_dir()
-            for path in sorted(root.glob(f"*{d.suffix}"))
-            if path.is_file()
+            for path in sorted((root.rglob if d.nested else root.glob)(f"*{d.suffix}"))
+            # Not ``is_file()``: a FIFO in place of an agent must be scanned (and refused),
+            # not skipped, or the agent would read as deleted.
+            if not path.is_dir()
         ]
 
     def locate_subagent(
@@ -268,13 +282,19 @@ class ClientAdapter(ABC):
         """Where this client keeps subagent ``name``: an existing file, else the first dir.
 
         Raises:
-            UnsafeInputError: ``name`` could escape the agents directory.
+            UnsafeInputError: ``name`` could escape the agents directory, or names a
+                sub-folder (``team/reviewer``) in a client that keeps agents in one folder.
         """
         d = self.subagent_dialect
         if d is None:
             return None
-        check_entity_name(name)
-        reason = unsafe_name_reason(name)
+        if "/" in name and not d.nested:
+            raise UnsafeInputError(
+                f"refusing subagent {name[:40]!r}: {self.client} has no agent sub-folders"
+            )
+        for segment in name.split("/"):
+            check_entity_name(segment)
+        reason = unsafe_name_reason(name, allow_slash=d.nested)
         if reason:
             raise UnsafeInputError(f"refusing subagent {name[:40]!r}: {reason}")
         base, rels = (home, d.user_dirs) if project is None else (project, d.project_dirs)
@@ -349,32 +369,41 @@ class ClientAdapter(ABC):
         return files
 
     def command_files(self, home: Path, projects: Sequence[Path]) -> list[ConfigFile]:
-        """Existing command files under this client's user and project command dirs."""
+        """Existing command files under every command dir this client reads (both scopes)."""
         if self.command_codec is None:
             return []
-        roots: list[tuple[Path, Scope, Path | None]] = [
-            (home / self.command_dirs[0], Scope.USER, None)
-        ]
-        roots += [(p / self.command_dirs[1], Scope.PROJECT, p) for p in projects]
+        user, project_dirs = self.command_dirs
+        roots: list[tuple[Path, Scope, Path | None]] = [(home / r, Scope.USER, None) for r in user]
+        roots += [(p / r, Scope.PROJECT, p) for p in projects for r in project_dirs]
         suffix = self.command_codec.suffix
         return [
             self._command_file(path, scope, project)
             for root, scope, project in roots
             if root.is_dir()
             for path in sorted(root.rglob(f"*{suffix}"))
+            if not path.is_dir()
         ]
 
     def locate_command(
         self, name: str, scope: Scope, home: Path, project: Path | None = None
     ) -> ConfigFile | None:
-        """Where this client keeps command ``name`` (for creating it), or ``None``."""
+        """Where this client keeps command ``name``: its existing file in any command dir of
+        the scope, else the file to create in the first (current) dir; ``None``: no commands.
+
+        Raises:
+            UnsafeInputError: ``name`` could escape the commands directory.
+        """
         if self.command_codec is None:
             return None
         reason = unsafe_name_reason(name, allow_slash=True)
         if reason:
             raise UnsafeInputError(f"refusing command {name[:40]!r}: {reason}")
-        base = home / self.command_dirs[0] if project is None else project / self.command_dirs[1]
-        path = base / f"{name}{self.command_codec.suffix}"
+        user, project_dirs = self.command_dirs
+        base, rels = (home, user) if project is None else (project, project_dirs)
+        paths = [base / rel / f"{name}{self.command_codec.suffix}" for rel in rels]
+        if not paths:
+            return None
+        path = next((p for p in paths if p.is_file()), paths[0])
         return self._command_file(path, scope, project)
 
     def _command_file(self, path: Path, scope: Scope, project: Path | None) -> ConfigFile:

@@ -7,6 +7,7 @@ the same file, so that file appears once per scope in :meth:`discover`.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from adapters._settings import SettingsDialect
 from adapters._subagents import SubagentDialect
 from adapters.base import Capabilities, ConfigFile
 from adapters.envrefs import EnvSyntax
+from adapters.files import MAX_LARGE_CONFIG_BYTES
 from adapters.formats import Format
 from events.client_config import ClientId, McpServer, Scope
 
@@ -34,6 +36,7 @@ class ClaudeCodeAdapter(McpJsonAdapter):
     client = ClientId.CLAUDE_CODE
     display_name = "Claude Code"
     instruction_files = ("CLAUDE.md", ".claude/CLAUDE.md", "AGENTS.md")
+    user_instruction_files = (".claude/CLAUDE.md",)
     subagent_dialect = SubagentDialect(
         client="claude-code",
         fmt=Format.MARKDOWN,
@@ -54,7 +57,7 @@ class ClaudeCodeAdapter(McpJsonAdapter):
     )
     skill_dirs = ((".claude/skills",), (".claude/skills",))
     command_codec = CommandCodec(Format.MARKDOWN)
-    command_dirs = (".claude/commands", ".claude/commands")
+    command_dirs = ((".claude/commands",), (".claude/commands",))
     # dontAsk and auto have no equivalent: parsed as "claude-code:<mode>", never written.
     settings_dialect = SettingsDialect(
         client="claude-code",
@@ -84,11 +87,12 @@ class ClaudeCodeAdapter(McpJsonAdapter):
     def discover(self, home: Path, projects: Sequence[Path]) -> list[ConfigFile]:
         """``~/.claude.json`` (user + one local entry per project) and each ``.mcp.json``."""
         state = home / ".claude.json"
-        files = [ConfigFile(self.client, state, Scope.USER, Format.JSON, _MCP, True)]
+        # Claude keeps every project's prompt history in it too: 15-100 MB after months.
+        large = MAX_LARGE_CONFIG_BYTES
+        user = ConfigFile(self.client, state, Scope.USER, Format.JSON, _MCP, True, max_bytes=large)
+        files = [user]
         for project in projects:
-            files.append(
-                ConfigFile(self.client, state, Scope.LOCAL, Format.JSON, _MCP, True, project)
-            )
+            files.append(dataclasses.replace(user, scope=Scope.LOCAL, project=project))
             files.append(
                 ConfigFile(
                     self.client,

@@ -5,6 +5,10 @@ stdio ``K=${K}`` → ``env_vars = ["K"]``; ``Authorization: Bearer ${T}`` →
 ``bearer_token_env_var = "T"``; a header whose whole value is ``${V}`` →
 ``env_http_headers``. Anything else (``K=${OTHER}``, templates, defaults, SSE) is a loss.
 Timeouts are seconds in the file and milliseconds in the canonical model.
+
+Codex has no commands: its custom prompts (``~/.codex/prompts/*.md``, ``/prompts:name``) were
+deprecated in favour of skills and removed in codex 0.117.0 (openai/codex#14987, #15941), so
+current Codex loads none of those files and Synapse neither reads nor writes them.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from events.errors import ConfigParseError
 __all__ = ["CodexAdapter", "is_project_trusted"]
 
 _LIT = EnvSyntax.LITERAL
+_CUSTOM_PROMPTS_NOTE = "no commands: custom prompts (~/.codex/prompts) were removed in 0.117.0"
 _MANAGED = frozenset(
     {
         "command",
@@ -95,6 +100,7 @@ class CodexAdapter(ClientAdapter):
     client = ClientId.CODEX
     display_name = "Codex CLI"
     instruction_files = ("AGENTS.override.md", "AGENTS.md")
+    user_instruction_files = (".codex/AGENTS.md", ".codex/AGENTS.override.md")
     subagent_dialect = SubagentDialect(
         client="codex",
         fmt=Format.TOML,
@@ -138,11 +144,11 @@ class CodexAdapter(ClientAdapter):
             name=name,
             scope=file.scope,
             transport=Transport.HTTP if "url" in raw else Transport.STDIO,
-            command=native_value(raw.get("command"), _LIT, where),
-            args=value_list(raw.get("args", []), _LIT, where),
+            command=classifier.text(native_value(raw.get("command"), _LIT, where)),
+            args=classifier.args(value_list(raw.get("args", []), _LIT, where)),
             env=env,
             cwd=native_value(raw.get("cwd"), _LIT, where),
-            url=native_value(raw.get("url"), _LIT, where),
+            url=classifier.text(native_value(raw.get("url"), _LIT, where)),
             headers=headers,
             bearer_token_env=bearer if isinstance(bearer, str) else None,
             enabled=enabled if isinstance(enabled, bool) else True,
@@ -266,5 +272,6 @@ class CodexAdapter(ClientAdapter):
                 "no SSE",
                 "no ${VAR}: env_vars / env_http_headers / bearer_token_env_var",
                 "project config read only when trusted",
+                _CUSTOM_PROMPTS_NOTE,
             ),
         )

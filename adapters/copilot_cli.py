@@ -50,6 +50,7 @@ class CopilotCliAdapter(McpJsonAdapter):
     client = ClientId.COPILOT
     display_name = "GitHub Copilot CLI"
     instruction_files = (".github/copilot-instructions.md", "AGENTS.md", "CLAUDE.md", "GEMINI.md")
+    user_instruction_files = (".copilot/copilot-instructions.md",)
     subagent_dialect = SubagentDialect(
         client="copilot",
         fmt=Format.MARKDOWN,

@@ -22,7 +22,7 @@ being edited, and never copies it anywhere else.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from enum import StrEnum
 
 from events.client_config import (
@@ -32,6 +32,12 @@ from events.client_config import (
     SecretLiteral,
     Value,
     fingerprint,
+)
+from events.secrets import (
+    flag_takes_secret,
+    is_secret_name,
+    looks_like_credential,
+    secret_spans,
 )
 
 __all__ = [
@@ -149,31 +155,6 @@ def render(value: Value, syntax: EnvSyntax, reveal: Mapping[str, str] | None = N
     return "".join(out)
 
 
-_SECRET_NAME = re.compile(
-    r"token|secret|passw|pwd|authorization|credential|cookie|session|private|key",
-    re.IGNORECASE,
-)
-_CREDENTIAL = re.compile(
-    r"^(?:Bearer|Basic|Token)\s+\S+"
-    r"|(?:sk|pk|rk)-[A-Za-z0-9_-]{12,}"
-    r"|gh[pousr]_[A-Za-z0-9]{16,}|github_pat_\w{16,}|xox[abprs]-[\w-]{8,}"
-    r"|AKIA[0-9A-Z]{16}|eyJ[\w-]{8,}\.[\w-]{8,}\.",
-)
-_OPAQUE = re.compile(r"^[A-Za-z0-9+/=_-]{32,}$")
-
-
-def is_secret_name(name: str) -> bool:
-    """Whether an env or header name suggests its value is a credential."""
-    return bool(_SECRET_NAME.search(name))
-
-
-def looks_like_credential(text: str) -> bool:
-    """Whether literal text looks like a credential (token prefixes, JWTs, long opaque keys)."""
-    if _CREDENTIAL.search(text):
-        return True
-    return bool(_OPAQUE.match(text)) and any(c.isdigit() for c in text)
-
-
 class SecretClassifier:
     """Replace literal secrets with :class:`SecretLiteral` fingerprints.
 
@@ -201,17 +182,41 @@ class SecretClassifier:
     def classify(self, value: Value, *, secret_name: bool) -> Value:
         """Return ``value`` with literal secrets replaced by fingerprints.
 
+        Under a credential name the whole literal value is the secret; otherwise each
+        secret span of its literal text (a token's shape, a URL password, a credential
+        query parameter, ``--token=VALUE``) is, and the text around it stays literal.
+
         Args:
-            value: a parsed env or header value.
+            value: a parsed env, header, argument or URL value.
             secret_name: the key it sits under looks secret (``API_KEY``, ``Authorization``).
         """
         if secret_name and value.is_literal and value.text:
             return Value.of(self._secret(value.text))
-        parts = [
-            self._secret(p.text) if isinstance(p, Lit) and looks_like_credential(p.text) else p
-            for p in value.parts
-        ]
+        parts: list[Lit | EnvRef | SecretLiteral | str] = []
+        for part in value.parts:
+            if not isinstance(part, Lit):
+                parts.append(part)
+                continue
+            last = 0
+            for start, end in secret_spans(part.text):
+                parts += [part.text[last:start], self._secret(part.text[start:end])]
+                last = end
+            parts.append(part.text[last:])
         return Value.of(*parts)
+
+    def text(self, value: Value | None) -> Value | None:
+        """A command, URL or working directory with its literal secrets fingerprinted."""
+        return None if value is None else self.classify(value, secret_name=False)
+
+    def args(self, values: Sequence[Value]) -> tuple[Value, ...]:
+        """An argument list with literal secrets fingerprinted: the argument after a
+        credential flag (``--api-key VALUE``) as a whole, and secret spans in the others."""
+        out: list[Value] = []
+        after_flag = False
+        for value in values:
+            out.append(self.classify(value, secret_name=after_flag))
+            after_flag = value.is_literal and flag_takes_secret(value.text)
+        return tuple(out)
 
     def mapping(self, raw: Mapping[str, object], syntax: EnvSyntax, where: str) -> dict[str, Value]:
         """Parse and classify an env/header mapping of strings.

@@ -65,6 +65,7 @@ class GeminiCliAdapter(McpJsonAdapter):
     client = ClientId.GEMINI
     display_name = "Gemini CLI"
     instruction_files = ("GEMINI.md",)
+    user_instruction_files = (".gemini/GEMINI.md", ".gemini/AGENTS.md")
     # Gemini's agent schema is .strict(): any other frontmatter key invalidates the agent.
     subagent_dialect = SubagentDialect(
         client="gemini",
@@ -88,7 +89,7 @@ class GeminiCliAdapter(McpJsonAdapter):
     )
     skill_dirs = ((".gemini/skills", ".agents/skills"), (".gemini/skills", ".agents/skills"))
     command_codec = CommandCodec(Format.TOML)
-    command_dirs = (".gemini/commands", ".gemini/commands")
+    command_dirs = ((".gemini/commands",), (".gemini/commands",))
     settings_dialect = SettingsDialect(
         client="gemini",
         fmt=Format.JSONC,

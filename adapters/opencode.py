@@ -53,6 +53,7 @@ class OpenCodeAdapter(ClientAdapter):
     client = ClientId.OPENCODE
     display_name = "OpenCode"
     instruction_files = ("AGENTS.md", "CLAUDE.md")
+    user_instruction_files = (".config/opencode/AGENTS.md",)
     # ``provider/model``: sync it only among clients whose model names fit (README).
     settings_dialect = SettingsDialect(
         client="opencode", fmt=Format.JSONC, path=None, model=("model",)
@@ -77,13 +78,20 @@ class OpenCodeAdapter(ClientAdapter):
         deny_as_permission=True,
         model_ok=provider_model,
         defaults={"mode": "subagent"},
+        nested=True,
     )
+    # The legacy ``skill/`` folders are read last: placement copies into a shared root.
     skill_dirs = (
-        (".config/opencode/skills", ".claude/skills", ".agents/skills"),
-        (".opencode/skills", ".claude/skills", ".agents/skills"),
+        (".config/opencode/skills", ".claude/skills", ".agents/skills", ".config/opencode/skill"),
+        (".opencode/skills", ".claude/skills", ".agents/skills", ".opencode/skill"),
     )
     command_codec = CommandCodec(Format.MARKDOWN)
-    command_dirs = (".config/opencode/command", ".opencode/command")
+    # ``commands/`` is the documented folder; the legacy ``command/`` is still read, and a
+    # command found there is edited in place (never copied next to it).
+    command_dirs = (
+        (".config/opencode/commands", ".config/opencode/command"),
+        (".opencode/commands", ".opencode/command"),
+    )
 
     def discover(self, home: Path, projects: Sequence[Path]) -> list[ConfigFile]:
         """The global config (``.jsonc`` preferred for creation) and each project config."""
@@ -103,7 +111,7 @@ class OpenCodeAdapter(ClientAdapter):
     ) -> McpServer:
         where = f"{file.path}: mcp.{name}"
         remote = raw.get("type") == "remote" or ("url" in raw and "command" not in raw)
-        command = value_list(raw.get("command", []), _SYNTAX, where)
+        command = classifier.args(value_list(raw.get("command", []), _SYNTAX, where))
         try:
             env = classifier.mapping(raw.get("environment") or {}, _SYNTAX, where)
             headers = classifier.mapping(raw.get("headers") or {}, _SYNTAX, where)
@@ -118,7 +126,7 @@ class OpenCodeAdapter(ClientAdapter):
             command=command[0] if command else None,
             args=command[1:],
             env=env,
-            url=native_value(raw.get("url"), _SYNTAX, where),
+            url=classifier.text(native_value(raw.get("url"), _SYNTAX, where)),
             headers=headers,
             enabled=enabled if isinstance(enabled, bool) else True,
             extras={str(self.client): extras} if extras else {},

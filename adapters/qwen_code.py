@@ -48,6 +48,7 @@ class QwenCodeAdapter(McpJsonAdapter):
     client = ClientId.QWEN
     display_name = "Qwen Code"
     instruction_files = ("QWEN.md", "AGENTS.md")
+    user_instruction_files = (".qwen/QWEN.md", ".qwen/AGENTS.md")
     subagent_dialect = SubagentDialect(
         client="qwen",
         fmt=Format.MARKDOWN,
@@ -67,7 +68,7 @@ class QwenCodeAdapter(McpJsonAdapter):
     )
     skill_dirs = ((".qwen/skills", ".agents/skills"), (".qwen/skills", ".agents/skills"))
     command_codec = CommandCodec(Format.TOML)
-    command_dirs = (".qwen/commands", ".qwen/commands")
+    command_dirs = ((".qwen/commands",), (".qwen/commands",))
     settings_dialect = SettingsDialect(
         client="qwen",
         fmt=Format.JSONC,

@@ -57,6 +57,7 @@ class RovoDevAdapter(McpJsonAdapter):
     client = ClientId.ROVODEV
     display_name = "Rovo Dev"
     instruction_files = ("AGENTS.md", "AGENTS.local.md")
+    user_instruction_files = (".rovodev/AGENTS.md",)
     subagent_dialect = SubagentDialect(
         client="rovodev",
         fmt=Format.MARKDOWN,
@@ -72,7 +73,7 @@ class RovoDevAdapter(McpJsonAdapter):
     )
     command_codec = CommandCodec(Format.MARKDOWN, plain=True, detached_description=True)
     #: Watched for edits; which files are prompts is decided by ``prompts.yml``.
-    command_dirs = (".rovodev/prompts", ".rovodev/prompts")
+    command_dirs = ((".rovodev/prompts",), (".rovodev/prompts",))
     # Rovo Dev does not document interpolation; ${VAR} is what other tools write.
     dialect = JsonDialect(
         syntax=EnvSyntax.CLAUDE,
@@ -98,7 +99,9 @@ class RovoDevAdapter(McpJsonAdapter):
     def locate_command(
         self, name: str, scope: Scope, home: Path, project: Path | None = None
     ) -> ConfigFile | None:
-        """``.rovodev/prompts/<name>.md`` for a new prompt (listed in the index when written).
+        """The content file of prompt ``name``: the one its index entry names, else
+        ``.rovodev/prompts/<name>.md`` for a new prompt (listed in the index when written),
+        spaces in the name made ``-`` in the file name (:func:`content_file_for`).
 
         Raises:
             UnsafeInputError: ``name`` could escape the prompts folder.
@@ -106,8 +109,13 @@ class RovoDevAdapter(McpJsonAdapter):
         reason = unsafe_name_reason(name, allow_slash=True)
         if reason:
             raise UnsafeInputError(f"refusing prompt {name[:40]!r}: {reason}")
-        content = content_file_for(name)
         base = home if project is None else project
+        listed = prompt_files(self.client, base, scope, project).listed
+        own = next((f for f in listed if f.entry is not None and f.entry.name == name), None)
+        if own is not None:
+            return own  # the prompt exists: it is edited where its entry points
+        # A new prompt never takes a content file another entry of the index already uses.
+        content = content_file_for(name, [f.entry.content_file for f in listed if f.entry])
         entry = PromptEntry(name, None, content)
         path = base / ".rovodev" / content
         return ConfigFile(

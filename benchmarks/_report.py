@@ -29,7 +29,13 @@ def _fmt(value: float | None) -> str:
 
 
 #: Which issue each suite measures, for the glance table.
-_ISSUE = {"store": "spine", "projections": "spine", "sync": "sync", "gateway": "gateway"}
+_ISSUE = {
+    "store": "spine",
+    "projections": "spine",
+    "sync": "sync",
+    "gateway": "gateway",
+    "claude_state": "sync",
+}
 #: Figures of the same run quoted next to a target, to show what bounds it.
 _CONTEXT = {
     "Synapse added latency p50, c=16": (

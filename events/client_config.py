@@ -357,6 +357,8 @@ class Subagent(_Entity):
     """
 
     kind: ClassVar[str] = "subagent"
+    #: OpenCode names an agent in a sub-folder by its path (``team/reviewer``).
+    name_allows_slash: ClassVar[bool] = True
 
     description: str = ""
     prompt: str = ""

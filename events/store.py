@@ -20,10 +20,12 @@ when the block ends (or at :meth:`EventStore.flush`), in the order they were mad
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -64,6 +66,16 @@ def aggregate_id(kind: str, name: str) -> UUID:
     return uuid5(_NAMESPACE, f"{kind}:{name}")
 
 
+def _create_private(path: Path) -> None:
+    """Create a new SQLite file 0600 before SQLite does (it would use the umask, often 0644);
+    SQLite gives its ``-wal`` and ``-shm`` files the database file's mode. A URI (``file:…``)
+    or ``:memory:`` names no file to create."""
+    if str(path).startswith(("file:", ":memory:")):
+        return
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600))
+
+
 class EventStore(Application[UUID]):
     """The Synapse event log: commands in, domain events appended, notifications out."""
 
@@ -74,6 +86,7 @@ class EventStore(Application[UUID]):
         self.config = config
         if config.backend == "sqlite" and config.sqlite_path is not None:
             check_writable_dir(config.sqlite_path.parent)
+            _create_private(config.sqlite_path)
         try:
             super().__init__(env=env_for(config))
         except PersistenceError as exc:

@@ -11,11 +11,16 @@ Events carry digests and *redacted* values only. The values the sync engine hand
 already canonical (secrets are env references), and :func:`redact` is the belt to those braces:
 every value-bearing event runs its value through it, so a literal token that slipped through
 an adapter never reaches the append-only log.
+
+What a person causes (a resolution, an approval or rejection, a revert, the writes of an
+applied plan) carries ``actor``: the user who did it (see :mod:`events.audit`); None for
+automatic sync and for events recorded before users existed.
 """
 
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, JsonValue, field_validator
@@ -120,6 +125,7 @@ class ClientFile(Aggregate):
             aggregate.sha256 = self.sha256
             aggregate.entity_digests = dict(self.entity_digests)
             aggregate.parse_error = None
+            aggregate.parse_error_since = None
             aggregate.present = True
 
     class ParseFailed(Aggregate.Event):
@@ -128,7 +134,10 @@ class ClientFile(Aggregate):
         error: str
 
         def apply(self, aggregate: ClientFile) -> None:
-            """Record the error without touching the last good read."""
+            """Record the error without touching the last good read; the first failure
+            since the last good read dates the error."""
+            if aggregate.parse_error is None:
+                aggregate.parse_error_since = self.timestamp
             aggregate.parse_error = self.error
 
     class Vanished(Aggregate.Event):
@@ -145,6 +154,8 @@ class ClientFile(Aggregate):
         self.sha256: str | None = None
         self.entity_digests: dict[str, str] = {}
         self.parse_error: str | None = None
+        #: When the file was first seen failing since its last good read.
+        self.parse_error_since: datetime | None = None
         self.present = True
 
     @classmethod
@@ -160,8 +171,9 @@ class ClientFile(Aggregate):
         )
 
     def observe(self, sha256: str, entity_digests: dict[str, str], size: int) -> None:
-        """Record a successful read (a no-op when the file hash is unchanged)."""
-        if sha256 != self.sha256 or not self.present:
+        """Record a successful read (a no-op when the file hash is unchanged and it parsed
+        last time: a file put back to its last good bytes after an error is observed)."""
+        if sha256 != self.sha256 or not self.present or self.parse_error is not None:
             self.trigger_event(
                 self.Observed, sha256=sha256, entity_digests=entity_digests, size=size
             )
@@ -251,13 +263,40 @@ class SyncLedger(Aggregate):
         writes: list[PlannedWrite]
 
     class WritePlanned(Aggregate.Event):
-        """Intent: write ``digest`` into ``path`` if it still hashes to ``pre_sha256``."""
+        """Intent: write ``digest`` into ``path`` if it still hashes to ``pre_sha256``.
+
+        Recorded (durably) before any file is touched, so a restart can settle a write a
+        crash interrupted: ``new_sha256`` is what the file holds if the write landed ("" = it
+        deleted the file); ``temp_paths`` every temp file the write may create (its own, its
+        pre-image's, its companion's), the only ones a restart removes. ``companion_*`` name
+        the second file written with ``path`` (a Rovo Dev prompt's ``prompts.yml``). The
+        fields after ``pre_sha256`` came in version 2: a version 1 intent is upcast to their
+        defaults (``new_sha256`` None: the outcome cannot be told from the file).
+        """
+
+        class_version: ClassVar[int] = 2
 
         client: str
         path: str
         scope: str = "user"
         digest: str | None
         pre_sha256: str | None
+        new_sha256: str | None = None
+        temp_paths: tuple[str, ...] = ()
+        companion_path: str | None = None
+        companion_pre_sha256: str | None = None
+        companion_sha256: str = ""
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Version 1 named neither the planned hash nor the temp files."""
+            state.update(
+                new_sha256=None,
+                temp_paths=(),
+                companion_path=None,
+                companion_pre_sha256=None,
+                companion_sha256="",
+            )
 
         def apply(self, aggregate: SyncLedger) -> None:
             """Remember the intent until its outcome arrives."""
@@ -281,6 +320,7 @@ class SyncLedger(Aggregate):
         companion_path: str | None = None
         companion_sha256: str = ""
         companion_pre_image_ref: str | None = None
+        actor: str | None = None
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -299,6 +339,7 @@ class SyncLedger(Aggregate):
         client: str
         path: str
         reason: str
+        actor: str | None = None
 
         def apply(self, aggregate: SyncLedger) -> None:
             """Forget the intent."""
@@ -326,6 +367,7 @@ class SyncLedger(Aggregate):
         scope: str = "user"
         digest: str | None = None
         value_redacted: dict[str, JsonValue] | None = None
+        actor: str | None = None
 
         _redact = field_validator("value_redacted")(_redacted)
 
@@ -338,6 +380,44 @@ class SyncLedger(Aggregate):
             aggregate.held = {k: v for k, v in aggregate.held.items() if k[0] != self.scope}
             if self.digest is not None and self.value_redacted is not None:
                 aggregate.values[self.digest] = dict(self.value_redacted)
+
+    class ChangeApproved(Aggregate.Event):
+        """A change (``digest``; None = a deletion) from ``client`` was let through.
+
+        ``by`` is ``person`` (``synapse sync approve``) or ``trust`` (the project's
+        ``trust = "auto"``: still recorded, and alerted, since it runs new code).
+        """
+
+        approval_id: str
+        client: str | None
+        scope: str = "user"
+        digest: str | None
+        reason: str = ""
+        by: str = "person"
+        actor: str | None = None
+
+        def apply(self, aggregate: SyncLedger) -> None:
+            """A released deletion is no longer held."""
+            if self.client is not None:
+                aggregate.held.pop((self.scope, self.client), None)
+
+    class ChangeRejected(Aggregate.Event):
+        """A person refused to spread a change (``digest``; None = a deletion, kept).
+
+        A rejected value is not asked about again until its client holds another one.
+        """
+
+        approval_id: str
+        client: str | None
+        scope: str = "user"
+        digest: str | None
+        reason: str = ""
+        actor: str | None = None
+
+        def apply(self, aggregate: SyncLedger) -> None:
+            """A refused deletion is no longer held."""
+            if self.client is not None:
+                aggregate.held.pop((self.scope, self.client), None)
 
     class TranslationLossy(Aggregate.Event):
         """A target client cannot express ``field`` of the entity."""
@@ -361,6 +441,7 @@ class SyncLedger(Aggregate):
         """A previous write was reverted to its pre-image."""
 
         write_id: str
+        actor: str | None = None
 
     def __init__(self, kind: str, name: str) -> None:
         self.kind = kind

@@ -4,12 +4,12 @@ Everything runs inside DuckDB (``COPY (…) TO``), so a million rows export in w
 seconds. A table name must be an existing table (quoted as an identifier); anything else is a
 query and goes through :mod:`projections.sql_guard`. CSV is made safe for spreadsheets in SQL:
 a text cell starting with ``= + - @``, TAB or CR gets a leading ``'`` so it is never run as a
-formula. Files are written under a temporary name and renamed into place.
+formula. Files are written under a temporary name, fsynced and renamed into place, and the
+folder fsynced (:func:`~adapters.files.replace_durably`).
 """
 
 from __future__ import annotations
 
-import os
 import re
 import uuid
 from dataclasses import dataclass
@@ -18,6 +18,7 @@ from typing import Literal
 
 import duckdb
 
+from adapters.files import replace_durably
 from events.errors import ProjectionError, QueryRejectedError
 from projections.sql_guard import check_query
 
@@ -111,7 +112,7 @@ def export(
         literal = "'" + str(tmp).replace("'", "''") + "'"
         result = cur.execute(f"COPY ({select}) TO {literal} ({_COPY_OPTIONS[fmt]})").fetchall()
         rows = int(result[0][0]) if result else 0
-        os.replace(tmp, dest)
+        replace_durably(tmp, dest, sync_source=True)  # COPY does not fsync its file
     except duckdb.Error as exc:
         msg = f"export to {dest.name} failed: {str(exc).strip().splitlines()[0]}"
         raise ProjectionError(msg) from exc

@@ -23,6 +23,7 @@ from typing import Any
 
 import duckdb
 
+from adapters.files import replace_durably
 from events.errors import ProjectionError
 from projections._batch import BatchBuilder, EventSource
 from projections._rwlock import ReadersWriterGate
@@ -131,6 +132,11 @@ class Projector:
         except duckdb.Error as exc:
             msg = f"cannot open projection {target}: {exc}"
             raise ProjectionError(msg) from exc
+        if path is not None:
+            # DuckDB creates its file with the umask's mode (often 0644); a projection holds
+            # the whole history, so it is private like the log.
+            with contextlib.suppress(OSError):
+                path.chmod(0o600)
         con.execute(_EVENTS_DDL)
         con.execute(_TRACKING_DDL)
         for model in self.read_models:
@@ -298,7 +304,7 @@ class Projector:
                 applied = fresh.catch_up(store, batch_size=batch_size, progress=progress)
             with self._write_lock, self._gate.exclusive():
                 self._con.close()
-                os.replace(target, self.path)
+                replace_durably(target, self.path, sync_source=True)
                 self._con = self._open(self.path)
                 self._position = self._load_position()
         finally:

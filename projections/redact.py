@@ -7,8 +7,9 @@ copy or export, so every body is scrubbed on the way in as a second line of defe
   ``"***"``, as does a whole object or list under such a key;
 * numbers, booleans and nulls under such keys stay, because ``max_tokens: 4096`` or
   ``input_tokens: 12`` are usage figures, not credentials;
-* a string that looks like a credential under any key (``ghp_…``, ``sk-…``, ``xoxb-…``,
-  ``AKIA…``, a JWT, or a long high-entropy base64 run) becomes ``"***"``.
+* a secret span in a string under any key becomes ``"***"``, by the rules of
+  :mod:`events.secrets` (``ghp_…``, ``sk-…``, ``xoxb-…``, ``AKIA…``, a JWT, a long random
+  run, a URL password, ``--token=…``).
 
 :func:`might_hold_secrets` is a cheap screen over the raw JSON bytes so the common body (no
 suspicious key or value) skips the walk entirely; the projector runs the same screen over a
@@ -17,12 +18,12 @@ whole batch at once (:func:`suspects`), which flags exactly the bodies it would.
 
 from __future__ import annotations
 
-import math
 import re
 from bisect import bisect_right
-from collections import Counter
 from collections.abc import Sequence
 from typing import Any
+
+from events.secrets import MARKER, mask
 
 __all__ = [
     "MASK",
@@ -33,20 +34,9 @@ __all__ = [
     "suspects",
 ]
 
-MASK = "***"
+MASK = MARKER
 
 _SECRET_KEY = re.compile(r"token|secret|password|passwd|authorization|api[_-]?key|credential", re.I)
-# Credential shapes, found anywhere inside a string (a token pasted into an error message
-# is still a token).
-_EMBEDDED = re.compile(
-    r"(?<![A-Za-z0-9])(?P<known>"
-    r"(?:gh[pousr]_|github_pat_)[A-Za-z0-9_]{16,}"
-    r"|sk-[A-Za-z0-9_-]{16,}"
-    r"|xox[bpars]-[A-Za-z0-9-]{10,}"
-    r"|A[KS]IA[0-9A-Z]{16}(?![A-Za-z0-9])"
-    r"|eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"
-    r")|(?P<run>[A-Za-z0-9+/_-]{32,}={0,2})"
-)
 # The screen runs on every event, so it is two C-speed passes instead of one big regex: a
 # keyword alternation over the lower-cased bytes, and a search for a 32-character run of
 # base64 characters after mapping every byte to "a" (base64) or " " (anything else).
@@ -58,8 +48,6 @@ _B64_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012
 _B64_MAP = bytes(0x61 if b in _B64_BYTES else 0x20 for b in range(256))
 _B64_RUN = b"a" * 32
 _B64_RUNS = re.compile(rb"a{32}")
-# Hex digests and UUIDs top out at 4 bits per character; random base64 sits well above.
-_MIN_ENTROPY = 4.2
 _key_cache: dict[str, bool] = {}
 
 
@@ -99,37 +87,16 @@ def _secret_key(key: str) -> bool:
     return hit
 
 
-def _entropy(text: str) -> float:
-    n = len(text)
-    return -sum(c / n * math.log2(c / n) for c in Counter(text).values())
-
-
-def _high_entropy(run: str) -> bool:
-    mixed = (
-        any(c.isupper() for c in run)
-        and any(c.islower() for c in run)
-        and any(c.isdigit() for c in run)
-    )
-    return mixed and _entropy(run) >= _MIN_ENTROPY
-
-
-def _mask(match: re.Match[str]) -> str:
-    if match.group("known"):
-        return MASK
-    run = match.group(0)
-    return MASK if _high_entropy(run) else run
-
-
 def looks_like_credential(value: str) -> bool:
     """Return True when ``value`` holds a token, key or other credential anywhere in it."""
-    return len(value) >= 16 and mask_credentials(value) != value
+    return mask_credentials(value) != value
 
 
 def mask_credentials(value: str) -> str:
-    """Return ``value`` with every credential-shaped substring replaced by ``"***"``."""
-    if len(value) < 16:
-        return value
-    return _EMBEDDED.sub(_mask, value)
+    """Return ``value`` with every secret span replaced by ``"***"`` (the rules of
+    :mod:`events.secrets`: credential shapes, URL passwords, credential query parameters,
+    ``--token=…`` and ``NAME=…`` assignments)."""
+    return mask(value)
 
 
 def redact(value: Any) -> Any:

@@ -4,7 +4,8 @@
 Contract (events from :mod:`events.sync`; bodies arrive redacted):
 
 * ``ClientFile.Discovered/Observed/ParseFailed/Vanished`` → one ``clients`` row per file
-  (``client, path`` key): present, sha256, size, last_seen, error.
+  (``client, path`` key): present, sha256, size, last_seen, error, error_since (the first
+  failure after the last good read; a good read clears both).
 * ``SyncLedger.Opened`` → ``sync_entity_names`` (aggregate id → kind, name), which the other
   ledger events join against.
 * ``SyncLedger.EntityChanged/EntityRemoved/WriteApplied`` → ``entities`` (one row per kind,
@@ -16,7 +17,9 @@ Contract (events from :mod:`events.sync`; bodies arrive redacted):
   placement id (what ``synapse sync revert ID`` takes): ``action`` is the placement's
   (``copy_skill``, ``create_shim``, ``copy_instructions``, ``point_context``), ``client`` the
   clients it serves (comma-separated), ``entities`` its subject (``skill:pdf``).
-* ``ConflictDetected/ConflictResolved`` → ``conflicts``; ``TranslationLossy`` → ``losses``.
+* ``ConflictDetected/ConflictResolved`` → ``conflicts`` (resolution ``agreed`` when the sides
+  came to agree on their own, so the row closes as the files do); ``TranslationLossy`` →
+  ``losses``.
 
 After each batch the derived status columns are recomputed in SQL: an entity row is
 ``conflict`` when an open conflict names its client, ``in-sync`` when every client holding the
@@ -48,6 +51,8 @@ _SCHEMA = (
         client VARCHAR NOT NULL, path VARCHAR NOT NULL, scope VARCHAR, present BOOLEAN,
         sha256 VARCHAR, size BIGINT, last_seen TIMESTAMP, error VARCHAR, status VARCHAR,
         PRIMARY KEY (client, path))""",
+    # Added later: read models built before it get the column on the next start.
+    "ALTER TABLE clients ADD COLUMN IF NOT EXISTS error_since TIMESTAMP",
     """CREATE TABLE IF NOT EXISTS sync_entity_names (
         aggregate_id VARCHAR PRIMARY KEY, kind VARCHAR, name VARCHAR)""",
     """CREATE TABLE IF NOT EXISTS entities (
@@ -133,13 +138,15 @@ def _file(con: duckdb.DuckDBPyConnection, row: ProjectedEvent) -> None:
         return
     client, path = json.loads(found[0][0])
     sets = {
-        "Observed": "present = true, error = NULL, sha256 = ?, size = ?",
-        "ParseFailed": "error = ?",
+        "Observed": "present = true, error = NULL, error_since = NULL, sha256 = ?, size = ?",
+        # SET reads the old row: the first failure after a good read dates the error.
+        "ParseFailed": "error_since = CASE WHEN error IS NULL THEN CAST(? AS TIMESTAMP) "
+        "ELSE error_since END, error = ?",
         "Vanished": "present = false",
     }[kind]
     params: list[Any] = {
         "Observed": [b.get("sha256"), b.get("size")],
-        "ParseFailed": [b.get("error")],
+        "ParseFailed": [_ts(row), b.get("error")],
         "Vanished": [],
     }[kind]
     con.execute(

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from adapters.formats._jsonc_edit import apply_json_edits
+from adapters.formats._jsonc_lazy import is_large, load_large
 from adapters.formats._jsonc_scan import parse, to_python
 from adapters.formats._markdown import apply_markdown_edits, load_markdown
 from adapters.formats._model import DELETE, Edit, Format
@@ -39,7 +40,10 @@ def load(fmt: Format, text: str) -> Any:
             mark, or NUL (binary) content; the message names line and column.
     """
     if fmt in (Format.JSON, Format.JSONC):
-        root, _ = parse(text, strict=fmt is Format.JSON)
+        strict = fmt is Format.JSON
+        if is_large(text, strict=strict):
+            return load_large(text)  # a 100 MB ~/.claude.json: the C decoder, same checks
+        root, _ = parse(text, strict=strict)
         return to_python(root)
     if fmt is Format.TOML:
         return load_toml(text)

@@ -3,13 +3,19 @@
 Each edit re-parses the text, walks to the path and splices the smallest span: a value is
 replaced in place, a new member is appended after the last one in the container's own layout,
 a deleted member takes its line (and same-line comment) and the now-dangling comma with it.
+
+A large strict-JSON text (:mod:`._jsonc_lazy`: a 100 MB ``~/.claude.json``) is not re-parsed
+per edit: the deepest container holding every edit is cut out (with its line's indent, so
+the layout reads the same), edited as a small document, and put back; the bytes around it
+are never touched.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from adapters.formats._jsonc_scan import Node, Token, parse, to_python
+from adapters.formats._jsonc_lazy import is_large, parse_document
+from adapters.formats._jsonc_scan import Node, Token, to_python
 from adapters.formats._jsonc_style import Style, detect_style, line_indent, render
 from adapters.formats._model import DELETE, Edit, PathKey
 from adapters.formats._text import same_value, validate_value
@@ -24,12 +30,43 @@ def apply_json_edits(text: str, edits: Sequence[Edit], *, strict: bool) -> str:
         ConfigParseError: the original text is not valid in its format.
         ValueError, TypeError: an edit addresses an impossible path or carries a bad value.
     """
-    parse(text, strict=strict)
+    root, _ = parse_document(text, strict=strict)
     for edit in edits:
         if edit.value is not DELETE:
             validate_value(edit.value)
+    if edits and is_large(text, strict=strict):
+        return _apply_within(text, root, edits)
+    for edit in edits:
         text = _apply(text, edit.path, edit.value, strict=strict)
     return text
+
+
+def _apply_within(text: str, root: Node, edits: Sequence[Edit]) -> str:
+    """Apply ``edits`` (strict JSON) inside the deepest existing container holding them all."""
+    paths = [edit.path for edit in edits]
+    shared = 0
+    while all(len(p) > shared + 1 and p[shared] == paths[0][shared] for p in paths):
+        shared += 1  # every edit stays strictly below the container, never edits it whole
+    node, depth = root, 0
+    for key in paths[0][:shared]:
+        index = None if node.kind == "scalar" else _find(node, key, deleting=True)
+        if index is None or node.children[index].value.kind == "scalar":
+            break
+        node, depth = node.children[index].value, depth + 1
+    if depth == 0:  # no container holds them all: edit the whole text
+        for edit in edits:
+            text = _apply(text, edit.path, edit.value, strict=True)
+        return text
+    indent = line_indent(text, node.start)
+    part = indent + text[node.start : node.end]
+    # Layout choices that depend on the whole document being one line must see the whole.
+    content = text.strip(" \t\r\n")
+    offset = text.index(content[:1])
+    outer = "\n" in content[: node.start - offset] or "\n" in content[node.end - offset :]
+    for edit in edits:
+        flat = not outer and "\n" not in part
+        part = _apply(part, edit.path[depth:], edit.value, strict=True, flat=flat)
+    return text[: node.start] + part[len(indent) :] + text[node.end :]
 
 
 def _build(keys: Sequence[PathKey], value: object) -> object:
@@ -64,9 +101,14 @@ def _find(node: Node, key: PathKey, *, deleting: bool) -> int | None:
     return None
 
 
-def _apply(text: str, path: tuple[PathKey, ...], value: object, *, strict: bool) -> str:
-    root, tokens = parse(text, strict=strict)
-    splicer = _Splicer(text, tokens, detect_style(text, root))
+def _apply(
+    text: str, path: tuple[PathKey, ...], value: object, *, strict: bool, flat: bool | None = None
+) -> str:
+    """Apply one edit; ``flat``: the whole document is one line (None: ``text`` is it)."""
+    if flat is None:
+        flat = "\n" not in text.strip() and text.strip() not in ("{}", "[]")
+    root, tokens = parse_document(text, strict=strict)
+    splicer = _Splicer(text, tokens, detect_style(text, root), flat=flat)
     node, parent = root, None
     for depth, key in enumerate(path):
         index = _find(node, key, deleting=value is DELETE)
@@ -91,9 +133,9 @@ def _apply(text: str, path: tuple[PathKey, ...], value: object, *, strict: bool)
         # Merge key by key so comments and layout inside the object survive.
         for key in current:
             if key not in value:
-                text = _apply(text, (*path, key), DELETE, strict=strict)
+                text = _apply(text, (*path, key), DELETE, strict=strict, flat=flat)
         for key, child in value.items():
-            text = _apply(text, (*path, key), child, strict=strict)
+            text = _apply(text, (*path, key), child, strict=strict, flat=flat)
         return text
     return splicer.replace(node, parent, value)
 
@@ -101,7 +143,8 @@ def _apply(text: str, path: tuple[PathKey, ...], value: object, *, strict: bool)
 class _Splicer:
     """Text surgery on one parsed version of the document."""
 
-    def __init__(self, text: str, tokens: list[Token], style: Style) -> None:
+    def __init__(self, text: str, tokens: list[Token], style: Style, *, flat: bool) -> None:
+        self.flat = flat  # the whole document is one line (a cut-out part may not say so)
         self.text = text
         self.comments = [t for t in tokens if t.kind == "comment"]
         self.style = style
@@ -147,7 +190,7 @@ class _Splicer:
                     at = text.rfind("\n", 0, close) + 1
                     return text[:at] + inner + entry + nl + text[at:]
                 return text[:close] + nl + inner + entry + nl + own + text[close:]
-            if "\n" not in text.strip() and text.strip() not in ("{}", "[]"):
+            if self.flat:
                 entry = self._entry(key, value, indent=own, multiline=False)
                 pad = style.pad if node.kind == "object" else ""
                 return text[: node.start + 1] + pad + entry + pad + text[close:]

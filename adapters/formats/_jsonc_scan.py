@@ -10,13 +10,14 @@ import functools
 import json
 import math
 import re
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Final, Literal
 
 from adapters.formats._model import MAX_DEPTH
 from adapters.formats._text import check_text, parse_error
 
-__all__ = ["Child", "Node", "Token", "parse", "to_python"]
+__all__ = ["Child", "Node", "Source", "Token", "parse", "to_python"]
 
 _WS: Final = re.compile(r"[ \t\r\n]+")
 _STRING: Final = re.compile(r'"(?:[^"\\\x00-\x1f]|\\.)*"', re.DOTALL)
@@ -53,15 +54,46 @@ class Child:
     comma: int | None = None
 
 
+class Source(ABC):
+    """Where a *folded* container gets its members when first asked (see :class:`Node`)."""
+
+    @abstractmethod
+    def fill(self, node: Node) -> list[Child]:
+        """Parse and set the members of ``node`` (one level; deeper containers stay folded)."""
+
+    @abstractmethod
+    def decode(self, node: Node) -> object:
+        """The plain Python value of ``node``, checked as strictly as a full parse."""
+
+
 @dataclass
 class Node:
-    """A parsed value with its span; containers carry their children in file order."""
+    """A parsed value with its span; containers carry their children in file order.
+
+    A container of a large text may be *folded* (``members`` None): its span is known, its
+    members are parsed by its ``source`` on first access to :attr:`children`, so an edit
+    deep inside a 100 MB file parses only the containers on its path.
+    """
 
     kind: Literal["object", "array", "scalar"]
     start: int
     end: int
     value: object = None
-    children: list[Child] = field(default_factory=list)
+    members: list[Child] | None = field(default_factory=list, repr=False)
+    source: Source | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def children(self) -> list[Child]:
+        """The members, in file order (parsed now if the container was folded)."""
+        if self.members is not None:
+            return self.members
+        assert self.source is not None
+        return self.source.fill(self)
+
+    @property
+    def folded(self) -> bool:
+        """Whether the members have not been parsed yet."""
+        return self.members is None
 
 
 def _tokenize(text: str, *, strict: bool) -> list[Token]:
@@ -260,6 +292,8 @@ def to_python(node: Node) -> object:
     """Return the plain Python value of a parsed node."""
     if node.kind == "scalar":
         return node.value
+    if node.members is None and node.source is not None:
+        return node.source.decode(node)
     if node.kind == "array":
         return [to_python(child.value) for child in node.children]
     return {child.key: to_python(child.value) for child in node.children}

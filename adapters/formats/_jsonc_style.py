@@ -38,7 +38,8 @@ def _containers(root: Node) -> list[Node]:
         node = stack.pop()
         if node.kind != "scalar":
             found.append(node)
-            stack.extend(child.value for child in reversed(node.children))
+            if not node.folded:  # a large file's folded containers stay unparsed
+                stack.extend(child.value for child in reversed(node.children))
     found.sort(key=lambda n: n.start)
     return found
 
@@ -49,7 +50,7 @@ def detect_style(text: str, root: Node) -> Style:
     unit = colon = comma = pad = None
     multiline_arrays = None
     for node in _containers(root):
-        if not node.children:
+        if node.folded or not node.children:
             continue
         first = node.children[0]
         spans_lines = "\n" in text[node.start : node.end]

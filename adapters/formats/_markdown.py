@@ -3,6 +3,16 @@
 Frontmatter is edited line-block by line-block: only the lines of a changed top-level key are
 re-rendered, so every untouched line keeps its exact text (``argument-hint: "[file]"`` stays
 quoted, comments stay put).
+
+Frontmatter that strict YAML rejects is read the way the clients read it: Claude Code retries
+with every simple top-level ``key: value`` line whose unquoted value holds a YAML indicator
+(``[]{}*&#!|>%@`` or ``": "``) double-quoted (``quoteProblematicValues`` in its frontmatter
+parser), and OpenCode's ``fallbackSanitization`` does the same for values holding a colon.
+Only lines that do not parse on their own are quoted here, so a valid ``tools: [Read]`` next
+to a broken line stays a list (Claude Code would read it as the text ``[Read]``).
+So ``argument-hint: [pr-number] [priority]`` reads as the string it was meant to be, and an
+agent description with ``Examples: <example>Context: ...`` keeps its text. What still fails
+is an error naming the line of the original text; nothing is guessed past that.
 """
 
 from __future__ import annotations
@@ -19,7 +29,7 @@ from adapters.formats._tree_edit import TreeOps, apply_tree_edit
 from adapters.formats._yaml import dump_yaml, load_yaml
 from events.errors import ConfigParseError
 
-__all__ = ["apply_markdown_edits", "load_markdown"]
+__all__ = ["apply_markdown_edits", "load_markdown", "quote_problematic_values"]
 
 _OPEN: Final = re.compile(r"---[ \t]*\r?\n")
 _CLOSE: Final = re.compile(r"^(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.MULTILINE)
@@ -28,6 +38,12 @@ _TOP_KEY: Final = re.compile(
     r"[ \t]*:(?:[ \t]|\r?\n|\Z)"
 )
 _PLAIN_OPS: Final = TreeOps(lambda value, parent: copy.deepcopy(value), lambda value: value)
+#: A simple top-level ``key: value`` line, as Claude Code's retry matches it.
+_SIMPLE_LINE: Final = re.compile(r"(?P<key>[A-Za-z_-]+):[ \t]+(?P<value>\S.*?)[ \t]*")
+#: What makes a plain scalar fail or change meaning (Claude Code's ``YAML_SPECIAL_CHARS``).
+_INDICATORS: Final = re.compile(r"[{}\[\]*&#!|>%@`]|: ")
+#: Block-scalar headers; quoting them would turn a folded description into ">".
+_BLOCK_HEADER: Final = re.compile(r"[|>][-+]?[1-9]?")
 
 
 def _split(text: str) -> tuple[int, int, int] | None:
@@ -41,19 +57,68 @@ def _split(text: str) -> tuple[int, int, int] | None:
     return opening.end(), closing.start(), closing.end()
 
 
+def _quote_line(line: str) -> str:
+    """``line`` with its value double-quoted when a plain YAML scalar cannot hold it."""
+    content = line.rstrip("\r\n")
+    match = _SIMPLE_LINE.fullmatch(content)
+    if match is None:
+        return line
+    value = match.group("value")
+    quoted = len(value) > 1 and value[0] == value[-1] and value[0] in "\"'"
+    if quoted or _BLOCK_HEADER.fullmatch(value) or not _INDICATORS.search(value):
+        return line
+    try:
+        load_yaml(content)
+    except ConfigParseError:
+        pass
+    else:
+        # Unlike Claude Code, a line valid on its own stays as written: quoting
+        # ``tools: ["Read", "Grep"]`` would turn the list into the text '["Read", "Grep"]'.
+        return line
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+    return f'{match.group("key")}: "{escaped}"{line[len(content) :]}'
+
+
+def quote_problematic_values(frontmatter: str) -> str:
+    """The frontmatter text as Claude Code retries it after a strict parse failed.
+
+    Each simple top-level ``key: value`` line whose unquoted value holds a YAML indicator and
+    does not parse on its own is double-quoted; other lines (valid ones, indented ones, list
+    items, block scalars, comments) are kept.
+    """
+    return "".join(_quote_line(line) for line in frontmatter.splitlines(keepends=True))
+
+
+def _load_frontmatter(fm: str) -> object:
+    """Strict YAML first; on failure, the clients' lenient retry; else the strict error."""
+    try:
+        return load_yaml(fm, line_offset=1)
+    except ConfigParseError as strict:
+        retry = quote_problematic_values(fm)
+        if retry == fm:
+            raise
+        try:
+            return load_yaml(retry, line_offset=1)
+        except ConfigParseError:
+            raise strict from None
+
+
 def load_markdown(text: str) -> dict[str, object]:
     """Return ``{"frontmatter": dict, "body": str}``; frontmatter is ``{}`` when absent.
 
+    Frontmatter strict YAML rejects is retried the way Claude Code and OpenCode retry it
+    (module docstring).
+
     Raises:
-        ConfigParseError: invalid frontmatter YAML (line numbers count from the file's top),
-            frontmatter that is not a mapping, a BOM or NUL bytes.
+        ConfigParseError: frontmatter YAML invalid even for the clients' retry (line numbers
+            count from the file's top), frontmatter that is not a mapping, a BOM or NUL bytes.
     """
     check_text(text)
     spans = _split(text)
     if spans is None:
         return {"frontmatter": {}, "body": text}
     start, end, body = spans
-    data = load_yaml(text[start:end], line_offset=1)
+    data = _load_frontmatter(text[start:end])
     if data is None:
         data = {}
     if not isinstance(data, dict):

@@ -241,14 +241,21 @@ def test_restart_rebuilds_from_the_log_and_stays_quiet(tmp_path: Path) -> None:
     assert again.status()["writes"] == 7
 
 
-def test_temp_files_from_a_crash_are_swept_at_start(tmp_path: Path) -> None:
-    """Stale ``.synapse.*`` temp files next to client configs are removed at start."""
+def test_user_files_named_like_synapse_temps_survive_a_start(tmp_path: Path) -> None:
+    """Files a user keeps next to synced configs, even named exactly like Synapse temps,
+    survive a start: it removes only temps a recorded write intent named."""
     service, paths, home = system(tmp_path)
-    stale = paths["cursor"].parent / ".synapse.mcp.json.abc.tmp"
-    stale.write_text("{half")
+    names = (".synapse.notes.txt", ".synapse.x.abc.tmp", ".synapse.mcp.json.abc.tmp")
+    mine = {
+        folder / name: f"the user's own {name}".encode()
+        for folder in (home, paths["cursor"].parent, paths["gemini"].parent)
+        for name in names
+    }
+    for path, data in mine.items():
+        path.write_bytes(data)
     again = SyncService(service.store, service.adapters, home=home, preimage_dir=tmp_path / "p2")
-    assert str(stale) in again.swept
-    assert not stale.exists()
+    assert again.swept == []
+    assert {p: p.read_bytes() for p in mine} == mine
 
 
 def test_read_models_show_files_and_entities_in_sync(tmp_path: Path) -> None:

@@ -38,7 +38,7 @@ COMMAND_PATHS = {
     "claude-code": ".claude/commands/review.md",
     "gemini": ".gemini/commands/review.toml",
     "qwen": ".qwen/commands/review.toml",
-    "opencode": ".config/opencode/command/review.md",
+    "opencode": ".config/opencode/commands/review.md",
     "cursor": ".cursor/commands/review.md",
     "rovodev": ".rovodev/prompts/review.md",
 }
@@ -140,7 +140,7 @@ def test_namespaced_command_keeps_its_directory(tmp_path: Path) -> None:
     service.scan("claude-code")
     toml = tomllib.loads((home / ".gemini/commands/git/commit.toml").read_text())
     assert toml["prompt"] == "Commit with message {{args}}\n"
-    assert (home / ".config/opencode/command/git/commit.md").is_file()
+    assert (home / ".config/opencode/commands/git/commit.md").is_file()
 
 
 def test_deleting_a_command_in_one_client_removes_the_others_after_two_scans(
@@ -475,3 +475,54 @@ def test_description_added_in_claude_skips_cursor_and_reaches_gemini(tmp_path: P
     for _ in range(2):
         assert service.scan().written == []
     assert service.conflicts() == []
+
+
+def test_claude_edit_of_a_command_opencode_keeps_in_legacy_folder_edits_it_there(
+    tmp_path: Path,
+) -> None:
+    """OpenCode's ``review`` in the legacy ``command/`` folder is edited there: no new
+    ``commands/review.md`` beside it that OpenCode would load too (issue #14 §2)."""
+    service, home = system(tmp_path)
+    legacy = put(home / ".config/opencode/command/review.md", "Review $ARGUMENTS carefully.\n")
+    put(home / COMMAND_PATHS["claude-code"], "Review $ARGUMENTS carefully.\n")
+    service.scan()
+    put(home / COMMAND_PATHS["claude-code"], "Review $ARGUMENTS twice.\n")
+    service.scan("claude-code")
+    assert legacy.read_text() == "Review $ARGUMENTS twice.\n"
+    assert not (home / COMMAND_PATHS["opencode"]).exists()
+    assert service.scan().written == []
+
+
+def test_nested_opencode_agent_stays_in_opencode_and_alerts_for_the_others(
+    tmp_path: Path,
+) -> None:
+    """``.opencode/agents/team/reviewer.md`` is agent ``team/reviewer``: synced clients that
+    keep agents in one folder get no file (an alert says why), OpenCode's is untouched."""
+    service, home = system(tmp_path)
+    text = "---\ndescription: Reviews\nmode: subagent\n---\nYou review.\n"
+    nested = put(home / ".config/opencode/agents/team/reviewer.md", text)
+    service.scan("opencode")
+    assert nested.read_text() == text
+    assert not list(home.glob(".claude/agents/**/*.md"))
+    assert "Alert.Raised" in event_types(service)
+
+
+def test_cursor_rules_are_read_shown_and_written_nowhere(tmp_path: Path) -> None:
+    """A project's ``.cursor/rules/*.mdc`` is a Cursor file in ``sync status`` and an
+    instruction entity in the ledger; no other client gets a file or a planned write."""
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    service, _ = system(tmp_path, (proj,))
+    rule = put(proj / ".cursor/rules/ts.mdc", "---\nglobs: **/*.ts\n---\nUse const.\n")
+    before = files_under(tmp_path / "proj")
+    service.scan("cursor")
+    cursor_files = [f["path"] for f in service.status()["clients"]["cursor"]]
+    assert str(rule) in cursor_files
+    events = [service.store.decode(n) for n in service.store.read(0, 100_000)]
+    opened = [(e.kind, e.name) for e in events if isinstance(e, SyncLedger.Opened)]
+    assert ("instruction", "rule.ts") in opened
+    changed = [e for e in events if isinstance(e, SyncLedger.EntityChanged)]
+    assert any(e.client == "cursor" and "Use const" in str(e.value_redacted) for e in changed)
+    assert files_under(tmp_path / "proj") == before
+    assert service.scan().written == []
+    assert service.plan().changes == []

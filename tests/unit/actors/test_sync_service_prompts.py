@@ -237,10 +237,10 @@ def test_a_failed_index_write_undoes_the_content_file(tmp_path: Path) -> None:
 class IndexPreimageFails(PreimageStore):
     """A pre-image store whose disk is full for the index's bytes (a fake of the real one)."""
 
-    def put(self, data: bytes) -> str:
+    def put(self, data: bytes, *, token: str | None = None) -> str:
         if data == HAND_INDEX.encode():
             raise OSError(errno.ENOSPC, "No space left on device")
-        return super().put(data)
+        return super().put(data, token=token)
 
 
 def test_a_failed_index_write_leaves_no_half_written_prompt(tmp_path: Path) -> None:
@@ -364,3 +364,49 @@ def test_project_command_becomes_a_prompt_of_that_project(tmp_path: Path) -> Non
     ]
     assert not (one / ".rovodev").exists()
     assert not (home / ".rovodev").exists()
+
+
+def test_prompt_name_with_spaces_gets_a_safe_content_file_and_round_trips(
+    tmp_path: Path,
+) -> None:
+    """A command named ``code review`` becomes the prompt ``code review`` whose content file
+    has no space (``prompts/code-review.md``); the next rounds write nothing."""
+    service, home = system(tmp_path)
+    put(home / ".claude/commands/code review.md", "Review $ARGUMENTS\n")
+    service.scan("claude-code")
+    assert entries(home) == [{"name": "code review", "content_file": "prompts/code-review.md"}]
+    assert (home / ".rovodev/prompts/code-review.md").read_text() == "Review $ARGUMENTS\n"
+    assert service.scan().written == []
+
+
+def test_spaced_prompt_edited_elsewhere_is_written_into_its_own_content_file(
+    tmp_path: Path,
+) -> None:
+    """Rovo's ``Code Review`` (content ``prompts/code_review.md``) edited in Gemini is
+    rewritten in that file; the entry keeps its name, no second file appears."""
+    service, home = system(tmp_path)
+    index = "prompts:\n  - name: Code Review\n    content_file: prompts/code_review.md\n"
+    put(home / INDEX, index)
+    content = put(home / ".rovodev/prompts/code_review.md", "Review $ARGUMENTS\n")
+    service.scan("rovodev")
+    gemini = home / ".gemini/commands/Code Review.toml"
+    assert tomllib.loads(gemini.read_text())["prompt"] == "Review {{args}}\n"
+    gemini.write_text('prompt = "Review {{args}} twice"\n')
+    service.scan("gemini")
+    assert content.read_text() == "Review $ARGUMENTS twice"
+    assert entries(home) == [{"name": "Code Review", "content_file": "prompts/code_review.md"}]
+    assert sorted(p.name for p in (home / ".rovodev/prompts").iterdir()) == ["code_review.md"]
+
+
+def test_two_names_one_slug_get_two_content_files(tmp_path: Path) -> None:
+    """``code review`` and ``code-review`` never share a content file."""
+    service, home = system(tmp_path)
+    put(home / ".claude/commands/code-review.md", "One\n")
+    service.scan("claude-code")
+    put(home / ".claude/commands/code review.md", "Two\n")
+    service.scan("claude-code")
+    files = {e["name"]: e["content_file"] for e in entries(home)}
+    assert files["code-review"] == "prompts/code-review.md"
+    assert files["code review"] not in {"prompts/code-review.md", "prompts/code review.md"}
+    assert (home / ".rovodev" / files["code review"]).read_text() == "Two\n"
+    assert service.scan().written == []

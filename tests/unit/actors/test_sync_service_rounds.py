@@ -39,11 +39,11 @@ class IntentCheckingPreimages(PreimageStore):
         self.store = store
         self.intents_seen: list[set[str]] = []
 
-    def put(self, data: bytes) -> str:
+    def put(self, data: bytes, *, token: str | None = None) -> str:
         """Note the committed ``WritePlanned`` paths, then store ``data``."""
         events = [self.store.decode(n) for n in self.store.read(0, 100_000)]
         self.intents_seen.append({e.path for e in events if isinstance(e, SyncLedger.WritePlanned)})
-        return super().put(data)
+        return super().put(data, token=token)
 
 
 def test_an_edit_round_commits_at_most_twice(tmp_path: Path) -> None:

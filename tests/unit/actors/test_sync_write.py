@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from actors._sync_write import FileChange, PreimageStore, apply_changes
+from actors._sync_write import FileChange, PreimageStore, apply_changes, unified_diff
 from adapters.files import sha256_hex
 from events.errors import WriteConflictError
 
@@ -65,3 +65,19 @@ def test_changes_to_one_file_run_in_order(tmp_path: Path) -> None:
     assert not isinstance(outcomes[1], Exception)
     assert isinstance(outcomes[2], WriteConflictError)
     assert real.read_bytes() == b"v1"
+
+
+def test_a_diff_marks_a_last_line_without_newline() -> None:
+    """A file without a final newline gets git's marker, so no line of the diff is glued onto
+    the next one (``-}+  "a": 2``) and patch tools read it."""
+    assert unified_diff('{\n  "a": 1\n}', '{\n  "a": 2}', "f.json", "f.json").splitlines() == [
+        "--- f.json",
+        "+++ f.json",
+        "@@ -1,3 +1,2 @@",
+        " {",
+        '-  "a": 1',
+        "-}",
+        "\\ No newline at end of file",
+        '+  "a": 2}',
+        "\\ No newline at end of file",
+    ]

@@ -11,6 +11,7 @@ from actors._watch_targets import ClientConfigFilter, EntityDir, entity_dirs, wa
 from actors.watcher import Change, ClientWatcher
 from adapters.claude_code import ClaudeCodeAdapter
 from adapters.gemini_cli import GeminiCliAdapter
+from adapters.opencode import OpenCodeAdapter
 from adapters.rovodev import RovoDevAdapter
 
 TIMEOUT = 10.0
@@ -172,3 +173,17 @@ def test_watch_plan_stays_inside_its_bounds(tmp_path: Path) -> None:
     """A folder whose home is missing is left to the rescan, never watched above the home."""
     home = tmp_path / "missing-home"
     assert watch_plan([(home / ".gemini", False)], [home]) == {}
+
+
+def test_opencode_legacy_and_nested_folders_are_watched(tmp_path: Path) -> None:
+    """OpenCode's ``command/`` beside ``commands/`` is watched, and its agent folders
+    recursively (``agents/team/reviewer.md`` is agent ``team/reviewer``)."""
+    home, proj = tmp_path / "home", tmp_path / "proj"
+    dirs = entity_dirs(OpenCodeAdapter(), home, [proj], ALL)
+    watched = {d.path: d for d in dirs}
+    for rel in (".opencode/commands", ".opencode/command"):
+        assert watched[proj / rel].recursive
+    assert watched[home / ".config/opencode/command"].recursive
+    agents = watched[proj / ".opencode/agents"]
+    assert agents.holds(proj / ".opencode/agents/team/reviewer.md")
+    assert watched[proj / ".opencode/agent"].holds(proj / ".opencode/agent/team/reviewer.md")

@@ -9,6 +9,7 @@ from actors.watcher import ClientWatcher
 from adapters.base import ClientAdapter
 from adapters.claude_code import ClaudeCodeAdapter
 from adapters.gemini_cli import GeminiCliAdapter
+from adapters.registry import load_adapters
 from tests.unit.actors._sync_service import apply_service
 from tests.unit.actors.test_watcher import Sink
 
@@ -71,5 +72,26 @@ def test_agents_md_created_in_a_project_gets_claude_its_shim(tmp_path: Path) -> 
         (project / "AGENTS.md").write_text("# Rules\n")
         assert sink.wait_for(2)
         assert "@AGENTS.md" in (project / "CLAUDE.md").read_text()
+    finally:
+        w.stop()
+
+
+def test_a_rule_appended_to_claude_md_reaches_codex_through_the_watcher(tmp_path: Path) -> None:
+    """~/.claude/CLAUDE.md is watched: appending a rule re-runs the by-content sync."""
+    home, project = tmp_path / "home", tmp_path / "proj"
+    project.mkdir()
+    for rel in (".claude/CLAUDE.md", ".codex/AGENTS.md"):
+        (home / rel).parent.mkdir(parents=True, exist_ok=True)
+        (home / rel).write_text("- Be brief.\n")
+    claude, adapters = ClaudeCodeAdapter(), load_adapters()
+    chosen = {"claude-code": claude, "codex": adapters["codex"]}
+    service = apply_service(tmp_path, home, chosen, projects=[project])
+    sink = Sink(service.submit)
+    w = watcher(claude, home, project, sink)
+    try:
+        assert sink.wait_for(1)
+        (home / ".claude/CLAUDE.md").write_text("- Be brief.\n- Never force-push.\n")
+        assert sink.wait_for(2)
+        assert (home / ".codex/AGENTS.md").read_text() == "- Be brief.\n- Never force-push.\n"
     finally:
         w.stop()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from adapters.codex import CodexAdapter, is_project_trusted
@@ -109,3 +111,15 @@ class TestCodex(AdapterContract):
         """Codex reads the project file only when the user config trusts the project."""
         text = f'[projects."{PROJECT}"]\ntrust_level = "{trusted}"\n'
         assert is_project_trusted(text, PROJECT) is expected
+
+
+def test_custom_prompts_are_neither_read_nor_written_and_say_why(tmp_path: Path) -> None:
+    """Codex 0.117.0 removed custom prompts: ``~/.codex/prompts/*.md`` is not a command
+    source or target, and the capability notes tell the user so."""
+    prompt = tmp_path / ".codex/prompts/review.md"
+    prompt.parent.mkdir(parents=True)
+    prompt.write_text("Review $ARGUMENTS\n")
+    adapter = CodexAdapter()
+    assert prompt not in {f.path for f in adapter.discover(tmp_path, [])}
+    assert adapter.locate_command("review", Scope.USER, tmp_path) is None
+    assert any("0.117" in note for note in adapter.capabilities().notes)

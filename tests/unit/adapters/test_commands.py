@@ -109,7 +109,7 @@ def test_gemini_command_into_opencode_markdown_round_trips() -> None:
     dst = opencode.locate_command("commit", Scope.PROJECT, HOME, PROJECT)
     assert src is not None
     assert dst is not None
-    assert dst.path == PROJECT / ".opencode/command/commit.md"
+    assert dst.path == PROJECT / ".opencode/commands/commit.md"
     [command] = gemini.parse(src, GEMINI_TOML)
     rendered = opencode.render(dst, "", {command.key: command})
     assert rendered.losses == []

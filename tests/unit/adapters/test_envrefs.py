@@ -70,9 +70,39 @@ def test_secret_literals_are_fingerprinted_and_revealed_only_locally() -> None:
     "text", ["sk-abcdefghijklmnop1234", "ghp_abcdefghijklmnopqrstu", "Bearer xyz"]
 )
 def test_credential_shapes_are_detected_under_any_key(text: str) -> None:
-    """Token-shaped literals are secrets even under an innocent key name."""
+    """Token-shaped literals are secrets even under an innocent key name (an auth scheme in
+    front of the token stays literal text)."""
     value = SecretClassifier().classify(Value.of(text), secret_name=False)
-    assert isinstance(value.parts[0], SecretLiteral)
+    assert isinstance(value.parts[-1], SecretLiteral)
+    assert all(isinstance(p, SecretLiteral) or p == Lit("Bearer ") for p in value.parts)
+
+
+@pytest.mark.parametrize(
+    ("args", "secret"),
+    [
+        (["--api-key", "plainkey1"], "plainkey1"),
+        (["--token=shorttok"], "shorttok"),
+        (["--db", "postgres://app:hunter2@db.local/app"], "hunter2"),
+        (["https://api.example.com/mcp?api_key=abc123&v=2"], "abc123"),
+        (["PASSWORD=letmein"], "letmein"),
+    ],
+)
+def test_secrets_in_arguments_are_found_by_position(args: list[str], secret: str) -> None:
+    """A value after a credential flag, a URL password, a credential query parameter and a
+    credential assignment become fingerprints; the text around them stays literal."""
+    classifier = SecretClassifier(b"k")
+    values = classifier.args([Value.of(a) for a in args])
+    literal = "".join(p.text for v in values for p in v.parts if isinstance(p, Lit))
+    assert secret not in literal
+    assert SecretLiteral(fingerprint(secret, b"k")) in [p for v in values for p in v.parts]
+    assert classifier.revealed[fingerprint(secret, b"k")] == secret
+
+
+def test_references_and_ordinary_arguments_stay_as_they_are() -> None:
+    """``--token ${T}``, a flag naming a variable, packages and paths are not secrets."""
+    args = ["--token", "${T}", "--api-key-env", "OPENAI_API_KEY", "-y", "@scope/pkg", "/tmp"]
+    values = SecretClassifier().args([envrefs.parse(a, EnvSyntax.CLAUDE) for a in args])
+    assert not any(isinstance(p, SecretLiteral) for v in values for p in v.parts)
 
 
 def test_plain_values_stay_literal() -> None:

@@ -20,8 +20,9 @@ from adapters.files import (
     check_entity_name,
     find_case_collisions,
     read_config,
+    remove_recorded_temps,
     sha256_hex,
-    sweep_stale_temps,
+    write_temp_path,
 )
 from events.errors import AdapterError, UnsafeInputError, WriteConflictError
 
@@ -250,18 +251,19 @@ def test_real_disk_full_keeps_original(small_tmpfs: Path) -> None:
 _KILL_SCRIPT = """
 import os, signal, sys
 from pathlib import Path
-from adapters.files import atomic_write, sha256_hex
+from adapters.files import atomic_write, sha256_hex, write_temp_path
 target = Path(sys.argv[1])
 atomic_write(
     target, b'{"new": true}', expected_sha256=sha256_hex(target.read_bytes()),
-    allowed_roots=[target.parent],
+    allowed_roots=[target.parent], temp=write_temp_path(target, "c0ffee"),
     _before_replace=lambda temp: os.kill(os.getpid(), signal.SIGKILL),
 )
 """
 
 
-def test_kill_minus_nine_before_rename_leaves_old_file_and_sweepable_temp(tmp_path: Path) -> None:
-    """SIGKILL right before the rename leaves the old valid file and an orphan temp we sweep."""
+def test_kill_minus_nine_before_rename_leaves_old_file_and_the_named_temp(tmp_path: Path) -> None:
+    """SIGKILL right before the rename leaves the old valid file and exactly the temp the
+    write was told to use, which removing the recorded temps then clears."""
     target = tmp_path / "config.json"
     target.write_bytes(b'{"old": true}')
     env = {**os.environ, "PYTHONPATH": str(REPO)}
@@ -270,21 +272,43 @@ def test_kill_minus_nine_before_rename_leaves_old_file_and_sweepable_temp(tmp_pa
     )
     assert done.returncode == -signal.SIGKILL
     assert target.read_bytes() == b'{"old": true}'
-    orphans = _temps(tmp_path)
-    assert len(orphans) == 1
-    assert orphans[0].startswith(".synapse.config.json.")
-    assert sweep_stale_temps(tmp_path) == [tmp_path / orphans[0]]
+    assert _temps(tmp_path) == [".synapse.config.json.c0ffee.tmp"]
+    recorded = write_temp_path(target, "c0ffee")
+    assert remove_recorded_temps([recorded]) == [recorded]
     assert _temps(tmp_path) == []
 
 
-def test_sweep_keeps_other_files_and_young_temps(tmp_path: Path) -> None:
-    """The sweep removes only our prefix, and spares temps younger than min_age_seconds."""
-    (tmp_path / "settings.json").write_text("{}")
-    (tmp_path / ".synapse.x.1.tmp").write_text("partial")
-    assert sweep_stale_temps(tmp_path, min_age_seconds=3600) == []
-    assert sweep_stale_temps(tmp_path) == [tmp_path / ".synapse.x.1.tmp"]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["settings.json"]
-    assert sweep_stale_temps(tmp_path / "missing") == []
+def test_temp_names_carry_a_random_token_next_to_the_resolved_file(tmp_path: Path) -> None:
+    """Each write's temp is ``.synapse.<name>.<token>.tmp`` beside the file a link points to."""
+    real = tmp_path / "dotfiles" / "config.json"
+    real.parent.mkdir()
+    link = tmp_path / "config.json"
+    link.symlink_to(real)
+    first, second = write_temp_path(link), write_temp_path(link)
+    assert first != second
+    assert first.parent == real.parent
+    assert first.name.startswith(".synapse.config.json.")
+    assert first.name.endswith(".tmp")
+
+
+def test_only_recorded_temps_named_like_ours_are_removed(tmp_path: Path) -> None:
+    """Removal touches only the listed paths, and of those only regular ``.synapse.*.tmp``
+    files: a user's ``.synapse.notes.txt``, a config, a link or a folder stay, even listed."""
+    ours = tmp_path / ".synapse.a.json.1234.tmp"
+    unlisted = tmp_path / ".synapse.a.json.9999.tmp"
+    notes = tmp_path / ".synapse.notes.txt"
+    config = tmp_path / "settings.json"
+    for path in (ours, unlisted, notes, config):
+        path.write_text("x")
+    link = tmp_path / ".synapse.link.tmp"
+    link.symlink_to(config)
+    folder = tmp_path / ".synapse.dir.tmp"
+    folder.mkdir()
+    listed = [ours, notes, config, link, folder, tmp_path / ".synapse.gone.tmp"]
+    assert remove_recorded_temps(listed) == [ours]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        p.name for p in (unlisted, notes, config, link, folder)
+    )
 
 
 @pytest.mark.parametrize(

@@ -34,7 +34,7 @@ POSITION = r"line \d+, column \d+"
         (Format.YAML, "a: [1\n", r"invalid YAML.*line 2, column 1"),
         (Format.YAML, "a: 1\na: 2\n", r"invalid YAML.*duplicate key.*line 2, column 1"),
         (Format.YAML, "a:\n  b: .nan\n", r"nan and inf values are refused at line 2, column 6"),
-        (Format.MARKDOWN, "---\na: [x\n---\nbody\n", r"invalid YAML.*line 3"),
+        (Format.MARKDOWN, "---\na:\n  - [x\n---\nbody\n", r"invalid YAML.*line 4"),
         (Format.MARKDOWN, "---\n- a\n---\nbody\n", r"frontmatter must be a YAML mapping"),
         (Format.MARKDOWN, "---\na: 1\na: 2\n---\n", r"duplicate key.*line 3"),
     ],
@@ -56,7 +56,7 @@ def test_bad_input_is_a_one_line_parse_error(fmt: Format, text: str, pattern: st
         (Format.TOML, "a = " + "[" * 100_000 + "]" * 100_000 + "\n"),
         (Format.TOML, "a = " + "{b = " * 100_000 + "1" + "}" * 100_000 + "\n"),
         (Format.YAML, "a: " + "[" * 100_000 + "]" * 100_000 + "\n"),
-        (Format.MARKDOWN, "---\na: " + "{b: " * 100_000 + "1" + "}" * 100_000 + "\n---\n"),
+        (Format.MARKDOWN, "---\na:\n  c: " + "{b: " * 100_000 + "1" + "}" * 100_000 + "\n---\n"),
     ],
 )
 def test_deep_nesting_is_refused_not_recursion_error(fmt: Format, text: str) -> None:

@@ -8,6 +8,7 @@ import pytest
 
 from adapters._prompts import (
     PromptEntry,
+    content_file_for,
     delete_entry,
     read_entries,
     upsert_entry,
@@ -173,3 +174,11 @@ def test_new_prompt_goes_into_the_prompts_folder_and_its_index(tmp_path: Path) -
     assert adapter.render_companion(cfg, index, None).strip() == "prompts: []"
     with pytest.raises(UnsafeInputError):
         adapter.locate_command("../x", Scope.USER, tmp_path)
+
+
+def test_content_file_of_a_spaced_name_has_no_space_and_never_a_taken_file() -> None:
+    """``code review`` → ``prompts/code-review.md``; numbered when that file is taken."""
+    assert content_file_for("code review") == "prompts/code-review.md"
+    assert content_file_for("team/code  review") == "prompts/team/code-review.md"
+    taken = ["prompts/Code-Review.md", "prompts/code-review-2.md"]
+    assert content_file_for("code review", taken) == "prompts/code-review-3.md"

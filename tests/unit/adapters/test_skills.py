@@ -233,7 +233,9 @@ def test_skill_roots_follow_the_reference_matrix(tmp_path: Path) -> None:
 
     assert rels(ClaudeCodeAdapter()) == [".claude/skills"]
     assert rels(CodexAdapter()) == [".codex/skills", ".agents/skills"]
-    assert rels(OpenCodeAdapter()) == [".opencode/skills", ".claude/skills", ".agents/skills"]
+    # OpenCode's legacy ``skill/`` is read last (placement copies into a shared root).
+    opencode = [".opencode/skills", ".claude/skills", ".agents/skills", ".opencode/skill"]
+    assert rels(OpenCodeAdapter()) == opencode
     assert rels(RovoDevAdapter()) == []
 
 

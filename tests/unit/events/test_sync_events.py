@@ -184,3 +184,30 @@ def test_a_v1_write_applied_reads_back_without_a_companion() -> None:
     again = mapper.to_domain_event(mapper.to_stored_event(new))
     assert isinstance(again, SyncLedger.WriteApplied)
     assert (again.companion_path, again.companion_sha256) == ("/h/.rovodev/prompts.yml", "cd")
+
+
+def test_a_v1_write_intent_reads_back_with_an_unknown_outcome_and_no_temps() -> None:
+    """A ``WritePlanned`` stored before intents named their planned hash and temp files
+    upcasts to v2 with neither (so a restart only removes temps an intent really named);
+    a v2 one keeps both through a round trip."""
+    mapper = store().mapper
+    v1 = {
+        "timestamp": "2026-01-01T00:00:00+00:00",
+        "command_id": "intent:/h/.cursor/mcp.json:ab:cd",
+        "client": "cursor",
+        "path": "/h/.cursor/mcp.json",
+        "scope": "user",
+        "digest": "d",
+        "pre_sha256": "ab",
+    }
+    stored = StoredEvent(
+        uuid4(), 2, "events.sync:SyncLedger.WritePlanned", mapper.transcoder.encode(v1)
+    )
+    old = mapper.to_domain_event(stored)
+    assert isinstance(old, SyncLedger.WritePlanned)
+    assert (old.new_sha256, old.temp_paths, old.companion_path) == (None, (), None)
+    temp = "/h/.cursor/.synapse.mcp.json.0123abcd.tmp"
+    new = old.model_copy(update={"new_sha256": "cd", "temp_paths": (temp,)})
+    again = mapper.to_domain_event(mapper.to_stored_event(new))
+    assert isinstance(again, SyncLedger.WritePlanned)
+    assert (again.new_sha256, again.temp_paths) == ("cd", (temp,))
