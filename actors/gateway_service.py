@@ -11,6 +11,10 @@ Backends are injected: production passes one
 :class:`~actors.agent_actor.AgentActor`), unit tests pass in-process backends directly.
 Every gateway notice is recorded through :class:`~actors.gateway.batch_sink.BatchingEventSink`
 (batched on a writer thread, so no commit blocks the actor's event loop).
+
+Resilience settings (breakers, retries, timeouts, per agent) and the answer cache come from
+the agents config (:mod:`actors.agents.resilience`); the cache is the fallback rung before
+the rule-based default and lives in this actor's memory only.
 """
 
 from __future__ import annotations
@@ -23,16 +27,20 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from actors._agent_login import LoginTracker
 from actors._execute_task import ExecuteLane, Refusal, refusal
+from actors._gateway_settings import fallback_chain, with_resilience
 from actors.agent_stream import AgentBackend, Capability, StreamEvent, StreamKind
 from actors.agents.config import AgentsConfig
 from actors.agents.factory import execute_policy
 from actors.gateway.batch_sink import BatchingEventSink
-from actors.gateway.clock import Clock
+from actors.gateway.clock import Clock, MonotonicClock
 from actors.gateway.config import AgentEntry, GatewayConfig
 from actors.gateway.hedging import HedgePolicy
+from actors.gateway.report import GatewayEvent
 from actors.gateway.restore import restore_breakers
 from actors.gateway.router import Gateway
+from events.audit import set_actor
 from events.errors import ActorError
 from events.store import EventStore, StoreConfig
 
@@ -85,7 +93,8 @@ class GatewayService:
             None keeps it in memory (tests).
         incarnation: distinguishes breaker transitions of successive incarnations.
         clock: time source for the router (a virtual clock in tests).
-        gateway_config: routing and resilience settings.
+        gateway_config: routing and resilience settings that replace the agents config's
+            ``[defaults]`` and per-agent tables (tests); None = from the agents config.
         seed: seeds the router's jitter (tests).
     """
 
@@ -116,17 +125,24 @@ class GatewayService:
             for a in agents.enabled_agents()
             if a.name in backends
         ]
+        self._login = LoginTracker(
+            self._sink.write, {e.name: e.backend_kind for e in entries}, self._sink.epoch
+        )
+        clock = clock or MonotonicClock()
+        config = gateway_config or with_resilience(GatewayConfig(), agents)
         self.gateway = Gateway(
             entries,
             clock=clock,
             rng=random.Random(seed),  # noqa: S311 - jitter, not cryptography
-            config=with_routes(gateway_config or GatewayConfig(), agents),
-            on_event=self._sink,
+            config=with_routes(config, agents),
+            fallback=fallback_chain(agents.cache, clock),
+            on_event=self._notice,
             # Hedging only ever applies to idempotent analyze/review, within a 10 % budget.
             hedge=HedgePolicy(),
         )
         # Ray re-runs __init__ on a restart: breakers resume from the log instead of CLOSED.
         restore_breakers(self.gateway.breakers, self._store)
+        self._login.restore(self._store, self.gateway.agents)
         self._execute = ExecuteLane(
             execute_policy(agents.execute),
             Path(execute_dir) if execute_dir else None,
@@ -146,7 +162,11 @@ class GatewayService:
                 "capabilities": sorted(c.value for c in agent.capabilities),
                 "weight": agent.weight,
                 "enabled": agent.name in self.gateway.agents,
+                "needs_login": agent.name in self._login.needs_login,
+                "resilience": self._config.resilience(agent.name).model_dump(mode="json"),
             }
+            if agent.name in self._login.needs_login:
+                row["alert"] = self._login.needs_login[agent.name]
             if agent.name in self.gateway.agents:
                 snap = self.gateway.breakers[agent.name].snapshot()
                 slot = self.gateway.slots[agent.name]
@@ -170,10 +190,14 @@ class GatewayService:
 
     def metrics(self) -> dict[str, Any]:
         """Gateway counters, per-agent breaker state and the event writer (for ``/metrics``)."""
+        cache = self.gateway.fallback.cache
         return {
             "gateway": asdict(self.gateway.metrics),
             "agents": self.agents(),
             "events": self._sink.stats(),
+            "cache": {}
+            if cache is None
+            else {"entries": len(cache), "chars": cache.chars, "hits": cache.hits},
         }
 
     def execute_outcome(self, key: str) -> dict[str, Any] | None:
@@ -216,13 +240,15 @@ class GatewayService:
         agent: str = "any",
         argv: Sequence[str] = (),
         cwd: str | None = None,
+        actor: str | None = None,
     ) -> dict[str, Any]:
-        """Serve one task to completion.
+        """Serve one task to completion (for ``actor``, the user the HTTP replica serves).
 
         Returns:
             ``{request_id, text, agent, attempts, fallback, degraded, ok}``, the same answer
             again for a repeated ``request_id``, or ``{"refused": {status, code, detail}}``.
         """
+        _act_for(actor)
         if request_id in self._answers:
             return self._answers[request_id]
         refused = self.check_task(capability, agent, argv, cwd)
@@ -251,11 +277,13 @@ class GatewayService:
         agent: str = "any",
         argv: Sequence[str] = (),
         cwd: str | None = None,
+        actor: str | None = None,
     ) -> AsyncIterator[dict[str, Any]]:
         """Serve one task, yielding StreamEvent dicts (``seq`` increasing, one ``final``).
 
         A refused task yields one ``error`` event whose data holds the refusal.
         """
+        _act_for(actor)
         refused = self.check_task(capability, agent, argv, cwd)
         if refused is not None:
             yield _event(0, StreamKind.ERROR, text=refused["refused"]["detail"], data=refused)
@@ -275,6 +303,10 @@ class GatewayService:
         ):
             yield event.model_dump(mode="json")
 
+    def _notice(self, event: GatewayEvent) -> None:
+        self._login.observe(event)
+        self._sink(event)
+
     def _remember(self, request_id: str, answer: dict[str, Any]) -> None:
         self._answers[request_id] = answer
         while len(self._answers) > ANSWER_CACHE:
@@ -292,3 +324,13 @@ class GatewayService:
 
 def _event(seq: int, kind: StreamKind, **fields: Any) -> dict[str, Any]:
     return StreamEvent(seq=seq, kind=kind, **fields).model_dump(mode="json")
+
+
+def _act_for(actor: str | None) -> None:
+    """Make ``actor`` the acting user of this call's notices (events/audit.py).
+
+    Set, not reset: Ray runs each call to an async actor as its own task, so the value ends
+    with the call; an in-process caller passes its own acting user, or None (kept as is).
+    """
+    if actor is not None:
+        set_actor(actor)

@@ -44,7 +44,11 @@ def agents(args: argparse.Namespace) -> int:
             f"{a['name']:16s} {a['backend']:9s} {a['breaker']:10s} "
             f"{100 * a['error_rate']:5.1f} {a['ewma_latency_ms']:8.1f} {a['in_flight']:4d}  "
             f"{','.join(a['capabilities'])}{'' if a['enabled'] else '  (disabled)'}"
+            f"{'  NEEDS LOGIN' if a.get('needs_login') else ''}"
         )
+    for a in data["agents"]:
+        if a.get("needs_login"):
+            print(f"{a['name']}: {a.get('alert', 'needs login')}", file=sys.stderr)
     return 0
 
 

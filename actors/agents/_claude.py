@@ -4,19 +4,32 @@ Shapes (agents.md §1.1): ``system/init`` carries the session id, ``assistant`` 
 text and ``tool_use`` blocks, ``user`` messages carry ``tool_result`` blocks, ``stream_event``
 carries token deltas when ``--include-partial-messages`` is on, ``system/api_retry`` reports the
 CLI's own retries, and ``result`` ends the run. ``is_error`` decides success, never ``subtype``.
+
+An ``assistant`` message with an ``error`` field (``authentication_failed``, ``rate_limit``, …)
+is a message the CLI wrote in place of an answer — "Not logged in · Please run /login" —
+so its text is never forwarded: the error decides the failure kind instead.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from actors.agent_stream import StreamEvent, StreamKind
+from actors.agent_stream import FailureKind, StreamEvent, StreamKind
 from actors.agents._classify import CliKind
 from actors.agents._parsing import StreamParser
 
 __all__ = ["ClaudeParser", "QwenParser"]
 
 _OUTPUT_SNIPPET = 2000
+
+#: ``assistant.error`` values of Claude Code's stream (the Agent SDK's AssistantMessageError).
+_ASSISTANT_ERRORS: dict[str, FailureKind] = {
+    "authentication_failed": FailureKind.AUTH,
+    "billing_error": FailureKind.CONFIG,  # a human must fix the account; not a login
+    "rate_limit": FailureKind.RATE_LIMIT,
+    "invalid_request": FailureKind.CONFIG,
+    "server_error": FailureKind.OVERLOADED,
+}
 
 
 def _blocks(obj: dict[str, Any]) -> list[dict[str, Any]]:
@@ -70,7 +83,11 @@ class ClaudeParser(StreamParser):
             return self._stream_event(obj)
         if kind == "result":
             self.result = obj
-            self.succeeded = not obj.get("is_error") and obj.get("subtype") == "success"
+            self.succeeded = (
+                not obj.get("is_error")
+                and obj.get("subtype") == "success"
+                and self.reported_failure is None
+            )
         return []
 
     def _system(self, obj: dict[str, Any]) -> list[StreamEvent]:
@@ -91,6 +108,10 @@ class ClaudeParser(StreamParser):
         return []
 
     def _assistant(self, obj: dict[str, Any]) -> list[StreamEvent]:
+        error = obj.get("error")
+        if isinstance(error, str) and error:
+            self.reported_failure = _ASSISTANT_ERRORS.get(error, FailureKind.UNKNOWN)
+            return []
         events: list[StreamEvent] = []
         for block in _blocks(obj):
             btype = block.get("type")

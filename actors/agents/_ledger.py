@@ -15,6 +15,8 @@ from typing import Generic, TypeVar
 
 from pydantic import BaseModel
 
+from adapters.files import write_durably
+
 __all__ = ["ExecuteLedger", "FileExecuteLedger", "InMemoryExecuteLedger"]
 
 OutcomeT = TypeVar("OutcomeT", bound=BaseModel)
@@ -88,11 +90,9 @@ class FileExecuteLedger(ExecuteLedger[OutcomeT]):
 
     def record(self, key: str, outcome: OutcomeT) -> None:
         """Write the outcome atomically."""
-        final = self._path(key, "outcome")
-        tmp = final.with_suffix(f".tmp{os.getpid()}")
-        tmp.write_text(outcome.model_dump_json())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, final)
+        # fsynced file and folder: a recorded outcome must survive a power cut, or a
+        # command could be reported "unknown" (or worse, run again) after it finished.
+        write_durably(self._path(key, "outcome"), outcome.model_dump_json().encode())
 
     def lookup(self, key: str) -> OutcomeT | None:
         """Read the outcome, if recorded."""

@@ -45,6 +45,8 @@ class StreamParser(ABC):
         result: the last result-like object (success or failure), if any.
         succeeded: whether that result was a success.
         first_token_seen: whether any text delta has been seen (ends the TTFT phase).
+        reported_failure: a failure the stream itself stated in a structured field (Claude's
+            ``assistant.error``); it wins over every guess from text, exit code or stderr.
     """
 
     cli: CliKind
@@ -59,6 +61,7 @@ class StreamParser(ABC):
         self.result: dict[str, Any] | None = None
         self.succeeded = False
         self.first_token_seen = False
+        self.reported_failure: FailureKind | None = None
 
     @property
     def done(self) -> bool:
@@ -147,6 +150,9 @@ class StreamParser(ABC):
         if timeout is not None and self.result is None:
             failure = FailureKind.TIMEOUT
             message = f"{timeout} timeout"
+        elif self.reported_failure is not None:
+            failure = self.reported_failure
+            message = self.error_message(stderr)
         else:
             failure = classify_failure(
                 self.cli,

@@ -19,6 +19,9 @@ A config is TOML or JSON::
     [routes.code]
     strategy = "weighted"
     agents = ["claude", "demo-a"]
+
+Breaker, retry and timeout settings (``[defaults]``, per agent) and the answer cache
+(``[cache]``) are described in :mod:`actors.agents.resilience`.
 """
 
 from __future__ import annotations
@@ -35,6 +38,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from actors.agent_stream import Capability
 from actors.agents.errors import AgentConfigError
+from actors.agents.resilience import (
+    BreakerSettings,
+    CacheSettings,
+    ResilienceSettings,
+    RetrySettings,
+    TimeoutSettings,
+)
 
 __all__ = [
     "AgentConfig",
@@ -78,6 +88,10 @@ class AgentConfig(BaseModel):
     home: str | None = None
     fail_first: int = Field(default=0, ge=0)  # scripted only: injected failures
     cut_after_tokens: int | None = Field(default=None, ge=0)  # scripted only
+    #: This agent's own resilience keys; unnamed keys come from ``[defaults]``.
+    breaker: BreakerSettings | None = None
+    retry: RetrySettings | None = None
+    timeouts: TimeoutSettings | None = None
 
     @field_validator("api_key_env")
     @classmethod
@@ -135,6 +149,8 @@ class AgentsConfig(BaseModel):
     agents: tuple[AgentConfig, ...] = ()
     routes: dict[Capability, RouteConfig] = Field(default_factory=dict)
     execute: ExecuteConfig = ExecuteConfig()
+    defaults: ResilienceSettings = ResilienceSettings()
+    cache: CacheSettings = CacheSettings()
 
     @model_validator(mode="after")
     def _consistent(self) -> AgentsConfig:
@@ -146,7 +162,21 @@ class AgentsConfig(BaseModel):
             unknown = [n for n in route.agents if n not in names]
             if unknown:
                 raise ValueError(f"route {capability}: unknown agents {', '.join(unknown)}")
+        for problem in self.defaults.problems():
+            raise ValueError(f"defaults.{problem}")
+        for agent in self.agents:
+            for problem in self.resilience(agent.name).problems():
+                raise ValueError(f"agents.{agent.name}.{problem}")
         return self
+
+    def resilience(self, name: str) -> ResilienceSettings:
+        """The agent's resilience settings: ``[defaults]`` with its own keys on top.
+
+        Raises:
+            KeyError: no such agent.
+        """
+        agent = self.agent(name)
+        return self.defaults.merged(agent.breaker, agent.retry, agent.timeouts)
 
     def agent(self, name: str) -> AgentConfig:
         """The agent called ``name``.
@@ -226,8 +256,25 @@ def load_config(path: str | Path) -> AgentsConfig:
         return AgentsConfig.model_validate(raw)
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "(top level)"
+        where = _where(raw, first["loc"])
         raise AgentConfigError(
-            f"agents config {file}: {where}: {first['msg']}",
+            f"agents config {file}: {where}{first['msg']}",
             hint=f"{exc.error_count()} problem(s) in total",
         ) from exc
+
+
+def _where(raw: object, loc: tuple[int | str, ...]) -> str:
+    """``"agents[1] (claude).retry.max_attempts: "`` for a pydantic error location."""
+    parts: list[str] = []
+    node = raw
+    for part in loc:
+        if isinstance(part, int) and parts:
+            parts[-1] += f"[{part}]"
+            item = node[part] if isinstance(node, list) and part < len(node) else None
+            if isinstance(item, dict) and isinstance(item.get("name"), str):
+                parts[-1] += f" ({item['name']})"
+            node = item
+        else:
+            parts.append(str(part))
+            node = node.get(part) if isinstance(node, dict) else None
+    return ".".join(parts) + ": " if parts else ""

@@ -17,6 +17,7 @@ from actors.agent_stream import (
 )
 from actors.gateway.checkpoint import StreamCheckpointer
 from actors.gateway.clock import Clock
+from actors.gateway.fallback import cache_key
 
 T = TypeVar("T")
 
@@ -41,6 +42,13 @@ class RequestState:
     done: bool = False
     #: A client watches the events as they come (SSE); False for a JSON answer.
     live: bool = True
+    agent_hint: str | None = None
+    #: Agent → kind of its last failure in this request (told to the caller at the end).
+    failures: dict[str, str] = field(default_factory=dict)
+
+    def cache_key(self) -> str:
+        """This request's key in the answer cache (:func:`~actors.gateway.fallback.cache_key`)."""
+        return cache_key(self.capability, self.prompt, self.context, agent_hint=self.agent_hint)
 
     def next_seq(self) -> int:
         """Return the next client-facing sequence number."""

@@ -37,13 +37,23 @@ class Notifier:
             agent=agent,
         )
 
-    def _emit_done(self, ctx: RequestState, agent: str | None, *, degraded: bool) -> None:
+    def _emit_done(
+        self,
+        ctx: RequestState,
+        agent: str | None,
+        *,
+        degraded: bool,
+        fallback: FallbackKind | None = None,
+    ) -> None:
+        # ``fallback`` tells an answer from the cache (named after the agent that gave it
+        # earlier) from one the agent just gave.
         self._emit(
             GatewayEventKind.COMPLETED,
             request_id=ctx.request_id,
             agent=agent,
             attempt=ctx.attempts,
             degraded=degraded,
+            fallback=fallback.value if fallback else "",
             duration_ms=round((self.clock.now() - ctx.started) * 1000),
         )
 

@@ -3,15 +3,19 @@
 Retries on the same agent and the choice of another agent are driven by the router
 (through :class:`~actors.gateway.retry.RetryPolicy` and the balancer, so open circuits are
 skipped). This module holds the two last resorts: a bounded, expiring cache of successful
-answers keyed by ``sha256(capability, prompt, context digest)``, and a rule-based default
+answers keyed by a hash of the request (:func:`cache_key`), and a rule-based default
 that is always marked degraded so a client never mistakes it for a model's answer.
+
+The cache lives in the gateway's memory only. Task events carry a digest of the streamed
+text, never the text, so a restarted gateway starts with an empty cache.
 """
 
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -25,6 +29,8 @@ __all__ = [
     "ResponseCache",
     "cache_key",
     "default_answer",
+    "failure_note",
+    "normalise_prompt",
 ]
 
 
@@ -37,13 +43,30 @@ class FallbackKind(StrEnum):
     DEGRADED = "degraded"
 
 
-def cache_key(capability: Capability, prompt: str, context: str = "") -> str:
-    """Return ``sha256(capability, prompt, sha256(context))`` as hex."""
-    context_digest = hashlib.sha256(context.encode()).hexdigest()
+def normalise_prompt(text: str) -> str:
+    """The prompt as the cache compares it: NFC, LF line ends, no trailing blanks per line.
+
+    Inner whitespace is kept: in code, indentation and spacing carry meaning.
+    """
+    lines = unicodedata.normalize("NFC", text).replace("\r\n", "\n").split("\n")
+    return "\n".join(line.rstrip() for line in lines).strip("\n")
+
+
+def cache_key(
+    capability: Capability, prompt: str, context: str = "", *, agent_hint: str | None = None
+) -> str:
+    """Return the hex ``sha256`` of the request: capability, prompt, context, agent hint.
+
+    Prompt and context are normalised (:func:`normalise_prompt`). The agent hint is part of
+    the request: a per-CLI path (``/api/v1/claude/plan``) is not the same request as a plan
+    task any agent may answer. Only the digest is kept, so the key reveals nothing.
+    """
     h = hashlib.sha256()
-    for part in (capability.value, prompt, context_digest):
-        h.update(len(part).to_bytes(8, "big"))  # length-prefix: no ambiguous concatenation
-        h.update(part.encode())
+    parts = (capability.value, normalise_prompt(prompt), normalise_prompt(context))
+    for part in (*parts, agent_hint or ""):
+        data = part.encode()
+        h.update(len(data).to_bytes(8, "big"))  # length-prefix: no ambiguous concatenation
+        h.update(data)
     return h.hexdigest()
 
 
@@ -59,29 +82,46 @@ class CachedAnswer:
 class ResponseCache:
     """A bounded LRU of answers that expire after ``ttl_s``.
 
+    Both the number of answers and their total length are bounded; an answer longer than
+    ``max_chars`` alone is not kept at all.
+
     Args:
         clock: source of time for expiry.
         ttl_s: how long an answer stays usable.
-        max_entries: LRU bound.
+        max_entries: LRU bound on the number of answers.
+        max_chars: LRU bound on the characters of all answers together.
     """
 
-    def __init__(self, clock: Clock, ttl_s: float = 3600.0, max_entries: int = 1024) -> None:
+    def __init__(
+        self,
+        clock: Clock,
+        ttl_s: float = 3600.0,
+        max_entries: int = 1024,
+        max_chars: int = 16_000_000,
+    ) -> None:
         self._clock = clock
         self.ttl_s = ttl_s
         self.max_entries = max_entries
+        self.max_chars = max_chars
         self._entries: OrderedDict[str, CachedAnswer] = OrderedDict()
+        self._chars = 0
         self.hits = 0
         self.misses = 0
 
     def __len__(self) -> int:
         return len(self._entries)
 
+    @property
+    def chars(self) -> int:
+        """Characters of all cached answers together."""
+        return self._chars
+
     def get(self, key: str) -> CachedAnswer | None:
         """Return a fresh answer for ``key`` (and mark it recently used), else None."""
         entry = self._entries.get(key)
         if entry is None or self._clock.now() - entry.stored_at > self.ttl_s:
             if entry is not None:
-                del self._entries[key]
+                self._drop(key)
             self.misses += 1
             return None
         self._entries.move_to_end(key)
@@ -89,11 +129,40 @@ class ResponseCache:
         return entry
 
     def put(self, key: str, text: str, agent: str) -> None:
-        """Store an answer, evicting the least recently used beyond ``max_entries``."""
+        """Store an answer, evicting the least recently used beyond the bounds."""
+        if key in self._entries:
+            self._drop(key)
+        if len(text) > self.max_chars or self.max_entries <= 0:
+            return
         self._entries[key] = CachedAnswer(text, agent, self._clock.now())
-        self._entries.move_to_end(key)
-        while len(self._entries) > self.max_entries:
-            self._entries.popitem(last=False)
+        self._chars += len(text)
+        while len(self._entries) > self.max_entries or self._chars > self.max_chars:
+            self._drop(next(iter(self._entries)))
+
+    def _drop(self, key: str) -> None:
+        self._chars -= len(self._entries.pop(key).text)
+
+
+def failure_note(failures: Mapping[str, str]) -> str:
+    """Why the agents tried could not answer, for the caller (empty when none was tried).
+
+    Args:
+        failures: agent → failure kind (``auth``, ``timeout``, …).
+
+    Returns:
+        E.g. ``"not logged in: claude (log in to its CLI or fix its credentials). Other
+        failures: demo-a timeout."``
+    """
+    login = sorted(name for name, kind in failures.items() if kind == "auth")
+    other = sorted(f"{name} {kind}" for name, kind in failures.items() if kind != "auth")
+    parts = []
+    if login:
+        parts.append(
+            f"not logged in: {', '.join(login)} (log in to its CLI or fix its credentials)."
+        )
+    if other:
+        parts.append(f"{'Other failures' if login else 'Failures'}: {', '.join(other)}.")
+    return " ".join(parts)
 
 
 def default_answer(capability: Capability, prompt: str) -> str:
@@ -119,18 +188,23 @@ class FallbackChain:
     default: Callable[[Capability, str], str] | None = default_answer
     other_agents: bool = True
 
-    def remember(
-        self, capability: Capability, prompt: str, context: str, text: str, agent: str
-    ) -> None:
-        """Cache a successful answer (never for ``execute``: its effects cannot be replayed)."""
-        if self.cache is not None and capability is not Capability.EXECUTE:
-            self.cache.put(cache_key(capability, prompt, context), text, agent)
+    def remember(self, key: str, capability: Capability, text: str, agent: str) -> None:
+        """Cache a successful answer (never for ``execute``: its effects cannot be replayed).
 
-    def cached(self, capability: Capability, prompt: str, context: str) -> CachedAnswer | None:
-        """Return a cached answer for the same request, if any."""
+        Args:
+            key: the request's :func:`cache_key`.
+            capability: what was asked.
+            text: the answer as delivered.
+            agent: who gave it.
+        """
+        if self.cache is not None and capability is not Capability.EXECUTE:
+            self.cache.put(key, text, agent)
+
+    def cached(self, key: str, capability: Capability) -> CachedAnswer | None:
+        """Return a fresh cached answer for the request with :func:`cache_key` ``key``."""
         if self.cache is None or capability is Capability.EXECUTE:
             return None
-        return self.cache.get(cache_key(capability, prompt, context))
+        return self.cache.get(key)
 
     def degraded(self, capability: Capability, prompt: str) -> str | None:
         """Return the rule-based default answer, or None when disabled."""

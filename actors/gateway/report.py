@@ -8,9 +8,11 @@ events and the metrics layer into counters.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
+
+from events.audit import current_actor
 
 __all__ = ["GatewayEvent", "GatewayEventKind", "GatewayMetrics", "RequestSummary"]
 
@@ -57,6 +59,9 @@ class GatewayEvent:
     backend: str = ""
     capabilities: tuple[str, ...] = ()
     weight: int = 1
+    #: The user the request is served for (events/audit.py), taken where the notice is made:
+    #: the sink may write it later, from another thread, where that context is gone.
+    actor: str | None = field(default_factory=current_actor)
 
 
 @dataclass(frozen=True)
@@ -70,6 +75,10 @@ class RequestSummary:
     degraded: bool
     ok: bool
     nested_retries: int = 0
+    #: Agent → kind of its last failure in this request (``auth``: it needs a login).
+    failures: dict[str, str] = field(default_factory=dict)
+    #: Age of a cached answer (``fallback == "cache"``), in seconds.
+    cache_age_s: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """Return the summary as a JSON-ready dict."""

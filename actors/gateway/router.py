@@ -35,10 +35,10 @@ from actors.gateway.checkpoint import (
 )
 from actors.gateway.clock import Clock, MonotonicClock
 from actors.gateway.config import AgentEntry, GatewayConfig
-from actors.gateway.fallback import FallbackChain, FallbackKind
+from actors.gateway.fallback import FallbackChain, FallbackKind, failure_note
 from actors.gateway.hedging import HedgePolicy
 from actors.gateway.report import GatewayEvent, GatewayEventKind, GatewayMetrics, RequestSummary
-from actors.gateway.retry import RetryBudget
+from actors.gateway.retry import RetryBudget, RetryPolicy
 from actors.gateway.rto import Phase, RtoTable
 
 __all__ = ["Gateway"]
@@ -84,14 +84,20 @@ class Gateway(Notifier):
         }
         self.agents = {a.name: a for a in agents}
         self.slots = {a.name: Slot(a.name, a.weight) for a in agents}
-        self.breakers = {
-            a.name: CircuitBreaker(a.name, self.clock, self.config.breaker, self._on_transition)
-            for a in agents
-        }
-        self.budgets = {
-            a.name: RetryBudget(self.config.budget_max_tokens, self.config.budget_token_ratio)
-            for a in agents
-        }
+        self.breakers: dict[str, CircuitBreaker] = {}
+        self.budgets: dict[str, RetryBudget] = {}
+        self._retry: dict[str, RetryPolicy] = {}
+        for a in agents:
+            own = self.config.resilience(a.name)
+            breaker = own.breaker if own else self.config.breaker
+            self.breakers[a.name] = CircuitBreaker(a.name, self.clock, breaker, self._on_transition)
+            self.budgets[a.name] = RetryBudget(
+                own.budget_max_tokens if own else self.config.budget_max_tokens,
+                own.budget_token_ratio if own else self.config.budget_token_ratio,
+            )
+            self._retry[a.name] = own.retry if own else self.config.retry
+            if own is not None:
+                self.rto.configure(a.name, own.ttft, own.total, own.idle_s)
         for a in agents:
             self._emit(
                 GatewayEventKind.AGENT_REGISTERED,
@@ -133,6 +139,7 @@ class Gateway(Notifier):
                 on_checkpoint=lambda cp: self._on_checkpoint(ctx, cp),
             ),
             live=live,
+            agent_hint=agent_hint,
         )
         self.metrics.requests += 1
         if self.hedge is not None and capability in self.hedge.config.capabilities:
@@ -188,7 +195,8 @@ class Gateway(Notifier):
     async def _serve_with(self, ctx: RequestState, entry: AgentEntry) -> AsyncIterator[StreamEvent]:
         name = entry.name
         budget = self.budgets[name]
-        for agent_attempt in range(1, self.config.retry.max_attempts + 1):
+        policy = self._retry[name]
+        for agent_attempt in range(1, policy.max_attempts + 1):
             if agent_attempt > 1 and not self.breakers[name].allow():
                 return
             result = AttemptResult()
@@ -208,13 +216,11 @@ class Gateway(Notifier):
                 return
             kind = result.failure or FailureKind.UNKNOWN
             self._on_failure(ctx, owner[0], result, kind)
-            if not self.config.retry.should_retry(
+            if not policy.should_retry(
                 kind, agent_attempt, ctx.capability, budget, result.retry_after_s
             ):
                 return
-            delay = self.config.retry.backoff.delay(
-                agent_attempt - 1, self.rng, result.retry_after_s
-            )
+            delay = policy.backoff.delay(agent_attempt - 1, self.rng, result.retry_after_s)
             self.metrics.retries += 1
             self._emit(
                 GatewayEventKind.RETRY_SCHEDULED,
@@ -333,7 +339,7 @@ class Gateway(Notifier):
         self.rto.estimator(name, ctx.capability.value, Phase.TOTAL).observe(
             result.duration_s, retried=retried
         )
-        self.fallback.remember(ctx.capability, ctx.prompt, ctx.context, ctx.checkpointer.text, name)
+        self.fallback.remember(ctx.cache_key(), ctx.capability, ctx.checkpointer.text, name)
         self.metrics.successes += 1
         ctx.done = True
         self._emit_done(ctx, name, degraded=False)
@@ -342,6 +348,7 @@ class Gateway(Notifier):
         self, ctx: RequestState, entry: AgentEntry, result: AttemptResult, kind: FailureKind
     ) -> None:
         name = entry.name
+        ctx.failures[name] = kind.value
         self.breakers[name].record_failure(kind, result.duration_s)
         self.budgets[name].record_failure()
         if kind is FailureKind.TIMEOUT:
@@ -360,7 +367,7 @@ class Gateway(Notifier):
 
     async def _last_resort(self, ctx: RequestState) -> AsyncIterator[StreamEvent]:
         emitted = ctx.checkpointer.text
-        cached = self.fallback.cached(ctx.capability, ctx.prompt, ctx.context)
+        cached = self.fallback.cached(ctx.cache_key(), ctx.capability)
         if cached is not None and cached.text.startswith(emitted):
             self.metrics.cache_hits += 1
             self.metrics.successes += 1
@@ -368,26 +375,31 @@ class Gateway(Notifier):
             rest = cached.text[len(emitted) :]
             if rest:
                 yield StreamEvent(seq=ctx.next_seq(), kind=StreamKind.DELTA, text=rest)
-            self._emit_done(ctx, cached.agent, degraded=False)
-            yield self._final(ctx, cached.agent, ok=True, fallback=FallbackKind.CACHE)
+            self._emit_done(ctx, cached.agent, degraded=False, fallback=FallbackKind.CACHE)
+            age = max(0.0, self.clock.now() - cached.stored_at)
+            yield self._final(ctx, cached.agent, ok=True, fallback=FallbackKind.CACHE, age=age)
             return
+        why = failure_note(ctx.failures)
         default = self.fallback.degraded(ctx.capability, ctx.prompt)
         if default is not None and not emitted:
             self.metrics.degraded += 1
             self._emit_fallback(ctx, FallbackKind.DEGRADED, None)
-            yield StreamEvent(seq=ctx.next_seq(), kind=StreamKind.DELTA, text=default)
+            text = f"{default} {why}" if why else default
+            yield StreamEvent(seq=ctx.next_seq(), kind=StreamKind.DELTA, text=text)
             self._emit_done(ctx, None, degraded=True)
             yield self._final(ctx, None, ok=False, fallback=FallbackKind.DEGRADED, degraded=True)
             return
         self.metrics.failures += 1
-        reason = "no agent could serve the request"
+        reason = "no agent could serve the request" + (f": {why}" if why else "")
         self._emit(GatewayEventKind.FAILED, request_id=ctx.request_id, reason=reason)
         yield StreamEvent(
             seq=ctx.next_seq(),
             kind=StreamKind.ERROR,
             text=reason,
             is_error=True,
-            failure=FailureKind.UNKNOWN,
+            failure=FailureKind.AUTH
+            if FailureKind.AUTH in ctx.failures.values()
+            else FailureKind.UNKNOWN,
         )
         yield self._final(ctx, None, ok=False, degraded=bool(emitted))
 
@@ -399,6 +411,7 @@ class Gateway(Notifier):
         ok: bool,
         fallback: FallbackKind | None = None,
         degraded: bool = False,
+        age: float | None = None,
     ) -> StreamEvent:
         summary = RequestSummary(
             request_id=ctx.request_id,
@@ -408,6 +421,8 @@ class Gateway(Notifier):
             degraded=degraded,
             ok=ok,
             nested_retries=ctx.nested_retries,
+            failures=dict(ctx.failures),
+            cache_age_s=None if age is None else round(age, 3),
         )
         return StreamEvent(
             seq=ctx.next_seq(), kind=StreamKind.FINAL, is_error=not ok, data=summary.as_dict()

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-__all__ = ["Phase", "RtoConfig", "RtoEstimator", "RtoTable", "Timeouts"]
+__all__ = ["Phase", "RtoConfig", "RtoEstimator", "RtoTable", "Timeouts", "total_rto_config"]
 
 
 class Phase(StrEnum):
@@ -34,6 +34,11 @@ class RtoConfig:
     alpha: float = 1 / 8
     beta: float = 1 / 4
     k: float = 4.0
+
+
+def total_rto_config() -> RtoConfig:
+    """The default bounds of a whole-request timeout (10 min initially, 5 s to 30 min)."""
+    return RtoConfig(initial_s=600.0, min_s=5.0, max_s=1800.0)
 
 
 class RtoEstimator:
@@ -92,6 +97,8 @@ class RtoTable:
         ttft: configuration of time-to-first-token estimators.
         total: configuration of total-duration estimators.
         idle_s: the fixed inter-event idle timeout.
+
+    :meth:`configure` gives one agent its own configurations and idle timeout.
     """
 
     def __init__(
@@ -102,22 +109,30 @@ class RtoTable:
     ) -> None:
         self._configs = {
             Phase.TTFT: ttft or RtoConfig(),
-            Phase.TOTAL: total or RtoConfig(initial_s=600.0, min_s=5.0, max_s=1800.0),
+            Phase.TOTAL: total or total_rto_config(),
         }
         self.idle_s = idle_s
+        self._agents: dict[str, tuple[dict[Phase, RtoConfig], float]] = {}
         self._estimators: dict[tuple[str, str, Phase], RtoEstimator] = {}
+
+    def configure(self, agent: str, ttft: RtoConfig, total: RtoConfig, idle_s: float) -> None:
+        """Use these configurations and idle timeout for ``agent``'s estimators from now on."""
+        self._agents[agent] = ({Phase.TTFT: ttft, Phase.TOTAL: total}, idle_s)
+        for key in [k for k in self._estimators if k[0] == agent]:
+            del self._estimators[key]
 
     def estimator(self, agent: str, operation: str, phase: Phase) -> RtoEstimator:
         """Return (creating on first use) the estimator for one key."""
         key = (agent, operation, phase)
         if key not in self._estimators:
-            self._estimators[key] = RtoEstimator(self._configs[phase])
+            configs = self._agents[agent][0] if agent in self._agents else self._configs
+            self._estimators[key] = RtoEstimator(configs[phase])
         return self._estimators[key]
 
     def timeouts(self, agent: str, operation: str) -> Timeouts:
         """Return the current TTFT, idle and total timeouts for one attempt."""
         return Timeouts(
             ttft_s=self.estimator(agent, operation, Phase.TTFT).rto,
-            idle_s=self.idle_s,
+            idle_s=self._agents[agent][1] if agent in self._agents else self.idle_s,
             total_s=self.estimator(agent, operation, Phase.TOTAL).rto,
         )

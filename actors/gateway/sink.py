@@ -63,6 +63,7 @@ class GatewayEventSink:
                     event.prompt,
                     event.agent_hint,
                     command_id=cid,
+                    actor=event.actor,
                 ),
             )
         return self._task(event)

@@ -85,6 +85,14 @@ def test_auth_failure_is_auth(cli: CliName) -> None:
     assert events[-1].failure is FailureKind.AUTH
 
 
+@pytest.mark.parametrize("cli", CLIS)
+def test_a_not_logged_in_message_is_never_answer_text(cli: CliName) -> None:
+    """Claude's "Not logged in · Please run /login" assistant message yields no delta."""
+    events = run(backend(cli), request("[[fake:auth_failure]]"))
+    assert not [e for e in events if e.kind is StreamKind.DELTA]
+    assert events[-1].failure is FailureKind.AUTH
+
+
 @pytest.mark.parametrize("cli", ["gemini", "qwen"])
 @pytest.mark.parametrize(
     ("mode", "kind"),

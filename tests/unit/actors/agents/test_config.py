@@ -59,7 +59,7 @@ def test_load_json(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "match"),
     [
-        ("[[agents]]\nname = 'x'\nbackend = 'nope'\n", "agents.0.backend"),
+        ("[[agents]]\nname = 'x'\nbackend = 'nope'\n", r"agents\[0\] \(x\)\.backend"),
         ("[[agents]]\nname = 'x'\nbackend = 'openai'\n", "base_url and model"),
         ("[[agents]]\nname = 'x'\nbackend = 'scripted'\napi_key_env = 'sk-live-123'\n", "NAME"),
         ("[routes.code]\nagents = ['ghost']\n", "unknown agents ghost"),

@@ -220,7 +220,7 @@ def test_audit_records_are_redacted(tmp_path: Path) -> None:
         (["x", "OPENAI_API_KEY=abc"], ["x", "OPENAI_API_KEY=***"]),
         (["x", "sk-proj-abcdefghijkl"], ["x", "***"]),
         (["x", "ghp_abcdefghijklmnop1234"], ["x", "***"]),
-        (["x", "Authorization: Bearer abc.def"], ["x", "***"]),
+        (["x", "Authorization: Bearer abc.def"], ["x", "Authorization: Bearer ***"]),
         (["x", "--keyboard", "qwerty", "ls", "-la"], ["x", "--keyboard", "qwerty", "ls", "-la"]),
         (
             ["git", "commit", "-m", "fix the token parser"],

@@ -120,3 +120,54 @@ def test_arbitrary_lines_never_crash_and_end_in_one_terminal(junk: list[str]) ->
         events = parse_stream(cli, junk, exit_code=1)  # type: ignore[arg-type]
         assert [e.seq for e in events] == list(range(len(events)))
         assert [is_terminal(e) for e in events].count(True) == 1
+
+
+def _claude_error_run(error: str, text: str) -> list[str]:
+    """Claude's shape (agents.md §1.1): init, an assistant message with ``error``, a result."""
+    return lines(
+        {"type": "system", "subtype": "init", "session_id": "s", "apiKeySource": "none"},
+        {
+            "type": "assistant",
+            "message": {"role": "assistant", "content": [{"type": "text", "text": text}]},
+            "error": error,
+            "session_id": "s",
+        },
+        {"type": "result", "subtype": "success", "is_error": True, "result": text},
+    )
+
+
+def test_claude_not_logged_in_is_auth_and_its_text_is_not_streamed() -> None:
+    """The synthetic "Not logged in" message is no delta; the run ends AUTH, not success."""
+    events = parse_stream(
+        "claude",
+        _claude_error_run("authentication_failed", "Not logged in · Please run /login"),
+        exit_code=1,
+    )
+    assert [e.kind for e in events] == [StreamKind.START, StreamKind.ERROR]
+    assert events[-1].is_error
+    assert events[-1].failure is FailureKind.AUTH
+
+
+@pytest.mark.parametrize(
+    ("error", "kind"),
+    [
+        ("rate_limit", FailureKind.RATE_LIMIT),
+        ("server_error", FailureKind.OVERLOADED),
+        ("billing_error", FailureKind.CONFIG),
+        ("something_new", FailureKind.UNKNOWN),
+    ],
+)
+def test_claude_assistant_errors_decide_the_failure(error: str, kind: FailureKind) -> None:
+    """The structured ``assistant.error`` wins over guesses from the message's wording."""
+    events = parse_stream("claude", _claude_error_run(error, "API Error: see /login"))
+    assert not [e for e in events if e.kind is StreamKind.DELTA]
+    assert events[-1].failure is kind
+
+
+def test_claude_assistant_error_with_a_success_result_is_still_a_failure() -> None:
+    """A result claiming success after an error message does not turn it into an answer."""
+    run = _claude_error_run("authentication_failed", "Not logged in")
+    run[-1] = json.dumps({"type": "result", "subtype": "success", "is_error": False})
+    events = parse_stream("claude", run)
+    assert events[-1].kind is StreamKind.ERROR
+    assert events[-1].failure is FailureKind.AUTH

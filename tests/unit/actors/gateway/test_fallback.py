@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from actors.agent_stream import Capability
 from actors.gateway import FallbackChain, ResponseCache, VirtualClock, cache_key
+from actors.gateway.fallback import failure_note
 
 
 def test_cache_key_separates_capability_prompt_and_context() -> None:
@@ -14,6 +15,42 @@ def test_cache_key_separates_capability_prompt_and_context() -> None:
     assert base != cache_key(Capability.REVIEW, "p2", "ctx")
     assert base != cache_key(Capability.REVIEW, "p", "ctx2")
     assert cache_key(Capability.REVIEW, "ab", "c") != cache_key(Capability.REVIEW, "a", "bc")
+
+
+def test_cache_key_normalises_the_prompt_and_includes_the_agent_hint() -> None:
+    """Line ends, trailing blanks and Unicode form do not change the key; the hint does."""
+    base = cache_key(Capability.PLAN, "plan  it\nnow", "ctx")
+    assert base == cache_key(Capability.PLAN, "plan  it \r\nnow\n", "ctx\n")
+    assert base == cache_key(Capability.PLAN, "plan  it\nnow", "ctx")
+    assert cache_key(Capability.PLAN, "caf\u00e9") == cache_key(Capability.PLAN, "cafe\u0301")
+    assert base != cache_key(Capability.PLAN, "plan it\nnow", "ctx")  # inner spacing kept
+    assert base != cache_key(Capability.PLAN, "plan  it\nnow", "ctx", agent_hint="claude")
+    assert len(base) == 64
+    assert "plan" not in base
+
+
+def test_total_answer_length_is_bounded() -> None:
+    """Beyond max_chars the oldest answers go; an answer longer than the bound is not kept."""
+    cache = ResponseCache(VirtualClock(), max_chars=10)
+    cache.put("a", "12345", "x")
+    cache.put("b", "67890", "x")
+    assert cache.chars == 10
+    cache.put("c", "abc", "x")
+    assert cache.get("a") is None
+    assert cache.chars == 8
+    cache.put("d", "x" * 11, "x")
+    assert cache.get("d") is None
+    assert cache.chars == 8
+    cache.put("b", "z", "x")  # replacing an answer releases its characters
+    assert cache.chars == 4
+
+
+def test_failure_note_names_agents_that_need_a_login() -> None:
+    """Auth failures read as "not logged in"; other failures are listed after them."""
+    note = failure_note({"claude": "auth", "demo": "timeout"})
+    assert note.startswith("not logged in: claude")
+    assert "demo timeout" in note
+    assert failure_note({}) == ""
 
 
 def test_entries_expire_after_ttl() -> None:
@@ -43,10 +80,11 @@ def test_lru_evicts_the_least_recently_used() -> None:
 def test_execute_is_never_cached() -> None:
     """Execute answers are neither stored nor served from the cache."""
     chain = FallbackChain(cache=ResponseCache(VirtualClock()))
-    chain.remember(Capability.EXECUTE, "p", "", "done", "a")
-    assert chain.cached(Capability.EXECUTE, "p", "") is None
-    chain.remember(Capability.REVIEW, "p", "", "ok", "a")
-    cached = chain.cached(Capability.REVIEW, "p", "")
+    execute, review = cache_key(Capability.EXECUTE, "p"), cache_key(Capability.REVIEW, "p")
+    chain.remember(execute, Capability.EXECUTE, "done", "a")
+    assert chain.cached(execute, Capability.EXECUTE) is None
+    chain.remember(review, Capability.REVIEW, "ok", "a")
+    cached = chain.cached(review, Capability.REVIEW)
     assert cached is not None
     assert cached.text == "ok"
 
