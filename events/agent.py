@@ -10,11 +10,11 @@ preview with anything that looks like a secret redacted.
 from __future__ import annotations
 
 import hashlib
-import re
 from typing import Any
 from uuid import UUID
 
 from events.domain import Aggregate
+from events.secrets import mask
 from events.store import aggregate_id
 
 __all__ = ["PREVIEW_CHARS", "Agent", "Task", "agent_id", "preview", "redact", "task_id"]
@@ -22,32 +22,17 @@ __all__ = ["PREVIEW_CHARS", "Agent", "Task", "agent_id", "preview", "redact", "t
 #: Longest prompt preview stored in ``Task.Submitted``.
 PREVIEW_CHARS = 200
 
-_SECRET_PATTERNS = (
-    # HTTP auth schemes: "Bearer <token>", "Basic <creds>"
-    re.compile(r"(?i)\b(bearer|basic)(\s+)([A-Za-z0-9._~+/=-]{6,})"),
-    # key=value / key: value pairs whose key names a secret
-    re.compile(
-        r"(?i)\b([\w-]*(?:api[_-]?key|token|secret|password|passwd|bearer|authorization)"
-        r"[\w-]*)(\s*[:=]\s*|\s+)(\"[^\"]*\"|'[^']*'|\S+)"
-    ),
-    # well-known key shapes: sk-..., ghp_..., xox..-..., AKIA..., JWTs
-    re.compile(
-        r"\b(sk-[A-Za-z0-9_-]{8,}|gh[pousr]_[A-Za-z0-9]{16,}|xox[abpr]-[A-Za-z0-9-]{8,}"
-        r"|AKIA[0-9A-Z]{16}|eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+)"
-    ),
-)
-
 
 def redact(text: str) -> str:
-    """Replace secret-looking values in ``text`` with ``[REDACTED]``."""
-    for pattern in _SECRET_PATTERNS[:2]:
-        text = pattern.sub(lambda m: f"{m.group(1)}{m.group(2)}[REDACTED]", text)
-    return _SECRET_PATTERNS[2].sub("[REDACTED]", text)
+    """Replace secrets in ``text`` with ``***`` (the one rule set of :mod:`events.secrets`)."""
+    return mask(text)
 
 
 def preview(prompt: str, limit: int = PREVIEW_CHARS) -> str:
     """Return a redacted, single-line preview of at most ``limit`` characters."""
-    flat = " ".join(redact(prompt).split())
+    # Only the head is shown, so only the head is screened (a long prompt costs no more); a
+    # margin keeps a secret that straddles the cut whole while it is masked.
+    flat = " ".join(redact(prompt[: limit * 4]).split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
@@ -179,12 +164,14 @@ class Task(Aggregate):
         self.last_seq = 0
 
     class Submitted(Aggregate.Created):
-        """The gateway accepted a request."""
+        """The gateway accepted a request (from ``actor``: None before users existed, or for
+        a request no person made)."""
 
         capability: str
         agent_hint: str | None = None
         prompt_digest: str
         prompt_preview: str
+        actor: str | None = None
 
     class AttemptStarted(Aggregate.Event):
         """An attempt was sent to an agent."""
@@ -266,12 +253,14 @@ class Task(Aggregate):
         agent_hint: str | None = None,
         *,
         command_id: str = "",
+        actor: str | None = None,
     ) -> Task:
         """Create the task (command: submit); only a digest and a redacted preview are kept."""
         return cls._create(
             cls.Submitted,
             id=task_id(request_id),
             command_id=command_id,
+            actor=actor,
             capability=capability,
             agent_hint=agent_hint,
             prompt_digest=hashlib.sha256(prompt.encode()).hexdigest(),

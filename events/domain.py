@@ -26,6 +26,8 @@ from eventsourcing.domain import (
 )
 from pydantic import BaseModel, ConfigDict
 
+from events.audit import current_actor
+
 __all__ = ["Aggregate", "AggregateSnapshot", "DomainEvent"]
 
 #: How many recent command ids an aggregate remembers for de-duplication.
@@ -101,7 +103,23 @@ class Aggregate(_Aggregate):
             self._active_command = previous
 
     def trigger_event(self, event_class: Any, **kwargs: Any) -> None:
-        """Trigger an event, stamping it with the active command id."""
+        """Trigger an event, stamping it with the active command id and acting user."""
         if self._active_command and "command_id" not in kwargs:
             kwargs["command_id"] = self._active_command
+        _stamp_actor(event_class, kwargs)
         super().trigger_event(event_class, **kwargs)
+
+    @classmethod
+    def _create(cls: type[TAggregate], event_class: Any, **kwargs: Any) -> TAggregate:
+        """Create the aggregate, stamping its creation event with the acting user."""
+        _stamp_actor(event_class, kwargs)
+        return super()._create(event_class, **kwargs)
+
+
+def _stamp_actor(event_class: Any, kwargs: dict[str, Any]) -> None:
+    # Only events that declare ``actor`` get it (see events/audit.py).
+    fields = getattr(event_class, "model_fields", {})
+    if "actor" in fields and kwargs.get("actor") is None:
+        actor = current_actor()
+        if actor is not None:
+            kwargs["actor"] = actor

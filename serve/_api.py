@@ -11,6 +11,7 @@ from starlette.background import BackgroundTask
 
 from events.errors import UserInputError
 from serve._redact import redact, redact_rows
+from serve.auth import needs
 from serve.schemas import (
     MAX_EVENT_PAGE,
     EventPage,
@@ -20,17 +21,24 @@ from serve.schemas import (
     ExportFormat,
     ExportRequest,
     ExportSource,
+    ExportTables,
     HeadPosition,
     QueryResult,
     SqlRequest,
 )
 from serve.services import Services
 from serve.sse import SseSettings, event_stream, parse_last_event_id
+from serve.users import Role
 
 __all__ = ["api_router"]
 
 _TABLE = r"^[A-Za-z_][A-Za-z0-9_]{0,62}$"
 _EXTENSIONS: dict[str, str] = {"csv": "csv", "ndjson": "ndjson", "parquet": "parquet"}
+# The tables an export can name: the same catalogue the export itself checks names against.
+_TABLES_SQL = (
+    "SELECT table_name FROM duckdb_tables() "
+    "UNION SELECT view_name FROM duckdb_views() WHERE NOT internal ORDER BY 1"
+)
 
 
 def _redacted(row: EventRow) -> EventRow:
@@ -114,11 +122,18 @@ def api_router(services: Services, sse: SseSettings) -> APIRouter:
             raise HTTPException(404, f"no event at position {position}")
         return _redacted(page.items[0])
 
-    @router.post("/sql", response_model=QueryResult, tags=["sql"])
+    # POST only to carry the query: both run read-only SQL, so a viewer may.
+    @router.post("/sql", response_model=QueryResult, tags=["sql"], **needs(Role.VIEWER))
     async def run_sql(request: SqlRequest) -> QueryResult:
         """Run a read-only SQL query against the DuckDB projections."""
         result = await services.sql(request.query, request.limit)
         return result.model_copy(update={"rows": redact_rows(result.columns, result.rows)})
+
+    @router.get("/exports", response_model=ExportTables, tags=["exports"])
+    async def export_tables() -> ExportTables:
+        """List the projection tables that ``GET /api/v1/exports/{table}`` downloads."""
+        result = await services.sql(_TABLES_SQL, 1000)
+        return ExportTables(tables=[str(row[0]) for row in result.rows])
 
     @router.get("/exports/{table}", tags=["exports"], response_class=FileResponse)
     async def export_table(
@@ -129,7 +144,7 @@ def api_router(services: Services, sse: SseSettings) -> APIRouter:
         file = await services.export(ExportSource(table=table), format)
         return _download(file, table, format)
 
-    @router.post("/exports", tags=["exports"], response_class=FileResponse)
+    @router.post("/exports", tags=["exports"], response_class=FileResponse, **needs(Role.VIEWER))
     async def export_query(request: Annotated[ExportRequest, Body()]) -> FileResponse:
         """Download the result of a read-only query as CSV, NDJSON or Parquet."""
         if not request.query.strip():

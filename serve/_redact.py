@@ -2,7 +2,8 @@
 
 Secrets should never reach the event store or the projections in the first place; this walk
 exists so that a bug upstream does not become a leak in an API answer, an SSE frame or a
-dashboard cell.
+dashboard cell. Keys and column names are judged by whole words (``max_tokens`` is no
+secret); string values by the one rule set of :mod:`events.secrets`.
 """
 
 from __future__ import annotations
@@ -11,9 +12,11 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from events.secrets import MARKER, mask
+
 __all__ = ["REDACTED", "is_secret_key", "redact", "redact_rows"]
 
-REDACTED = "***"
+REDACTED = MARKER
 _SECRET_WORDS = frozenset(
     {
         "token",
@@ -31,11 +34,6 @@ _SECRET_WORDS = frozenset(
 )
 # Split snake_case, kebab-case, dotted and camelCase names into words.
 _WORDS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
-# Well-known secret shapes inside free text (OpenAI/Anthropic, GitHub, Slack, AWS, bearer).
-_SECRET_VALUES = re.compile(
-    r"sk-[A-Za-z0-9_\-]{16,}|gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}"
-    r"|xox[abprs]-[A-Za-z0-9\-]{10,}|AKIA[0-9A-Z]{16}|(?i:bearer)\s+[A-Za-z0-9._~+/\-]{16,}=*"
-)
 
 
 def is_secret_key(name: str) -> bool:
@@ -63,7 +61,7 @@ def redact(obj: Any) -> Any:
             for k, v in obj.items()
         }
     if isinstance(obj, str):
-        return _SECRET_VALUES.sub(REDACTED, obj)
+        return mask(obj)
     if isinstance(obj, Sequence) and not isinstance(obj, bytes | bytearray):
         return [redact(v) for v in obj]
     return obj

@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Header
+from fastapi import APIRouter, Header, Request
 from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
@@ -30,7 +30,10 @@ from serve.agent_services import (
     TaskRequest,
     WorkflowRequest,
 )
+from serve.auth import ensure_role, needs, principal_of
+from serve.schemas import AgentList
 from serve.sse import parse_last_event_id
+from serve.users import Role
 
 __all__ = ["LEGACY_PATHS", "LegacyRequest", "agents_router", "request_id_for"]
 
@@ -141,18 +144,23 @@ def _task_routes(router: APIRouter, services: AgentServices, buffers: TaskStream
             return _error(exc)
         return JSONResponse(answer, headers={"X-Task-Id": request_id})
 
-    @router.get("/api/v1/agents")
+    # Exclude unset: the model documents the gateway's rows without adding absent fields.
+    @router.get("/api/v1/agents", response_model=AgentList, response_model_exclude_unset=True)
     async def list_agents() -> dict[str, Any]:
         """Every configured agent with its breaker state, latency and load."""
         return {"agents": await services.agents()}
 
-    @router.post("/api/v1/tasks", response_model=None)
+    @router.post("/api/v1/tasks", response_model=None, **needs(Role.OPERATOR))
     async def post_task(
+        request: Request,
         task: TaskRequest,
         idempotency_key: Annotated[str | None, Header(max_length=256)] = None,
         last_event_id: Annotated[str | None, Header(max_length=32)] = None,
     ) -> Response:
-        """Run a task through the gateway: a JSON answer, or an SSE stream."""
+        """Run a task through the gateway: a JSON answer, or an SSE stream (``execute``
+        runs a command on this machine: admin only)."""
+        if task.capability == "execute":
+            ensure_role(request, Role.ADMIN, "the execute lane")
         return await submit(task, idempotency_key, last_event_id)
 
     @router.get("/api/v1/tasks/{request_id}/stream", response_model=None)
@@ -166,16 +174,24 @@ def _task_routes(router: APIRouter, services: AgentServices, buffers: TaskStream
         return _streaming(buffers, request_id, parse_last_event_id(last_event_id))
 
     for path, (kind, capability) in LEGACY_PATHS.items():
+        lane = Role.ADMIN if capability == "execute" else Role.OPERATOR
         router.add_api_route(
-            path, _legacy(services, submit, kind, capability), methods=["POST"], response_model=None
+            path,
+            _legacy(services, submit, kind, capability),
+            methods=["POST"],
+            response_model=None,
+            **needs(lane),
         )
 
 
 def _workflow_routes(router: APIRouter, services: AgentServices) -> None:
 
-    @router.post("/api/v1/workflow", response_model=None)
-    async def start_workflow(body: WorkflowRequest) -> Any:
-        """Start a workflow; it runs in the background up to its approval gate."""
+    @router.post("/api/v1/workflow", response_model=None, **needs(Role.OPERATOR))
+    async def start_workflow(request: Request, body: WorkflowRequest) -> Any:
+        """Start a workflow; it runs in the background up to its approval gate (without
+        the gate it reaches execute by itself: admin only)."""
+        if not body.approval_required:
+            ensure_role(request, Role.ADMIN, "a workflow without the approval gate")
         if body.workflow_id is None:
             body = body.model_copy(update={"workflow_id": f"wf-{uuid.uuid4().hex[:16]}"})
         return await _guarded(services.start_workflow(body))
@@ -190,15 +206,29 @@ def _workflow_routes(router: APIRouter, services: AgentServices) -> None:
         """One workflow's status (404 when unknown)."""
         return await _guarded(services.workflow(workflow_id))
 
-    @router.post("/api/v1/workflows/{workflow_id}/approve", response_model=None)
-    async def approve(workflow_id: str, body: ApprovalRequest) -> Any:
+    # Approving releases the gated execute step: the execute lane, admin only.
+    @router.post(
+        "/api/v1/workflows/{workflow_id}/approve", response_model=None, **needs(Role.ADMIN)
+    )
+    async def approve(request: Request, workflow_id: str, body: ApprovalRequest) -> Any:
         """Release the gated step; the workflow continues in the background."""
-        return await _guarded(services.approve(workflow_id, body))
+        return await _guarded(services.approve(workflow_id, _signed(request, body)))
 
-    @router.post("/api/v1/workflows/{workflow_id}/reject", response_model=None)
-    async def reject(workflow_id: str, body: ApprovalRequest) -> Any:
+    @router.post(
+        "/api/v1/workflows/{workflow_id}/reject", response_model=None, **needs(Role.OPERATOR)
+    )
+    async def reject(request: Request, workflow_id: str, body: ApprovalRequest) -> Any:
         """Refuse the gated step; the workflow fails."""
-        return await _guarded(services.reject(workflow_id, body))
+        return await _guarded(services.reject(workflow_id, _signed(request, body)))
+
+
+def _signed(request: Request, body: ApprovalRequest) -> ApprovalRequest:
+    """``by`` is the logged-in user, whatever the body says (the install token's caller,
+    the CLI, names itself)."""
+    principal = principal_of(request)
+    if principal is None or principal.via == "token":
+        return body
+    return body.model_copy(update={"by": principal.name})
 
 
 def _legacy(

@@ -2,26 +2,31 @@
 
 ``build_app`` is what ``serve/deployments.py`` hands to ``@serve.ingress``; tests call it with a
 fake :class:`~serve.services.Services`. Every route, including ones from ``extra_routers``, sits
-behind :class:`~serve.security.SecurityGuard`, so the only unauthenticated answer is
-``/health``.
+behind :class:`~serve.security.SecurityGuard` and the role check of :mod:`serve.auth`, so
+the only answers without a credential are ``/health``, the login route and the dashboard's
+pages and static files (which show the login page).
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from serve._api import api_router
 from serve._errors import install_error_handlers
-from serve.dashboard import DOCS_CSP, dashboard_router, mount_static
+from serve._sessions import LoginThrottle, SessionSigner
+from serve.auth import auth_router, enforce_role, install_role_errors
+from serve.dashboard import DOCS_CSP, SPA_PATHS, dashboard_router, mount_static
 from serve.metrics import HttpMetrics, MetricsMiddleware
 from serve.schemas import ComponentHealth, HealthReport
 from serve.security import SecurityGuard
 from serve.services import Services
 from serve.sse import SseSettings
+from serve.users import UserStore
 
 __all__ = ["build_app"]
 
@@ -58,6 +63,8 @@ def build_app(
     allowed_origins: Sequence[str] = (),
     extra_routers: Sequence[APIRouter] = (),
     sse: SseSettings = SseSettings(),  # noqa: B008 - frozen dataclass, safe default
+    sessions: SessionSigner | None = None,
+    throttle: LoginThrottle | None = None,
 ) -> FastAPI:
     """Build the HTTP API, dashboard and docs over ``services``.
 
@@ -68,24 +75,33 @@ def build_app(
         allowed_origins: extra browser origins accepted besides our own.
         extra_routers: more routes (sync, agents); they get the same guard.
         sse: tuning for event streams.
+        sessions: signs and checks login sessions over the users file (default: no users,
+            a key of this process only, so only the install token gets in).
+        throttle: the failed-login backoff (default: a fresh one).
 
     Returns:
         The application.
     """
+    if sessions is None:
+        sessions = SessionSigner(secrets.token_bytes(32), UserStore(None))
     app = FastAPI(
         title="Synapse",
         version="1",
         docs_url=None,  # our own /docs page, without inline script
         redoc_url=None,
+        dependencies=[Depends(enforce_role)],
     )
     metrics = HttpMetrics()
     app.include_router(_ops_router(services, metrics))
+    # ``is None``, not ``or``: an empty throttle has len() 0 and would read as false.
+    app.include_router(auth_router(sessions, LoginThrottle() if throttle is None else throttle))
     app.include_router(api_router(services, sse))
     for router in extra_routers:
         app.include_router(router)
     app.include_router(dashboard_router())
     mount_static(app)
     install_error_handlers(app)
+    install_role_errors(app)
     # add_middleware prepends, so the guard added last is the outermost layer.
     app.add_middleware(MetricsMiddleware, metrics=metrics, routes=app.router.routes)
     app.add_middleware(
@@ -94,5 +110,8 @@ def build_app(
         allowed_hosts=allowed_hosts,
         allowed_origins=allowed_origins,
         csp_overrides={"/docs": DOCS_CSP},
+        sessions=sessions,
+        public_pages=SPA_PATHS,
+        public_prefixes=("/static/",),
     )
     return app

@@ -21,10 +21,13 @@ from typing import Any, Literal
 
 import ray
 from ray import serve
+from ray.serve._private import http_util
 
+from events.audit import current_actor
 from events.errors import StoreUnavailableError, SynapseError
 from events.store import EventStore, StoreConfig
-from serve import ingress
+from serve import _listen, ingress
+from serve._sessions import SessionSigner
 from serve.agent_services import (
     AgentApiError,
     AgentServices,
@@ -49,9 +52,11 @@ from serve.schemas import (
     HealthReport,
     QueryResult,
 )
+from serve.security import load_or_create_token
 from serve.services import Services
 from serve.sync_api import sync_router
 from serve.sync_services import SyncServices
+from serve.users import UserStore
 
 __all__ = [
     "ApiConfig",
@@ -96,6 +101,9 @@ class ApiConfig:
     grpc_port: int | None = None
     #: Whether the replica listens itself (needs :func:`serve.ingress.ray_env` in the job).
     ingress: Ingress = "direct"
+    #: The local users file and the session-signing key (None: only the install token).
+    users_path: Path | None = None
+    session_key_path: Path | None = None
 
     @property
     def allowed_hosts(self) -> list[str]:
@@ -303,6 +311,7 @@ class RayAgentServices(AgentServices):
             task.agent,
             list(task.argv),
             task.cwd,
+            current_actor(),
         )
         return raise_if_refused(answer)
 
@@ -321,6 +330,7 @@ class RayAgentServices(AgentServices):
                 task.agent,
                 list(task.argv),
                 task.cwd,
+                current_actor(),
             )
         )
         async for ref in refs:
@@ -389,25 +399,33 @@ class RaySyncServices(SyncServices):
 
     async def apply(self, plan_hash: str) -> dict[str, Any]:
         """See :meth:`SyncServices.apply`."""
-        return dict(await self._sync().apply.remote(plan_hash))
+        return dict(await self._sync().apply.remote(plan_hash, current_actor()))
 
     async def revert(self, write_id: str) -> dict[str, Any]:
         """See :meth:`SyncServices.revert`."""
-        return dict(await self._sync().revert.remote(write_id))
+        return dict(await self._sync().revert.remote(write_id, current_actor()))
 
     async def resolve(
         self, conflict_id: str, take: str | None, value: dict[str, Any] | None
     ) -> dict[str, Any]:
         """See :meth:`SyncServices.resolve`."""
-        return dict(await self._sync().resolve.remote(conflict_id, take, value))
+        return dict(await self._sync().resolve.remote(conflict_id, take, value, current_actor()))
 
     async def approve_deletions(self, client: str) -> dict[str, Any]:
         """See :meth:`SyncServices.approve_deletions`."""
-        return dict(await self._sync().approve_deletions.remote(client))
+        return dict(await self._sync().approve_deletions.remote(client, current_actor()))
 
     async def resume(self, client: str) -> dict[str, Any]:
         """See :meth:`SyncServices.resume`."""
         return dict(await self._sync().resume.remote(client))
+
+    async def approvals(self) -> list[dict[str, Any]]:
+        """See :meth:`SyncServices.approvals`."""
+        return list(await self._sync().approvals.remote())
+
+    async def judge(self, approval_id: str, *, approve: bool) -> dict[str, Any]:
+        """See :meth:`SyncServices.judge`."""
+        return dict(await self._sync().judge.remote(approval_id, approve, current_actor()))
 
 
 class SynapseApi:
@@ -418,6 +436,9 @@ class SynapseApi:
     """
 
     def __init__(self, config: ApiConfig) -> None:
+        # Serve binds the direct-ingress listener after this constructor, in this process:
+        # with SO_REUSEADDR a restart right after a kill gets its port back (see _listen).
+        _listen.reuse_address(http_util)
         self._config = config
         self._grpc = GrpcGateway(RayAgentServices(config), config.token)
 
@@ -436,10 +457,15 @@ class SynapseApi:
         return await self._grpc.list_agents(request, grpc_context)
 
     def __serve_build_asgi_app__(self) -> Any:
+        sessions = None
+        if self._config.session_key_path is not None:
+            key = load_or_create_token(self._config.session_key_path).encode()
+            sessions = SessionSigner(key, UserStore(self._config.users_path))
         return build_app(
             RayServices(self._config),
             token=self._config.token,
             allowed_hosts=self._config.allowed_hosts,
+            sessions=sessions,
             extra_routers=[
                 agents_router(RayAgentServices(self._config)),
                 sync_router(RaySyncServices(self._config)),

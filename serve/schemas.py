@@ -15,7 +15,15 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 __all__ = [
     "MAX_EVENT_PAGE",
     "MAX_SQL_ROWS",
+    "AgentList",
+    "AgentRow",
+    "ApprovalItem",
+    "ApprovalList",
+    "ClientFile",
     "ComponentHealth",
+    "ConflictList",
+    "ConflictRecord",
+    "EntityState",
     "ErrorBody",
     "EventPage",
     "EventQuery",
@@ -24,11 +32,22 @@ __all__ = [
     "ExportFormat",
     "ExportRequest",
     "ExportSource",
+    "ExportTables",
     "HeadPosition",
     "HealthReport",
     "HealthStatus",
+    "LossRecord",
+    "OpenDecision",
+    "PlanChange",
     "QueryResult",
+    "ResumeOutcome",
     "SqlRequest",
+    "SyncFile",
+    "SyncLogRow",
+    "SyncOutcome",
+    "SyncPlan",
+    "SyncStatus",
+    "WriteBreaker",
 ]
 
 MAX_EVENT_PAGE = 1000
@@ -144,6 +163,12 @@ class ExportRequest(_Model):
     format: ExportFormat = "csv"
 
 
+class ExportTables(_Model):
+    """The projection tables ``GET /api/v1/exports/{table}`` can download, by name."""
+
+    tables: list[str]
+
+
 class ExportFile(_Model):
     """A file the services layer wrote for download.
 
@@ -165,3 +190,247 @@ class ErrorBody(_Model):
 
     error: str
     detail: str
+
+
+class _Answer(BaseModel):
+    """A backend answer described for the OpenAPI schema without changing it.
+
+    ``extra="allow"`` passes fields the model does not name through untouched, and the routes
+    use ``response_model_exclude_unset`` so an absent field stays absent: the model documents
+    the answer, it does not reshape it.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="allow")
+
+
+class ClientFile(_Answer):
+    """One client file in the read model (``GET /api/v1/clients``)."""
+
+    client: str
+    path: str
+    scope: str | None = None
+    present: bool | None = None
+    status: str | None = Field(default=None, description="in-sync, drifted, conflict or error")
+    error: str | None = None
+    error_since: datetime | None = Field(
+        default=None, description="first seen failing after its last good read"
+    )
+    sha256: str | None = None
+    size: int | None = None
+    last_seen: datetime | None = None
+
+
+class EntityState(_Answer):
+    """One entity as one client holds it (``GET /api/v1/sync/entities``)."""
+
+    kind: str
+    name: str
+    scope: str
+    client: str
+    digest: str | None = None
+    base_digest: str | None = None
+    present: bool | None = None
+    updated_at: datetime | None = None
+    status: str | None = Field(default=None, description="in-sync, drifted or conflict")
+
+
+class LossRecord(_Answer):
+    """A field a client cannot express (``GET /api/v1/sync/losses``)."""
+
+    client: str
+    kind: str
+    name: str
+    field: str
+    reason: str | None = None
+    ts: datetime | None = None
+
+
+class SyncFile(_Answer):
+    """A file the orchestrator watches for one client: its last good hash, and why its
+    last read failed (``error`` is None when it parsed)."""
+
+    path: str
+    sha256: str | None = None
+    error: str | None = Field(default=None, description="the parser's message, credentials masked")
+    line: int | None = Field(default=None, description="the error's line, when the parser names it")
+    column: int | None = None
+    since: datetime | None = Field(
+        default=None, description="first seen failing after its last good read"
+    )
+
+
+class OpenDecision(_Answer):
+    """A decision waiting for a person: a conflict, a held deletion or an approval."""
+
+    type: str = Field(description="Conflict, HoldDeletion, NeedsApproval, ...")
+    kind: str | None = None
+    name: str | None = None
+    scope: str | None = None
+    conflict_id: str | None = None
+    sides: dict[str, str | None] | None = Field(
+        default=None, description="client → digest of its value (never the value)"
+    )
+    client: str | None = None
+    reason: str | None = None
+    approval_id: str | None = Field(
+        default=None, description="for an approval or held deletion: `synapse sync approve ID`"
+    )
+
+
+class WriteBreaker(_Answer):
+    """An open per-file write breaker."""
+
+    client: str
+    path: str
+    open_s: float | None = None
+    refused: int | None = None
+
+
+class SyncStatus(_Answer):
+    """What ``GET /api/v1/sync/status`` answers."""
+
+    mode: str
+    mode_reason: str | None = Field(
+        default=None, description="what the mode means here, and where it comes from"
+    )
+    clients: dict[str, list[SyncFile]]
+    open: list[OpenDecision]
+    writes: int | None = None
+    policy: dict[str, Any] | None = None
+    breakers: list[WriteBreaker] | None = None
+
+
+class ConflictRecord(_Answer):
+    """A conflict in the read model; ``sides`` is the JSON text of client → digest."""
+
+    conflict_id: str
+    kind: str | None = None
+    name: str | None = None
+    scope: str | None = None
+    sides: str | None = None
+    status: str | None = None
+    detected_at: datetime | None = None
+    resolved_at: datetime | None = None
+    resolution: str | None = None
+    chosen_client: str | None = None
+
+
+class ConflictList(_Answer):
+    """What ``GET /api/v1/conflicts`` answers: recorded conflicts and those open now."""
+
+    conflicts: list[ConflictRecord]
+    open: list[OpenDecision]
+
+
+class SyncOutcome(_Answer):
+    """What a resolve (or apply) did: written and abandoned files."""
+
+    applied: bool
+    stale: bool | None = None
+    written: list[str] | None = None
+    abandoned: list[str] | None = None
+    reason: str | None = None
+
+
+class ApprovalItem(_Answer):
+    """A change or deletion waiting for a person (``GET /api/v1/sync/approvals``)."""
+
+    id: str = Field(description="what `synapse sync approve ID` / `reject ID` take")
+    type: Literal["change", "deletion"] = Field(
+        description="a project MCP server's new or changed command/args/url, or a held deletion"
+    )
+    kind: str
+    name: str
+    scope: str
+    client: str = Field(description="the client whose file it came from")
+    file: str | None = Field(default=None, description="that file")
+    reason: str
+    command: str | None = Field(
+        default=None, description="the exact command line it would run (secrets masked)"
+    )
+    url: str | None = Field(default=None, description="the URL it would reach (secrets masked)")
+    clients: list[str] = Field(description="the clients whose files approving it would change")
+    losses: list[str] = Field(
+        default_factory=list,
+        description="what a client would not get, and why (client: field: why)",
+    )
+    approve: str = Field(description="the CLI command that approves it")
+    reject: str = Field(description="the CLI command that rejects it")
+
+
+class ApprovalList(_Answer):
+    """What ``GET /api/v1/sync/approvals`` answers."""
+
+    approvals: list[ApprovalItem]
+
+
+class PlanChange(_Answer):
+    """One file a plan would write (a placement adds ``placement``, ``clients``, ...)."""
+
+    client: str
+    path: str
+    pre_sha256: str | None = None
+    new_sha256: str | None = None
+    entities: list[str] = Field(default_factory=list, description="kind:name it carries")
+    losses: list[str] = Field(default_factory=list, description="field: why it is dropped")
+    diff: str = Field(default="", description="unified diff, secrets redacted")
+
+
+class SyncPlan(_Answer):
+    """What ``POST /api/v1/sync/plan`` answers; apply it with ``plan_hash``."""
+
+    plan_hash: str
+    changes: list[PlanChange]
+    decisions: list[OpenDecision] = Field(description="what waits for a person instead")
+    mode: str = Field(description="observe plans only; apply may write")
+
+
+class SyncLogRow(_Answer):
+    """One row of the write log (``GET /api/v1/sync/log``)."""
+
+    write_id: str = Field(description="what `POST /api/v1/sync/revert/{write_id}` takes")
+    ts: datetime | None = None
+    action: str | None = Field(default=None, description="write, abandoned, revert or a placement")
+    client: str | None = None
+    path: str | None = None
+    sha256: str | None = None
+    pre_image_ref: str | None = None
+    entities: str | None = Field(default=None, description="comma-separated kind:name")
+    reason: str | None = Field(default=None, description="`reverted` once a revert undid it")
+
+
+class ResumeOutcome(_Answer):
+    """What ``POST /api/v1/sync/resume/{client}`` did."""
+
+    client: str
+    resumed: list[str] = Field(description="the paths whose write breaker closed")
+    written: list[str] = Field(default_factory=list, description="what the rescan then wrote")
+
+
+class AgentRow(_Answer):
+    """One configured agent with its breaker state and load."""
+
+    name: str
+    backend: str | None = None
+    capabilities: list[str] | None = None
+    weight: float | None = None
+    enabled: bool | None = None
+    breaker: str | None = Field(default=None, description="closed, open, half_open or disabled")
+    times_opened: int | None = None
+    error_rate: float | None = None
+    ewma_latency_ms: float | None = None
+    in_flight: int | None = None
+    retry_budget_tokens: float | None = None
+    needs_login: bool | None = Field(
+        default=None, description="its last attempt was refused for missing/rejected credentials"
+    )
+    alert: str | None = Field(default=None, description="what to do while it needs a login")
+    resilience: dict[str, dict[str, Any]] | None = Field(
+        default=None, description="breaker, retry and timeouts settings in force (agents.toml)"
+    )
+
+
+class AgentList(_Answer):
+    """What ``GET /api/v1/agents`` answers."""
+
+    agents: list[AgentRow]

@@ -1,20 +1,27 @@
-"""The guard in front of every route: Host, Origin, token, CSRF and security headers.
+"""The guard in front of every route: Host, Origin, who is asking, CSRF and security headers.
 
 It is a pure ASGI middleware wrapped around the whole application, so no route, static file,
 WebSocket or router added later can escape it. The rules (reliability bar A2–A7):
 
 * ``Host`` must be one of the allowed loopback names with our port (DNS rebinding).
 * ``Origin`` must be absent or allow-listed; ``Origin: null`` is refused.
-* A per-install token is required everywhere except ``/health``: ``Authorization: Bearer``,
-  or, for GET/HEAD only, the HttpOnly cookie set by the one-time ``GET /?token=…`` bootstrap.
-* Methods outside the safe allow-list (GET, HEAD, OPTIONS) need the header token and
-  ``Content-Type: application/json``, so neither a form nor a "simple" request can mutate.
+* A credential is required everywhere except the public paths (``/health``, the dashboard's
+  pages and static files, which show the login page, and the login route itself):
+  ``Authorization: Bearer`` with the per-install token (the CLI, as admin) or a session token
+  from ``POST /api/v1/auth/token``, or the HttpOnly ``SameSite=Strict`` session cookie that
+  route (or the one-time ``GET /?token=…`` bootstrap) sets.
+* Methods outside the safe allow-list (GET, HEAD, OPTIONS) need ``Content-Type:
+  application/json``, so neither a form nor a "simple" request can mutate; the one exception
+  is the OAuth2 password grant, whose body is a form as OAuth2 specifies. A mutation carried
+  by the cookie needs ``X-Synapse-CSRF: 1`` and an allowed ``Origin`` as well: headers a
+  cross-site form cannot send.
+* The caller's :class:`~serve._sessions.Principal` is left in ``scope["state"]`` for the role
+  check (:mod:`serve.auth`); the guard itself decides only *whether* someone is asking.
 * Every answer carries CSP, ``nosniff``, ``no-referrer`` and ``no-store``.
 """
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import logging
 import os
@@ -29,23 +36,33 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from events.errors import UserInputError
+from serve._sessions import CLI_PRINCIPAL, Principal, SessionSigner
 
 __all__ = [
     "COOKIE_NAME",
+    "CSRF_HEADER",
     "DEFAULT_CSP",
+    "LOGIN_PATH",
     "SAFE_METHODS",
     "SecurityGuard",
     "load_or_create_token",
     "loopback_hosts",
+    "session_cookie",
 ]
 
 _log = logging.getLogger(__name__)
 
 COOKIE_NAME = "synapse_session"
+#: The header the page adds to every mutation it sends with the cookie (value ``1``).
+CSRF_HEADER = "x-synapse-csrf"
+#: The OAuth2 password grant: public, and the one route whose mutation body is a form.
+LOGIN_PATH = "/api/v1/auth/token"
+LOGOUT_PATH = "/api/v1/auth/logout"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 DEFAULT_CSP = "default-src 'self'; frame-ancestors 'none'"
-_COOKIE_METHODS = frozenset({"GET", "HEAD"})
+_READ_METHODS = frozenset({"GET", "HEAD"})
 _PUBLIC_PATHS = frozenset({"/health"})
+_FORM = "application/x-www-form-urlencoded"
 _SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"no-referrer"),
@@ -110,12 +127,6 @@ def _read_token(path: Path) -> str:
     return token
 
 
-def _cookie_value(token: str) -> str:
-    # The cookie is derived from, not equal to, the token: a leaked cookie cannot be replayed
-    # as the bearer header that mutations need.
-    return hmac.new(token.encode(), b"synapse-session-cookie-v1", hashlib.sha256).hexdigest()
-
-
 class _Rejection(Exception):
     """Why the guard refused a request."""
 
@@ -135,6 +146,9 @@ class SecurityGuard:
         allowed_hosts: exact ``Host`` header values accepted (see :func:`loopback_hosts`).
         allowed_origins: extra ``Origin`` values accepted besides ``http://<allowed host>``.
         csp_overrides: path → Content-Security-Policy for pages that need a looser one.
+        sessions: checks session tokens (bearer or cookie) and signs the bootstrap cookie.
+        public_pages: paths anyone may GET (the dashboard's pages: the login page).
+        public_prefixes: path prefixes anyone may GET (``/static/``).
     """
 
     def __init__(
@@ -145,17 +159,22 @@ class SecurityGuard:
         allowed_hosts: Sequence[str],
         allowed_origins: Sequence[str] = (),
         csp_overrides: Mapping[str, str] | None = None,
+        sessions: SessionSigner,
+        public_pages: Iterable[str] = (),
+        public_prefixes: Sequence[str] = (),
     ) -> None:
         if len(token) < 32:
             msg = "the API token must be at least 32 characters"
             raise ValueError(msg)
         self.app = app
         self._token = token.encode()
-        self._cookie = _cookie_value(token).encode()
+        self._sessions = sessions
         self._hosts = frozenset(h.lower() for h in allowed_hosts)
         own = (f"http://{h}" for h in self._hosts)
         self._origins = frozenset(_norm_origin(o) for o in (*allowed_origins, *own))
         self._csp = dict(csp_overrides or {})
+        self._pages = frozenset(public_pages)
+        self._prefixes = tuple(public_prefixes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Check the request, then pass it on with security headers added to the answer."""
@@ -167,15 +186,18 @@ class SecurityGuard:
             self._check_host(headers)
             self._check_origin(headers)
             if scope["type"] == "websocket":
-                self._check_token(scope, headers, websocket=True)
+                principal = self._check_token(scope, headers, websocket=True)
             elif await self._bootstrap(scope, headers, send):
                 return
             else:
-                self._check_token(scope, headers, websocket=False)
-                self._check_mutation(scope, headers)
+                principal = self._check_token(scope, headers, websocket=False)
+                self._check_mutation(scope, headers, principal)
         except _Rejection as rejection:
             await self._reject(scope, send, rejection)
             return
+        state = scope.setdefault("state", {})
+        state["principal"] = principal
+        state["public"] = self._is_public(scope)
         await self._forward(scope, receive, send)
 
     def _check_host(self, headers: Headers) -> None:
@@ -190,35 +212,56 @@ class SecurityGuard:
         if len(origins) != 1 or _norm_origin(origins[0]) not in self._origins:
             raise _Rejection(403, "forbidden_origin", "Origin is not allowed")
 
-    def _check_token(self, scope: Scope, headers: Headers, *, websocket: bool) -> None:
-        if scope["path"] in _PUBLIC_PATHS:
-            return
+    def _is_public(self, scope: Scope) -> bool:
+        path, method = scope["path"], scope.get("method", "GET")
+        if path in _PUBLIC_PATHS or (method == "POST" and path in (LOGIN_PATH, LOGOUT_PATH)):
+            return True
+        if method not in _READ_METHODS or scope["type"] != "http":
+            return False
+        return path in self._pages or path.startswith(self._prefixes)
+
+    def _check_token(self, scope: Scope, headers: Headers, *, websocket: bool) -> Principal | None:
+        """Return who is asking (None on a public path without a credential)."""
         auth = headers.get("authorization", "")
         scheme, _, presented = auth.partition(" ")
-        presented_token = presented.strip().encode()
-        if scheme.lower() == "bearer" and hmac.compare_digest(presented_token, self._token):
-            return
-        method = "GET" if websocket else scope["method"]
-        if method in _COOKIE_METHODS and self._has_cookie(headers):
-            return
-        raise _Rejection(401, "unauthorized", "a valid API token is required")
+        presented = presented.strip()
+        if scheme.lower() == "bearer":
+            if hmac.compare_digest(presented.encode(), self._token):
+                return CLI_PRINCIPAL
+            principal = self._sessions.check(presented, "bearer")
+        else:
+            principal = self._cookie_principal(headers)
+        if principal is not None or self._is_public(scope):
+            return principal
+        raise _Rejection(401, "unauthorized", "a valid API token or login is required")
 
-    def _has_cookie(self, headers: Headers) -> bool:
+    def _cookie_principal(self, headers: Headers) -> Principal | None:
         for part in headers.get("cookie", "").split(";"):
             name, _, value = part.strip().partition("=")
-            if name == COOKIE_NAME and hmac.compare_digest(value.encode(), self._cookie):
-                return True
-        return False
+            if name == COOKIE_NAME and (found := self._sessions.check(value, "cookie")):
+                return found
+        return None
 
-    def _check_mutation(self, scope: Scope, headers: Headers) -> None:
+    def _check_mutation(self, scope: Scope, headers: Headers, principal: Principal | None) -> None:
         if scope["method"] in SAFE_METHODS:
             return
         media_type = headers.get("content-type", "").split(";")[0].strip().lower()
+        if scope["method"] == "POST" and scope["path"] == LOGIN_PATH:
+            if media_type != _FORM:
+                raise _Rejection(403, "forbidden_content_type", f"the token grant needs {_FORM}")
+            return
         if media_type != "application/json":
             raise _Rejection(403, "forbidden_content_type", "mutations need application/json")
+        if principal is not None and principal.via == "cookie":
+            # The cookie travels with any request the browser makes; these two headers do
+            # not (a cross-site form can set neither, and fetch needs our own origin).
+            if headers.get(CSRF_HEADER) != "1":
+                raise _Rejection(403, "forbidden_csrf", f"a cookie mutation needs {CSRF_HEADER}")
+            if len(headers.getlist("origin")) != 1:
+                raise _Rejection(403, "forbidden_origin", "a cookie mutation needs an Origin")
 
     async def _bootstrap(self, scope: Scope, headers: Headers, send: Send) -> bool:
-        """Turn ``GET /?token=…`` into the session cookie; True when it answered."""
+        """Turn ``GET /?token=…`` into an admin session cookie; True when it answered."""
         if scope["method"] != "GET" or scope["path"] != "/":
             return False
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
@@ -227,10 +270,9 @@ class SecurityGuard:
         presented = query["token"][0].encode()
         if not hmac.compare_digest(presented, self._token):
             raise _Rejection(401, "unauthorized", "a valid API token is required")
-        cookie = f"{COOKIE_NAME}={self._cookie.decode()}; HttpOnly; SameSite=Strict; Path=/"
-        await self._send_headers(
-            send, scope, 303, [(b"location", b"/"), (b"set-cookie", cookie.encode())]
-        )
+        value, _ = self._sessions.issue_cli()
+        cookie = session_cookie(value, max_age=self._sessions.ttl_s)
+        await self._send_headers(send, scope, 303, [(b"location", b"/"), (b"set-cookie", cookie)])
         await send({"type": "http.response.body", "body": b""})
         return True
 
@@ -283,6 +325,12 @@ class SecurityGuard:
         result.append((b"content-security-policy", csp.encode()))
         result.extend((k, v) for k, v in _SECURITY_HEADERS if k not in present)
         return result
+
+
+def session_cookie(value: str, *, max_age: int | None = None) -> bytes:
+    """The ``Set-Cookie`` value carrying a session token (empty ``value`` + 0 = clear it)."""
+    age = f"; Max-Age={max_age}" if max_age is not None else ""
+    return f"{COOKIE_NAME}={value}; HttpOnly; SameSite=Strict; Path=/{age}".encode()
 
 
 def _norm_origin(origin: str) -> str:

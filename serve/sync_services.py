@@ -19,16 +19,29 @@ from events.errors import ActorError
 from events.store import EventStore
 from projections.projector import Projector
 
-__all__ = ["CLIENT_SQL", "CONFLICT_SQL", "LOG_SQL", "InProcessSyncServices", "SyncServices"]
+__all__ = [
+    "CLIENT_SQL",
+    "CONFLICT_SQL",
+    "ENTITY_SQL",
+    "LOG_SQL",
+    "LOSS_SQL",
+    "InProcessSyncServices",
+    "SyncServices",
+]
 
 CLIENT_SQL = (
-    "SELECT client, path, scope, present, status, error, sha256, size, last_seen "
+    "SELECT client, path, scope, present, status, error, error_since, sha256, size, last_seen "
     "FROM clients ORDER BY client, path"
 )
 CONFLICT_SQL = (
     "SELECT conflict_id, kind, name, scope, sides, status, detected_at, resolved_at, "
     "resolution, chosen_client FROM conflicts ORDER BY detected_at DESC"
 )
+ENTITY_SQL = (
+    "SELECT kind, name, scope, client, digest, base_digest, present, updated_at, status "
+    "FROM entities ORDER BY kind, name, scope, client"
+)
+LOSS_SQL = "SELECT client, kind, name, field, reason, ts FROM losses ORDER BY client, kind, name"
 LOG_SQL = (
     "SELECT write_id, ts, action, client, path, sha256, pre_image_ref, entities, reason "
     "FROM sync_log ORDER BY ts DESC LIMIT {limit}"
@@ -75,6 +88,24 @@ class SyncServices(ABC):
             ActorError: this implementation cannot resume (override it).
         """
         msg = f"resuming {client} is not available here"
+        raise ActorError(msg)
+
+    async def approvals(self) -> list[dict[str, Any]]:
+        """Pending approvals: what, from which file, the command line, who would get it.
+
+        Raises:
+            ActorError: this implementation cannot list them (override it).
+        """
+        msg = "approvals are not available here"
+        raise ActorError(msg)
+
+    async def judge(self, approval_id: str, *, approve: bool) -> dict[str, Any]:
+        """Approve or reject one pending approval.
+
+        Raises:
+            ActorError: no pending approval has that id (or this implementation cannot).
+        """
+        msg = f"approving {approval_id} is not available here"
         raise ActorError(msg)
 
 
@@ -138,3 +169,12 @@ class InProcessSyncServices(SyncServices):
     async def resume(self, client: str) -> dict[str, Any]:
         """See :meth:`SyncServices.resume`."""
         return await asyncio.to_thread(resume_client, self.service, client)
+
+    async def approvals(self) -> list[dict[str, Any]]:
+        """See :meth:`SyncServices.approvals`."""
+        return await asyncio.to_thread(self.service.approvals)
+
+    async def judge(self, approval_id: str, *, approve: bool) -> dict[str, Any]:
+        """See :meth:`SyncServices.judge`."""
+        result = await asyncio.to_thread(lambda: self.service.judge(approval_id, approve=approve))
+        return dataclasses.asdict(result)

@@ -17,10 +17,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 from events.errors import UserInputError
+from serve.users import UserStore
 from synapse import bootstrap
 from synapse._client import ApiClient
 from synapse._output import ProgressBar, format_rows
-from synapse.settings import Settings, load_settings
+from synapse.settings import Settings, load_settings, remote_bind_warning
 
 __all__ = ["demo", "down", "events", "export", "replay", "sql", "status", "up"]
 
@@ -46,7 +47,10 @@ def _client(settings: Settings) -> ApiClient | None:
 
 def up(args: argparse.Namespace) -> int:
     """Join (or start) Ray, spawn the actors, deploy HTTP and print where it answers."""
-    settings = _settings(args)
+    settings = _settings(args, allow_remote=True if args.allow_remote else None)
+    warning = remote_bind_warning(settings)
+    if warning is not None:
+        print(f"warning: {warning}", file=sys.stderr)
     print(f"home: {settings.home}")
     system = bootstrap.start_system(
         settings, detached=True, address=args.address, port=args.port, grpc_port=args.grpc_port
@@ -59,6 +63,8 @@ def up(args: argparse.Namespace) -> int:
         )
     print(f"open in a browser: {system.browser_url}")
     print("API token: $SYNAPSE_HOME/token  |  stop with: synapse down")
+    if not UserStore(settings.users_path).users():
+        print("sign-in users: none yet; add one with: synapse users add NAME --role admin")
     return 0
 
 

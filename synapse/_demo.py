@@ -40,13 +40,16 @@ from synapse._demo_sync import (
     COMMAND,
     COMMAND_EDIT,
     DEMO_ARG,
+    PERSONAL_RULE,
     SKILL,
     add_claude_entities,
+    add_personal_rule,
     by_root,
     demo_edit,
     edit_gemini_command,
     entity_paths,
     holds,
+    personal_files,
     sandbox_paths,
     seed_sandbox,
     short,
@@ -209,7 +212,7 @@ def _act_sync(settings: Settings, client: ApiClient, feed: _Feed) -> bool:
     home = settings.sync_home
     if home is None:
         return True
-    ok = _act_mcp(home, feed) and _act_entities(home, feed)
+    ok = _act_mcp(home, feed) and _act_entities(home, feed) and _act_personal(home, feed)
     status = client.get_json("/api/v1/sync/status")
     _say(feed, f"  sync status: {json.dumps(status)[:160]}")
     time.sleep(1.0)
@@ -292,6 +295,34 @@ def _act_command_back(home: Path, feed: _Feed, gemini: Path, claude: Path) -> bo
         feed,
         f"  the edit came back to {short(home, claude)} in {seen[CLAUDE]:.2f} s: {body}\n"
         f"    Claude's frontmatter keys kept: {', '.join(keys)}",
+    )
+    return True
+
+
+def _act_personal(home: Path, feed: _Feed) -> bool:
+    _step(feed, "4d. a personal rule appended to ~/.claude/CLAUDE.md reaches every client once")
+    files = personal_files(home)
+    started = time.monotonic()
+    source = add_personal_rule(home)
+    _say(feed, f"  appended {PERSONAL_RULE!r} to {short(home, source)}")
+    checks = {c: holds(p, PERSONAL_RULE) for c, p in files.items() if c != CLAUDE}
+    seen = wait_all(checks, started, _DEADLINE_S)
+    if len(seen) < len(checks):
+        missing = ", ".join(sorted(set(checks) - set(seen)))
+        return _failed(feed, f"the personal rule did not reach {missing} in {_DEADLINE_S:.0f} s")
+    twice = [c for c, p in files.items() if p.read_text().count(PERSONAL_RULE) != 1]
+    if twice:
+        return _failed(feed, f"the rule is not there exactly once in: {', '.join(twice)}")
+    gemini = files["gemini"].read_text()
+    if "## Gemini Added Memories" not in gemini or any(
+        "Added Memories" in p.read_text() for c, p in files.items() if c != "gemini"
+    ):
+        return _failed(feed, "Gemini's own memories section was lost or spread")
+    lines = [f"  {c:12s} {seen[c]:.2f} s  {short(home, files[c])}" for c in sorted(checks)]
+    _say(
+        feed,
+        "\n".join(lines) + f"\n  the rule reached all {len(seen)} other clients once in "
+        f"{max(seen.values()):.2f} s; Gemini's '## Gemini Added Memories' stayed its own",
     )
     return True
 

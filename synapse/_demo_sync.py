@@ -10,6 +10,10 @@ sync round carries to the seven others.
 while the system runs (the watchers must notice new folders), and :func:`edit_gemini_command`
 edits the command's Gemini translation so it flows back. :func:`entity_paths` and
 :func:`skill_readers` ask the adapters where each client keeps (or sees) them.
+
+Each client's personal instruction file (``~/.claude/CLAUDE.md``, ``~/.codex/AGENTS.md``, …)
+starts with the same two rules (Gemini's with its own ``## Gemini Added Memories`` too);
+:func:`add_personal_rule` appends a third to Claude's, which must reach every other file once.
 """
 
 from __future__ import annotations
@@ -28,13 +32,16 @@ __all__ = [
     "COMMAND_EDIT",
     "DEMO_ARG",
     "DOTFILES",
+    "PERSONAL_RULE",
     "SKILL",
     "add_claude_entities",
+    "add_personal_rule",
     "by_root",
     "demo_edit",
     "edit_gemini_command",
     "entity_paths",
     "holds",
+    "personal_files",
     "sandbox_paths",
     "seed_sandbox",
     "short",
@@ -187,6 +194,21 @@ env_vars = ["GITHUB_PERSONAL_ACCESS_TOKEN"]
     ),
 }
 
+#: Each client's personal instruction file (Cursor keeps its user rules in app storage).
+_PERSONAL = {
+    "claude-code": ".claude/CLAUDE.md",
+    "codex": ".codex/AGENTS.md",
+    "gemini": ".gemini/GEMINI.md",
+    "qwen": ".qwen/QWEN.md",
+    "copilot": ".copilot/copilot-instructions.md",
+    "opencode": ".config/opencode/AGENTS.md",
+    "rovodev": ".rovodev/AGENTS.md",
+}
+_RULES = "# Personal rules\n\n- Answer in British English.\n- Keep commits small.\n"
+_MEMORIES = "\n## Gemini Added Memories\n- The user prefers tea.\n"
+#: The rule :func:`add_personal_rule` appends to Claude's file.
+PERSONAL_RULE = "- Never force-push to main."
+
 #: Clients whose config the sandbox keeps behind a symlink into :data:`DOTFILES`.
 SYMLINKED = ("opencode",)
 
@@ -215,7 +237,22 @@ def seed_sandbox(home: Path) -> dict[str, Path]:
         else:
             path.write_text(body)
         out[client] = path
+    for client, path in personal_files(home).items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(_RULES + (_MEMORIES if client == "gemini" else ""))
     return out
+
+
+def personal_files(home: Path) -> dict[str, Path]:
+    """Client id → its personal instruction file under ``home``."""
+    return {client: home / rel for client, rel in _PERSONAL.items()}
+
+
+def add_personal_rule(home: Path) -> Path:
+    """Append :data:`PERSONAL_RULE` to ``~/.claude/CLAUDE.md``; return that file."""
+    path = personal_files(home)["claude-code"]
+    path.write_text(path.read_text() + PERSONAL_RULE + "\n")
+    return path
 
 
 def sandbox_paths(home: Path) -> dict[str, Path]:

@@ -13,7 +13,8 @@ mode: only ``apply``, ``revert`` and ``conflicts resolve`` write). Arguments eac
 * ``sync_resume(args)``: ``client`` (positional): close its open write breakers.
 
 The policy (clients, kinds, projects, ...) comes from ``$SYNAPSE_HOME/sync.toml``, created
-with commented defaults on first use; offline runs always observe.
+with commented defaults on first use; offline runs always observe (``sync status`` says so,
+and which mode a running system would use).
 * ``conflicts(args)``: nothing more.
 * ``conflicts_resolve(args)``: ``conflict_id`` (positional), and exactly one of ``take``
   (``--take CLIENT``) or ``value`` (``--value JSON``, e.g. ``'{"command": "npx"}'``).
@@ -32,12 +33,13 @@ from actors._sync_breaker import WriteBreaker
 from actors.sync_actor import fingerprint_key
 from actors.sync_service import SyncService
 from adapters.registry import load_adapters
-from events.errors import UserInputError
+from events.errors import ActorError, UserInputError
 from projections.projector import Projector
 from serve.sync_services import CONFLICT_SQL, InProcessSyncServices
 from synapse import bootstrap
+from synapse._approval_commands import approval_hint
 from synapse._client import ApiClient
-from synapse.settings import Settings, load_settings, load_sync_settings
+from synapse.settings import Settings, SyncSettings, load_settings, load_sync_settings
 
 __all__ = [
     "conflicts",
@@ -95,7 +97,8 @@ async def _offline(
         service.scan()
         body = body or {}
         if path == "/api/v1/sync/status":
-            return await services.status()
+            status = await services.status()
+            return {**status, "mode_reason": _offline_reason(settings, sync)}
         if path == "/api/v1/sync/plan":
             return await services.plan()
         if path == "/api/v1/sync/apply":
@@ -108,6 +111,8 @@ async def _offline(
             return await services.revert(path.rsplit("/", 1)[-1])
         if path.startswith("/api/v1/sync/resume/"):
             return await services.resume(path.rsplit("/", 1)[-1])
+        if path.startswith("/api/v1/sync/approvals"):
+            return await _offline_approvals(services, path)
         if path == "/api/v1/conflicts":
             return {"conflicts": await services.rows(CONFLICT_SQL), "open": service.conflicts()}
         conflict_id = path.split("/")[-2]
@@ -117,20 +122,64 @@ async def _offline(
         store.close_quietly()
 
 
+async def _offline_approvals(services: InProcessSyncServices, path: str) -> Any:
+    """``GET /api/v1/sync/approvals`` and ``POST .../{id}/approve|reject``, in process."""
+    if path == "/api/v1/sync/approvals":
+        return {"approvals": await services.approvals()}
+    approval_id, verdict = path.split("/")[-2:]
+    try:
+        return await services.judge(approval_id, approve=verdict == "approve")
+    except ActorError as e:
+        raise UserInputError(e.message, hint=e.hint or "see `synapse sync approvals`") from e
+
+
+def _offline_reason(settings: Settings, sync: SyncSettings) -> str:
+    """Why an offline run observes, and where the configured mode comes from."""
+    if settings.mode is not None:
+        source = "SYNAPSE_MODE"
+    elif "mode" in sync.model_fields_set:
+        source = "sync.toml"
+    else:
+        source = "the default"
+    return (
+        "offline: nothing runs, so nothing is written on its own; "
+        "`synapse sync apply --plan HASH` writes; "
+        f'mode = "{sync.mode}" ({source}) applies while `synapse up` runs'
+    )
+
+
+def _file_lines(client: str, f: dict[str, Any]) -> list[str]:
+    sha = (f.get("sha256") or "-")[:12]
+    lines = [f"  {client:12} {sha:12} {f['path']}"]
+    if f.get("error"):
+        where = [f"line {f['line']}"] if f.get("line") else []
+        if f.get("since"):
+            where.append(f"since {f['since']}")
+        lines.append(f"      error ({', '.join(where) or 'no line'}): {f['error']}")
+    return lines
+
+
 def sync_status(args: argparse.Namespace) -> int:
-    """Print the effective policy, each client's files, open decisions and write breakers."""
+    """Print the mode and why, the effective policy, each client's files with their read
+    errors (line, since when), open decisions and write breakers."""
     status = _call(args, "GET", "/api/v1/sync/status", None)
-    print(f"mode: {status['mode']}")
+    reason = status.get("mode_reason")
+    print(f"mode: {status['mode']}" + (f" ({reason})" if reason else ""))
     for line in _policy_lines(status.get("policy")):
         print(line)
     for b in status.get("breakers", []):
         print(f"  breaker open: {b['client']} {b['path']} (`synapse sync resume {b['client']}`)")
+    errors = 0
     for client, files in sorted(status["clients"].items()):
         for f in files:
-            sha = (f.get("sha256") or "-")[:12]
-            print(f"  {client:12} {sha:12} {f['path']}")
+            errors += bool(f.get("error"))
+            for line in _file_lines(client, f):
+                print(line)
+    if errors:
+        print(f"  {errors} file(s) could not be read: nothing in them is synced or deleted")
     for d in status["open"]:
-        print(f"  open: {d['type']} {d['kind']}:{d['name']} ({d.get('conflict_id', '')})")
+        ref = d.get("conflict_id") or d.get("reason", "")
+        print(f"  open: {d['type']} {d['kind']}:{d['name']} ({ref}){approval_hint(d)}")
     return 0
 
 
@@ -155,9 +204,14 @@ def _policy_lines(policy: dict[str, Any] | None) -> list[str]:
         f"  conflict:      {conflict}",
         f"  include:       {listed(policy['include'], 'all')}",
         f"  exclude:       {listed(policy['exclude'], 'none')}",
-        f"  projects:      {listed(policy.get('projects', []), 'none')}",
+        f"  projects:      {listed(_projects(policy), 'none')}",
         f"  max_deletions: {policy['max_deletions']}",
     ]
+
+
+def _projects(policy: dict[str, Any]) -> list[str]:
+    trusted = set(policy.get("trusted_projects", []))
+    return [p + (' (trust = "auto")' if p in trusted else "") for p in policy.get("projects", [])]
 
 
 def sync_resume(args: argparse.Namespace) -> int:
@@ -180,7 +234,8 @@ def sync_plan(args: argparse.Namespace) -> int:
         for loss in change["losses"]:
             print(f"# {change['client']} cannot express {loss}")
     for d in plan["decisions"]:
-        print(f"# {d['type']}: {d['kind']}:{d['name']} {d.get('reason', '')}".rstrip())
+        note = f"{d.get('reason', '')}{approval_hint(d)}"
+        print(f"# {d['type']}: {d['kind']}:{d['name']} {note}".rstrip())
     print(f"plan: {plan['plan_hash']}")
     return 0
 
@@ -208,7 +263,8 @@ def conflicts(args: argparse.Namespace) -> int:
     body = _call(args, "GET", "/api/v1/conflicts", None)
     for d in body["open"]:
         sides = ", ".join(f"{c}={(v or 'deleted')[:8]}" for c, v in d.get("sides", {}).items())
-        print(f"{d.get('conflict_id', '-'):16} {d['type']:14} {d['kind']}:{d['name']} {sides}")
+        ref = d.get("conflict_id") or d.get("approval_id", "-")
+        print(f"{ref:16} {d['type']:14} {d['kind']}:{d['name']} {sides}{approval_hint(d)}")
     if not body["open"]:
         print("no open conflicts")
     return 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import logging
 import os
 import shutil
 import socket
@@ -41,7 +42,8 @@ from projections.projector import Projector
 from serve import ingress
 from serve.deployments import ApiConfig, deploy_api
 from serve.security import load_or_create_token
-from synapse.settings import Settings, load_sync_settings
+from synapse._home import tighten_home
+from synapse.settings import Settings, load_sync_settings, ray_auth_mode
 
 __all__ = [
     "PROJECTOR",
@@ -51,11 +53,14 @@ __all__ = [
     "local_projector",
     "open_store",
     "prepare_home",
+    "require_ray_token_auth",
     "running_system",
     "start_system",
     "stop_system",
     "store_config",
 ]
+
+_log = logging.getLogger(__name__)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PROJECTOR = "projector"
@@ -86,14 +91,46 @@ class RunningSystem:
 
 
 def prepare_home(settings: Settings) -> str:
-    """Create ``$SYNAPSE_HOME`` (0700) with its token (0600); return the token."""
+    """Create ``$SYNAPSE_HOME`` (0700) with its token (0600); return the token.
+
+    An existing home is tightened at every start: the folder and its private sub-folders
+    0700, the log, read models, token, keys, pre-images, logs and exports 0600; a warning
+    (logging; on stderr when nothing configured logging) names each path that changed.
+    """
     try:
         settings.home.mkdir(parents=True, exist_ok=True, mode=0o700)
     except OSError as exc:
         msg = f"cannot create {settings.home}: {exc.strerror}"
         raise StoreUnavailableError(msg, hint="set SYNAPSE_HOME to a writable folder") from exc
-    settings.exports_dir.mkdir(exist_ok=True)
+    settings.exports_dir.mkdir(exist_ok=True, mode=0o700)
+    # Before the token is read: a copied home's 0644 token is fixed here, not refused there.
+    try:
+        changes = tighten_home(settings.home)
+    except OSError as exc:  # a file we cannot chmod is not ours: say so, do not stop
+        _log.warning("could not tighten %s: %s", settings.home, exc)
+    else:
+        if changes:
+            changed = "; ".join(str(c) for c in changes)
+            _log.warning("tightened permissions under %s: %s", settings.home, changed)
+    load_or_create_token(settings.session_key_path)  # created here, where the home is ours
     return load_or_create_token(settings.token_path)
+
+
+def require_ray_token_auth(mode: str) -> None:
+    """Refuse to run Ray with its token authentication switched off (reliability bar A8).
+
+    Anyone who reaches an unauthenticated Ray cluster can run code on it (ShadowRay,
+    CVE-2023-48022); Ray 2.60 turns token mode on by itself unless ``RAY_AUTH_MODE`` says no.
+
+    Args:
+        mode: the value of ``RAY_AUTH_MODE`` ("" when unset).
+
+    Raises:
+        UserInputError: the mode is ``disabled``.
+    """
+    if mode.strip().lower() == "disabled":
+        msg = "RAY_AUTH_MODE=disabled: Ray would accept jobs from anyone who reaches its ports"
+        raise UserInputError(msg, hint="unset RAY_AUTH_MODE (or set it to token)")
 
 
 def store_config(settings: Settings, *, create_table: bool = True) -> StoreConfig:
@@ -194,6 +231,7 @@ def start_system(
         grpc_port: serve ``synapse.v1.Gateway`` on this gRPC port (0 = a free one);
             None = no gRPC.
     """
+    require_ray_token_auth(ray_auth_mode())
     token = prepare_home(settings)
     load_sync_settings(settings)  # a bad sync.toml stops `up` before anything starts
     # Every process that appends through this config hints the projector at once.
@@ -289,6 +327,8 @@ def _spawn_and_deploy(
             supervisor_name=SUPERVISOR,
             grpc_port=rpc_port,
             ingress=settings.serve_ingress,
+            users_path=settings.users_path,
+            session_key_path=settings.session_key_path,
         )
     )
 
@@ -393,7 +433,7 @@ def start_sync(settings: Settings, config: StoreConfig, home: Path, *, detached:
             name=watcher_name(client, host),
             namespace=ns,
             args=(client, str(home), _OrchestratorSink(ns)),
-            kwargs={"kinds": policy.kinds, "projects": projects},
+            kwargs={"kinds": policy.kinds, "projects": projects, "key_home": str(settings.home)},
             store_config=config,
             max_concurrency=4,
             detached=detached,

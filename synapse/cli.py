@@ -35,6 +35,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--port", type=int, help="HTTP port (default 8765)")
     p.add_argument("--grpc-port", type=int, help="also serve synapse.v1.Gateway over gRPC here")
+    p.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="allow a non-loopback SYNAPSE_HTTP_HOST (token still required; prints a warning)",
+    )
 
     p = sub.add_parser("down", help="stop Synapse (and the local Ray it started)")
     _add_common(p)
@@ -89,7 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
     leaf.add_argument("--sync-home", help="home whose client configs to read when offline")
     p = sub.add_parser("sync", help="two-way sync of AI client configuration")
     ssub = p.add_subparsers(
-        dest="sync_verb", metavar="status|plan|apply|revert|resume", required=True
+        dest="sync_verb",
+        metavar="status|plan|apply|revert|resume|approvals|approve|reject",
+        required=True,
     )
     ssub.add_parser("status", parents=[leaf], help="each client: in sync, drifted, conflict, error")
     ssub.add_parser("plan", parents=[leaf], help="what a sync would write: diffs, secrets redacted")
@@ -99,6 +106,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("write_id")
     s = ssub.add_parser("resume", parents=[leaf], help="let Synapse write a client again")
     s.add_argument("client", help="the client whose write breakers to close (e.g. codex)")
+    ssub.add_parser(
+        "approvals", parents=[leaf], help="changes waiting for approval: what they would run"
+    )
+    s = ssub.add_parser("approve", parents=[leaf], help="let one waiting change (or deletion) sync")
+    s.add_argument("approval_id", metavar="ID", help="the id `sync approvals` printed")
+    s = ssub.add_parser("reject", parents=[leaf], help="refuse one; asked again only if it changes")
+    s.add_argument("approval_id", metavar="ID", help="the id `sync approvals` printed")
 
     p = sub.add_parser("conflicts", parents=[leaf], help="open sync conflicts (and resolve them)")
     csub = p.add_subparsers(dest="conflicts_verb", metavar="resolve")
@@ -136,11 +150,37 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--by", default="cli")
     w.add_argument("--wait", type=float, default=60.0)
 
+    _add_users(sub)
     return parser
 
 
+def _add_users(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("users", help="local users of the dashboard and API, with roles")
+    _add_common(p)
+    usub = p.add_subparsers(dest="users_verb", metavar="add|list|remove|passwd|role", required=True)
+    roles = ["viewer", "operator", "admin"]
+    u = usub.add_parser("add", help="add a user (password from a prompt or stdin, never argv)")
+    u.add_argument("name")
+    u.add_argument("--role", choices=roles, required=True)
+    u = usub.add_parser("list", help="users and their roles")
+    u.add_argument("--json", action="store_true", help="machine-readable output")
+    u = usub.add_parser("remove", help="delete a user (their sessions end)")
+    u.add_argument("name")
+    u = usub.add_parser("passwd", help="set a new password (prompt or stdin)")
+    u.add_argument("name")
+    u = usub.add_parser("role", help="give a user another role")
+    u.add_argument("name")
+    u.add_argument("role", choices=roles)
+
+
 def _dispatch(args: argparse.Namespace) -> int:
-    from synapse import _agent_commands, _commands, _sync_commands
+    from synapse import (
+        _agent_commands,
+        _approval_commands,
+        _commands,
+        _sync_commands,
+        _user_commands,
+    )
 
     handlers: dict[str, Callable[[argparse.Namespace], int]] = {
         "up": _commands.up,
@@ -157,6 +197,9 @@ def _dispatch(args: argparse.Namespace) -> int:
             "apply": _sync_commands.sync_apply,
             "revert": _sync_commands.sync_revert,
             "resume": _sync_commands.sync_resume,
+            "approvals": _approval_commands.sync_approvals,
+            "approve": _approval_commands.sync_approve,
+            "reject": _approval_commands.sync_reject,
         }[a.sync_verb](a),
         "conflicts": lambda a: (
             _sync_commands.conflicts_resolve(a)
@@ -166,6 +209,13 @@ def _dispatch(args: argparse.Namespace) -> int:
         "agents": _agent_commands.agents,
         "ask": _agent_commands.ask,
         "workflow": _agent_commands.workflow,
+        "users": lambda a: {
+            "add": _user_commands.users_add,
+            "list": _user_commands.users_list,
+            "remove": _user_commands.users_remove,
+            "passwd": _user_commands.users_passwd,
+            "role": _user_commands.users_role,
+        }[a.users_verb](a),
     }
     return handlers[args.verb](args)
 

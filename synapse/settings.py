@@ -8,11 +8,13 @@ environment.
 
 from __future__ import annotations
 
+import contextlib
+import ipaddress
 import os
 from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import tomlkit
 from pydantic import (
@@ -28,11 +30,21 @@ from tomlkit.exceptions import TOMLKitError
 
 from actors._sync_breaker import BreakerLimits
 from actors.sync_engine import ConflictRule, Direction, Policy
+from adapters.files import write_durably
 from adapters.registry import BUILTIN_ENTRY_POINTS
 from events.client_config import SETTING_NAMES, ClientId, Setting
 from events.errors import UserInputError
 
-__all__ = ["SYNC_FILE", "Settings", "SyncSettings", "load_settings", "load_sync_settings"]
+__all__ = [
+    "SYNC_FILE",
+    "Settings",
+    "SyncSettings",
+    "is_loopback_host",
+    "load_settings",
+    "load_sync_settings",
+    "ray_auth_mode",
+    "remote_bind_warning",
+]
 
 
 class Settings(BaseModel):
@@ -53,6 +65,7 @@ class Settings(BaseModel):
     #: ``direct``: the API replica listens on ``http_port`` itself (Serve's direct ingress);
     #: ``proxy``: through Serve's proxy actor, one process hop more (see serve/ingress.py).
     serve_ingress: Literal["direct", "proxy"] = "direct"
+    #: A non-loopback ``http_host`` is refused unless this is set (reliability bar A1).
     allow_remote: bool = False
     ray_address: str = ""
     namespace: str = "synapse"
@@ -77,6 +90,16 @@ class Settings(BaseModel):
     def token_path(self) -> Path:
         """Path of the per-install API token (0600)."""
         return self.home / "token"
+
+    @property
+    def users_path(self) -> Path:
+        """Path of the local users and their argon2 password hashes (0600)."""
+        return self.home / "users.json"
+
+    @property
+    def session_key_path(self) -> Path:
+        """Path of the key that signs login sessions (0600)."""
+        return self.home / "auth.key"
 
     @property
     def cipher_key_path(self) -> Path:
@@ -114,7 +137,50 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: object)
         where = ".".join(str(p) for p in first["loc"])
         msg = f"invalid setting SYNAPSE_{where.upper()}: {first['msg']}"
         raise UserInputError(msg) from exc
+    _check_bind(settings)
     return settings.model_copy(update={"home": settings.home.expanduser().resolve()})
+
+
+def is_loopback_host(host: str) -> bool:
+    """True when ``host`` (a name or an address, ``[::1]`` allowed) is this machine only."""
+    name = host.strip().lower().removeprefix("[").removesuffix("]")
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False  # any other name may resolve to a LAN address
+
+
+def _check_bind(settings: Settings) -> None:
+    """Refuse a non-loopback HTTP bind unless ``allow_remote`` says it is wanted."""
+    if settings.allow_remote or is_loopback_host(settings.http_host):
+        return
+    msg = (
+        f"SYNAPSE_HTTP_HOST={settings.http_host} is not a loopback address: the API would be"
+        " reachable from other machines"
+    )
+    hint = (
+        "keep the default 127.0.0.1, or opt in with SYNAPSE_ALLOW_REMOTE=1"
+        " (or `synapse up --allow-remote`); the API token stays required"
+    )
+    raise UserInputError(msg, hint=hint)
+
+
+def remote_bind_warning(settings: Settings) -> str | None:
+    """The startup warning for an opted-in non-loopback bind; None on loopback."""
+    if is_loopback_host(settings.http_host):
+        return None
+    return (
+        f"the HTTP API listens on {settings.http_host}, reachable beyond this machine"
+        " (SYNAPSE_ALLOW_REMOTE); every request still needs the API token and an allowed Host"
+    )
+
+
+def ray_auth_mode(environ: Mapping[str, str] | None = None) -> str:
+    """Ray's ``RAY_AUTH_MODE`` as set for this process ("" when unset: Ray's default)."""
+    env = os.environ if environ is None else environ
+    return env.get("RAY_AUTH_MODE", "").strip().lower()
 
 
 # -- the sync policy file ---------------------------------------------------------------
@@ -159,10 +225,15 @@ SYNC_TEMPLATE = f"""\
 # exclude = []
 # "observe" plans only (apply with `synapse sync apply`); "apply" writes on every change
 # mode = "observe"
-# Project roots (absolute, existing) whose project-scope files are synced too
-# projects = ["~/src/my-project"]
+# Project roots (absolute, existing) whose project-scope files are synced too. A project MCP
+# server's new or changed command/args/url waits for `synapse sync approve ID`; an entry with
+# trust = "auto" lets its project's servers through (recorded and alerted; never user scope)
+# projects = ["~/src/my-project", {{path = "~/src/my-own-repo", trust = "auto"}}]
 # More deletions than this from one client at once wait for `synapse conflicts`
 # max_deletions = 3
+# Clients whose personal instruction file (~/.claude/CLAUDE.md, ~/.gemini/GEMINI.md, ...)
+# is kept out of the by-content instruction sync (the "instruction" kind syncs them all)
+# exclude_personal = ["gemini"]
 # Write-rate breaker: more than write_cap writes to one file in write_window_s seconds stops
 # writing it until `synapse sync resume CLIENT` or breaker_cooldown_s (0 = resume only)
 # write_cap = 20
@@ -203,11 +274,14 @@ class SyncSettings(BaseModel):
     exclude: tuple[str, ...] = ()
     mode: Literal["observe", "apply"] = "observe"
     projects: tuple[Path, ...] = ()
+    #: The ``projects`` whose entry says ``trust = "auto"`` (filled from them; not a key).
+    trusted_projects: tuple[Path, ...] = Field(default=(), exclude=True)
     max_deletions: int = Field(default=3, ge=0)
     write_cap: int = Field(default=20, ge=1)
     write_window_s: float = Field(default=60.0, gt=0)
     breaker_cooldown_s: float = Field(default=900.0, ge=0)
     settings: dict[str, tuple[ClientId, ...]] = Field(default_factory=dict)
+    exclude_personal: tuple[ClientId, ...] = ()
 
     @field_validator("settings")
     @classmethod
@@ -226,7 +300,42 @@ class SyncSettings(BaseModel):
                 raise ValueError(msg + f"{', '.join(able)})")
         return {name: tuple(dict.fromkeys(clients)) for name, clients in settings.items()}
 
-    @field_validator("projects")
+    @model_validator(mode="before")
+    @classmethod
+    def _project_entries(cls, raw: Any) -> Any:
+        """Accept ``projects`` entries as a path or ``{path = "...", trust = "ask"|"auto"}``."""
+        if not isinstance(raw, Mapping):
+            return raw
+        if "trusted_projects" in raw:
+            msg = 'trusted_projects: unknown key; write {path = "...", trust = "auto"} in projects'
+            raise ValueError(msg)
+        entries = raw.get("projects")
+        if not isinstance(entries, list | tuple):
+            return raw  # absent, or the field's own check names what is wrong
+        paths: list[object] = []
+        trusted: list[object] = []
+        for i, entry in enumerate(entries):
+            if not isinstance(entry, Mapping):
+                paths.append(entry)
+                continue
+            where = f"projects[{i}]"
+            unknown = sorted(set(entry) - {"path", "trust"})
+            if unknown:
+                msg = f"{where}: unknown key {unknown[0]!r} (known: path, trust)"
+                raise ValueError(msg)
+            if "path" not in entry:
+                msg = f'{where}: needs a path, e.g. {{path = "~/src/x", trust = "auto"}}'
+                raise ValueError(msg)
+            trust = entry.get("trust", "ask")
+            if trust not in ("ask", "auto"):
+                msg = f'{where}.trust: must be "ask" or "auto", not {trust!r}'
+                raise ValueError(msg)
+            paths.append(entry["path"])
+            if trust == "auto":
+                trusted.append(entry["path"])
+        return {**raw, "projects": paths, "trusted_projects": trusted}
+
+    @field_validator("projects", "trusted_projects")
     @classmethod
     def _projects_exist(cls, projects: tuple[Path, ...]) -> tuple[Path, ...]:
         out = []
@@ -275,6 +384,8 @@ class SyncSettings(BaseModel):
             exclude=self.exclude,
             mode=self.mode,
             max_deletions=self.max_deletions,
+            trusted_projects=frozenset(str(p) for p in self.trusted_projects),
+            exclude_personal=frozenset(str(c) for c in self.exclude_personal),
         )
 
     def breaker_limits(self) -> BreakerLimits:
@@ -307,7 +418,9 @@ def load_sync_settings(
     path = settings.sync_path
     if create and not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(SYNC_TEMPLATE, encoding="utf-8")
+        # Durable (temp, fsync, rename, fsync dir) and never over a file made meanwhile.
+        with contextlib.suppress(FileExistsError):
+            write_durably(path, SYNC_TEMPLATE.encode("utf-8"), overwrite=False)
     hint = f"edit {path} (delete it to get the commented defaults back)"
     raw: dict[str, object] = {}
     if path.exists():
@@ -326,7 +439,8 @@ def load_sync_settings(
         where = ".".join(str(p) for p in first["loc"] if not isinstance(p, int))
         problem = str(first["msg"]).removeprefix("Value error, ")
         if first["type"] == "extra_forbidden":
-            problem = f"unknown key (known: {', '.join(SyncSettings.model_fields)})"
+            known = [k for k in SyncSettings.model_fields if k != "trusted_projects"]
+            problem = f"unknown key (known: {', '.join(known)})"
         origin = f"SYNAPSE_SYNC_{where.upper()}" if where in overrides else str(path)
         msg = f"{origin}: {where + ': ' if where else ''}{problem}"
         raise UserInputError(msg, hint=hint) from exc

@@ -36,4 +36,5 @@ def test_demo_runs_every_act_and_loses_nothing(tmp_path: Path) -> None:
     assert "the edit came back to ~/.claude/commands/review.md" in out  # 4c
     assert "Review $ARGUMENTS like a security auditor" in out
     assert "frontmatter keys kept: description, argument-hint, allowed-tools" in out
+    assert "the rule reached all 6 other clients once" in out  # 4d: personal instructions
     assert "nothing lost, nothing doubled" in out

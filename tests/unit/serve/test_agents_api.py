@@ -254,3 +254,13 @@ def test_stream_buffers_replay_to_late_readers() -> None:
         return [e["seq"] async for e in stream.read(1)]
 
     assert asyncio.run(scenario()) == [2, 3, 4]
+
+
+def test_agents_show_their_resilience_settings_and_login_state(agents_api: TestClient) -> None:
+    """Each row carries the breaker/retry/timeouts settings in force and needs_login."""
+    rows = agents_api.get("/api/v1/agents").json()["agents"]
+    for row in rows:
+        assert row["needs_login"] is False
+        assert row["resilience"]["breaker"]["wait_open_s"] == 5.0
+        assert row["resilience"]["retry"]["max_attempts"] == 2
+        assert row["resilience"]["timeouts"]["idle_s"] == 300.0
