@@ -13,8 +13,14 @@ import httpx
 import pytest
 
 from synapse import bootstrap
-from synapse._demo_sync import DEMO_ARG, demo_edit, seed_sandbox
+from synapse._demo_sync import DEMO_ARG, demo_edit
 from synapse.settings import Settings, load_settings
+from tests.unit.actors.test_sync_secrets_paths import (
+    SECRET,
+    URL_V2,
+    move_url_in_gemini,
+    seed_secure_server,
+)
 
 pytestmark = pytest.mark.ray
 DEADLINE_S = 60.0
@@ -26,7 +32,7 @@ def system(
 ) -> Iterator[tuple[Settings, bootstrap.RunningSystem, dict[str, Path]]]:
     root = tmp_path_factory.mktemp("sync")
     sandbox = root / "sandbox"
-    paths = seed_sandbox(sandbox)
+    paths = seed_secure_server(sandbox)  # the demo sandbox + a literal bearer token everywhere
     settings = load_settings(
         {},
         home=root / "synapse",
@@ -84,6 +90,17 @@ def test_an_edit_reaches_every_client(system) -> None:  # type: ignore[no-untype
 
         _wait(synced)
         assert api.get("/api/v1/clients").status_code == 200
+
+
+def test_literal_tokens_survive_live_sync_on_ray(system) -> None:  # type: ignore[no-untyped-def]
+    """Every client already holds the same literal bearer token: watchers on Ray and the
+    orchestrator carry an edit of that server to all eight files and every token stays."""
+    _settings, _running, paths = system
+    move_url_in_gemini(paths["gemini"].parents[1])
+    _wait(lambda: _all_contain(paths, URL_V2))
+    _parses(paths)
+    for client, path in paths.items():
+        assert SECRET in path.read_text(), client
 
 
 def test_killed_orchestrator_and_watcher_converge(system) -> None:  # type: ignore[no-untyped-def]
