@@ -21,8 +21,6 @@ from actors.agent_stream import Capability
 from actors.agents.config import AgentConfig, AgentsConfig
 from actors.agents.scripted import ScriptedBackend
 from actors.gateway_service import GatewayService
-from actors.sync_service import SyncService, default_policy
-from adapters.registry import load_adapters
 from events.audit import acting_as
 from events.store import EventStore, StoreConfig
 from events.sync import SyncLedger
@@ -35,6 +33,7 @@ from serve.sync_api import sync_router
 from serve.sync_services import InProcessSyncServices
 from serve.users import Role, UserStore
 from synapse._demo_sync import seed_sandbox
+from tests.unit.actors._sync_service import apply_service
 
 OWN = "http://127.0.0.1:8765"
 HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
@@ -46,15 +45,8 @@ def logged_in(tmp_path: Path, make_client: Any) -> Any:
     """alice (operator) logged in through the page's cookie, over a real sync stack."""
     home = tmp_path / "home"
     paths = seed_sandbox(home)
-    store = EventStore(StoreConfig(backend="sqlite", sqlite_path=tmp_path / "e.sqlite"))
-    adapters = load_adapters()
-    service = SyncService(
-        store,
-        adapters,
-        home=home,
-        preimage_dir=tmp_path / "pre",
-        policy=default_policy(list(adapters), "apply"),
-    )
+    service = apply_service(tmp_path, home)
+    store = service.store
     projector = Projector(tmp_path / "p.duckdb")
     users = UserStore(tmp_path / "users.json", HASHER)
     users.add("alice", Role.OPERATOR, "correct horse")

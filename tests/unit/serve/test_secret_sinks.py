@@ -17,13 +17,12 @@ import pyarrow.parquet as pq
 import pytest
 
 from actors.install_key import fingerprint_key
-from actors.sync_service import SyncService, default_policy
 from adapters.registry import load_adapters
-from events.store import EventStore, StoreConfig
 from projections.projector import Projector
 from serve.sync_api import sync_router
 from serve.sync_services import InProcessSyncServices
 from synapse._demo_sync import DEMO_ARG, demo_edit, seed_sandbox
+from tests.unit.actors._sync_service import apply_service
 
 SECRETS = {
     "after a flag": "plainkey1Q",
@@ -70,15 +69,10 @@ def synced(tmp_path: Path, make_client):  # type: ignore[no-untyped-def]
     data = json.loads(claude.read_text())
     data["mcpServers"].update({"db": DB_SERVER, "remote": REMOTE_SERVER})
     claude.write_text(json.dumps(data, indent=2))
-    store = EventStore(StoreConfig(backend="sqlite", sqlite_path=tmp_path / "events.sqlite"))
-    adapters = load_adapters(fingerprint_key=fingerprint_key(tmp_path))
-    service = SyncService(
-        store,
-        adapters,
-        home=home,
-        preimage_dir=tmp_path / "preimages",
-        policy=default_policy(list(adapters), "apply"),
+    service = apply_service(
+        tmp_path, home, load_adapters(fingerprint_key=fingerprint_key(tmp_path))
     )
+    store = service.store
     service.scan()
     demo_edit(home)
     service.scan("gemini")

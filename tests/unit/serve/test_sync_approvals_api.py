@@ -9,12 +9,11 @@ from typing import Any
 
 import pytest
 
-from actors.sync_service import SyncService, default_policy
 from adapters.registry import load_adapters
-from events.store import EventStore, StoreConfig
 from projections.projector import Projector
 from serve.sync_api import sync_router
 from serve.sync_services import InProcessSyncServices
+from tests.unit.actors._sync_service import apply_service
 
 CANARY = "ghp_" + "C4nary0Secret1Value2Xyz3456789abcd"
 
@@ -29,18 +28,11 @@ def project_api(tmp_path: Path, make_client: Any) -> Iterator[tuple[Any, Path, A
     project.mkdir()
     server = {"command": "npx", "args": ["-y", "lint-mcp", "--token", CANARY], "env": {}}
     (project / ".mcp.json").write_text(json.dumps({"mcpServers": {"lint": server}}))
-    store = EventStore(StoreConfig(backend="sqlite", sqlite_path=tmp_path / "e.sqlite"))
     adapters = {
         c: a for c, a in load_adapters().items() if str(c) in ("claude-code", "cursor", "gemini")
     }
-    service = SyncService(
-        store,
-        adapters,
-        home=home,
-        preimage_dir=tmp_path / "pre",
-        policy=default_policy(list(adapters), "apply"),
-        projects=[project],
-    )
+    service = apply_service(tmp_path, home, adapters, projects=[project])
+    store = service.store
     service.scan()
     projector = Projector(tmp_path / "p.duckdb")
     services = InProcessSyncServices(service, store, projector)
