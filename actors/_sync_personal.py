@@ -31,7 +31,7 @@ from pathlib import Path
 
 from actors._md_blocks import Block, Doc, parse, render, rewrite
 from actors._md_merge import FileSide, Region, merge_files
-from actors._sync_place_docs import _context_names
+from actors._sync_place_docs import context_names
 from actors._sync_place_types import Finding, PlacementAction, file_diff, installed
 from actors._sync_values import canonical_hash
 from adapters.base import ClientAdapter
@@ -134,7 +134,7 @@ def _loaded_names(
         snap = read_config(home / settings, allowed_roots=roots)
     except AdapterError:
         return None
-    names = _context_names(snap.data.decode("utf-8", "replace")) if snap is not None else None
+    names = context_names(snap.data.decode("utf-8", "replace")) if snap is not None else None
     if names is None:
         return files  # the defaults: GEMINI.md (and AGENTS.md once pointed), QWEN.md + AGENTS.md
     own = files[0].name

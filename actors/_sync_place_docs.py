@@ -24,7 +24,7 @@ from adapters.formats import Format, apply_edits, load
 from adapters.gemini_cli import point_context_at_agents_md
 from events.errors import AdapterError
 
-__all__ = ["AGENTS_MD", "IMPORTERS", "POINTERS", "SHIM", "plan_instructions"]
+__all__ = ["AGENTS_MD", "IMPORTERS", "POINTERS", "SHIM", "context_names", "plan_instructions"]
 
 AGENTS_MD = "AGENTS.md"
 #: The whole content of a shim: Claude inlines the imported file in place of the line.
@@ -54,7 +54,7 @@ def _read_text(path: Path, roots: Sequence[Path]) -> tuple[str, str] | None:
         raise AdapterError(f"{path}: not UTF-8") from e
 
 
-def _context_names(text: str) -> list[str] | None:
+def context_names(text: str) -> list[str] | None:
     """The names in ``context.fileName`` (or legacy ``contextFileName``); None when unset."""
     data = load(Format.JSONC, text) if text.strip() else {}
     if not isinstance(data, dict):
@@ -144,7 +144,7 @@ class _Planner:
         for path in candidates:
             try:
                 read = _read_text(path, self.roots)
-                found = _context_names(read[0]) if read is not None else None
+                found = context_names(read[0]) if read is not None else None
             except AdapterError as e:
                 self.find(Finding("refused", "instructions", (str(path),), (client,), e.message))
                 return
