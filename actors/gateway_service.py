@@ -40,11 +40,15 @@ from actors.gateway.hedging import HedgePolicy
 from actors.gateway.report import GatewayEvent
 from actors.gateway.restore import restore_breakers
 from actors.gateway.router import Gateway
+from actors.gateway.rto import Phase
 from events.audit import set_actor
 from events.errors import ActorError
 from events.store import EventStore, StoreConfig
 
-__all__ = ["GatewayService"]
+__all__ = [
+    "GatewayService",
+    "with_routes",
+]
 
 #: Completed answers kept for idempotent repeats of the same request id.
 ANSWER_CACHE = 512
@@ -198,7 +202,22 @@ class GatewayService:
             "cache": {}
             if cache is None
             else {"entries": len(cache), "chars": cache.chars, "hits": cache.hits},
+            "ttft": self._ttft_rows(),
         }
+
+    def _ttft_rows(self) -> list[dict[str, Any]]:
+        """Per enabled agent and capability: smoothed TTFT (None before a sample) and timeout.
+
+        ``estimator`` creates a missing estimator exactly as the router's first attempt would.
+        """
+        rows = []
+        for name, entry in sorted(self.gateway.agents.items()):
+            for cap in sorted(c.value for c in entry.capabilities):
+                est = self.gateway.rto.estimator(name, cap, Phase.TTFT)
+                rows.append(
+                    {"agent": name, "capability": cap, "srtt_s": est.srtt, "rto_s": est.rto}
+                )
+        return rows
 
     def execute_outcome(self, key: str) -> dict[str, Any] | None:
         """The recorded execute outcome for request ``key`` (JSON), if any."""

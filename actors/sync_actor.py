@@ -23,6 +23,7 @@ __all__ = [
     "fingerprint_key",
     "policy_status",
     "resume_client",
+    "sync_gauges",
 ]
 
 
@@ -41,6 +42,15 @@ def policy_status(service: SyncService) -> dict[str, Any]:
         "breakers": service.gate.breaker.open_files(),
         "mode_reason": MODE_REASONS.get(service.policy.mode, service.policy.mode),
     }
+
+
+def sync_gauges(service: SyncService) -> dict[str, Any]:
+    """For ``/metrics``: approvals waiting, and open write breakers per participating client
+    (zero included, so the series exist before the first breaker opens)."""
+    breakers = dict.fromkeys(service.policy.clients, 0)
+    for row in service.gate.breaker.open_files():
+        breakers[row["client"]] = breakers.get(row["client"], 0) + 1
+    return {"approvals_waiting": len(service.approvals()), "breakers_open": breakers}
 
 
 def resume_client(service: SyncService, client: str) -> dict[str, Any]:
@@ -107,6 +117,10 @@ class SyncOrchestrator:
     def status(self) -> dict[str, Any]:
         """See :meth:`SyncService.status`; plus the effective policy and open breakers."""
         return {**self.service.status(), **policy_status(self.service)}
+
+    def gauges(self) -> dict[str, Any]:
+        """See :func:`sync_gauges`."""
+        return sync_gauges(self.service)
 
     def resume(self, client: str) -> dict[str, Any]:
         """See :func:`resume_client`."""

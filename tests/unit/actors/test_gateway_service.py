@@ -189,3 +189,19 @@ async def test_workflow_without_approval_completes_alone(tmp_path: Path, approva
     workflows = WorkflowService(store, LocalGatewayPort(service))
     await workflows.start_workflow("wf2", "p", approval_required=approval)
     assert (await workflows.wait("wf2"))["state"] == "completed"
+
+
+@sync
+async def test_metrics_report_the_adaptive_ttft_per_agent_and_capability(tmp_path: Path) -> None:
+    """Before a call the TTFT timeout is the configured initial one with no estimate; after a
+    streamed answer the smoothed TTFT is measured and the timeout follows the estimator."""
+    service, _ = _service(tmp_path, {"a": ScriptedBackend("a", token_delay_s=0.01)})
+    before = {(r["agent"], r["capability"]): r for r in service.metrics()["ttft"]}
+    assert before[("a", "plan")]["srtt_s"] is None
+    initial = before[("a", "plan")]["rto_s"]
+    await service.run_task("t1", "plan", "p")
+    after = {(r["agent"], r["capability"]): r for r in service.metrics()["ttft"]}
+    assert after[("a", "plan")]["srtt_s"] is not None
+    assert after[("a", "plan")]["srtt_s"] > 0
+    assert after[("a", "plan")]["rto_s"] != initial  # the estimator moved off its start value
+    assert after[("a", "analyze")]["srtt_s"] is None  # no call with that capability yet

@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from actors._sync_breaker import BreakerLimits, Verdict, WriteBreaker
+from actors.sync_actor import sync_gauges
 from events.runtime import Alert
 from events.store import EventStore
 from events.sync import SyncLedger
@@ -138,12 +139,18 @@ def test_a_burst_of_edits_trips_the_breaker_and_bounds_writes(tmp_path: Path) ->
     assert "/tmp5" not in paths["codex"].read_text()
     opened = service.gate.breaker.open_files()
     assert {o["client"] for o in opened} >= {"codex"}
+    gauges = sync_gauges(service)  # what /metrics reports: every client, zero included
+    assert set(gauges["breakers_open"]) == set(service.policy.clients)
+    assert gauges["breakers_open"]["codex"] == 1
+    assert sum(gauges["breakers_open"].values()) == len(opened)
+    assert gauges["breakers_open"]["gemini"] == 0  # the edited client is never written to
     alerts = [e for e in events(service.store) if isinstance(e, Alert.Raised)]
     assert any("codex" in a.source and "stopped writing" in a.message for a in alerts)
     reasons = [e.reason for e in events(service.store) if isinstance(e, SyncLedger.WriteAbandoned)]
     assert any("write breaker open" in r for r in reasons)
 
     assert codex in service.gate.resume("codex")
+    assert sync_gauges(service)["breakers_open"]["codex"] == 0
     result = service.scan("gemini")
     assert codex in result.written or "/tmp5" in paths["codex"].read_text()
     assert any(isinstance(e, Alert.Acknowledged) for e in events(service.store))

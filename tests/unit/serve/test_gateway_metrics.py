@@ -15,11 +15,17 @@ SNAPSHOT = {
             "error_rate": 0.0,
             "in_flight": 1,
             "retry_budget_tokens": 9.5,
+            "ewma_latency_ms": 250.0,
+            "times_opened": 3,
         },
         {"name": 'we"ird', "breaker": "open", "error_rate": 0.5, "in_flight": 0},
         {"name": "off", "breaker": "disabled", "error_rate": 0.0, "in_flight": 0},
     ],
     "events": {"written": 40, "batches": 9, "failed": 1, "pending": 3},
+    "ttft": [
+        {"agent": "a", "capability": "plan", "srtt_s": 0.4, "rto_s": 1.6},
+        {"agent": "a", "capability": "code", "srtt_s": None, "rto_s": 30.0},
+    ],
 }
 
 
@@ -42,6 +48,21 @@ def test_counters_ratio_and_agent_gauges_parse() -> None:
     assert samples[("synapse_agent_retry_budget_tokens", (("agent", "a"),))] == 9.5
     assert samples[("synapse_gateway_events_failed_total", ())] == 1
     assert samples[("synapse_gateway_events_pending", ())] == 3
+    assert samples[("synapse_gateway_events_written_total", ())] == 40
+
+
+def test_agent_figures_are_in_base_units_with_bounded_labels() -> None:
+    """Latency in seconds, failure as a ratio, breaker openings a counter, TTFT per capability
+    (an estimate only once measured; the timeout always)."""
+    samples = _samples(render_gateway_metrics(SNAPSHOT))
+    assert samples[("synapse_agent_latency_ewma_seconds", (("agent", "a"),))] == 0.25
+    assert samples[("synapse_agent_error_ratio", (("agent", 'we"ird'),))] == 0.5
+    assert samples[("synapse_agent_breaker_opened_total", (("agent", "a"),))] == 3
+    plan = (("agent", "a"), ("capability", "plan"))
+    code = (("agent", "a"), ("capability", "code"))
+    assert samples[("synapse_agent_ttft_seconds", plan)] == 0.4
+    assert ("synapse_agent_ttft_seconds", code) not in samples
+    assert samples[("synapse_agent_ttft_timeout_seconds", code)] == 30.0
 
 
 def test_an_empty_snapshot_still_renders_the_ratio() -> None:
