@@ -10,6 +10,7 @@ with at-most-once methods (execute) are spawned with ``AT_MOST_ONCE``.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import uuid
 from collections.abc import Mapping, Sequence
@@ -21,6 +22,7 @@ import ray
 from ray.exceptions import GetTimeoutError, RayActorError
 
 from actors.lifecycle import record_start
+from events import logs
 from events.store import EventStore, StoreConfig
 
 __all__ = [
@@ -39,6 +41,7 @@ __all__ = [
     "spawn",
 ]
 
+_log = logging.getLogger(__name__)
 PACKAGES = ("synapse", "events", "adapters", "projections", "actors", "serve")
 #: Handles of attached (non-detached) actors: Ray destroys an actor, named or not, once the
 #: driver holds no handle to it, so the driver keeps them for its own lifetime.
@@ -66,16 +69,25 @@ REBUILDS_FROM_LOG = RestartPolicy(max_restarts=-1, max_task_retries=-1)
 AT_MOST_ONCE = RestartPolicy(max_restarts=-1, max_task_retries=0)
 
 
-def _supervised(cls: type, name: str, store_config: StoreConfig | None) -> type:
-    """Subclass ``cls`` so each incarnation records its start and answers ``ping``."""
+def _supervised(
+    cls: type, name: str, store_config: StoreConfig | None, log_dir: str | None = None
+) -> type:
+    """Subclass ``cls`` so each incarnation logs to its own file, records its start and
+    answers ``ping``."""
     original_init: Any = cls.__init__  # type: ignore[misc]
 
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        if log_dir is not None:  # first, so what the constructor logs lands in the file
+            with contextlib.suppress(OSError):
+                logs.install(Path(log_dir), name)
         original_init(self, *args, **kwargs)
+        reconstructed = bool(ray.get_runtime_context().was_current_actor_reconstructed)
+        _log.info(
+            "actor %s %s (pid %d)", name, "restarted" if reconstructed else "started", os.getpid()
+        )
         if store_config is not None:
             store = EventStore(store_config)
             try:
-                reconstructed = bool(ray.get_runtime_context().was_current_actor_reconstructed)
                 record_start(store, name, reconstructed=reconstructed, incarnation=uuid.uuid4().hex)
             finally:
                 store.close_quietly()
@@ -102,15 +114,20 @@ def spawn(
     max_concurrency: int = 1,
     detached: bool = False,
     resources: Mapping[str, float] | None = None,
+    log_dir: Path | None = None,
 ) -> Any:
     """Start (or reuse) the named actor ``name`` running ``cls`` under ``policy``.
+
+    ``log_dir`` (``$SYNAPSE_HOME/logs``): each incarnation writes its structured log to
+    ``<log_dir>/<name>.jsonl`` (see :mod:`events.logs`); None leaves logging alone.
 
     Returns:
         The Ray actor handle.
     """
     with contextlib.suppress(ValueError):
         return ray.get_actor(name, namespace=namespace)
-    remote_cls: Any = ray.remote(_supervised(cls, name, store_config))
+    logs_at = None if log_dir is None else str(log_dir)
+    remote_cls: Any = ray.remote(_supervised(cls, name, store_config, logs_at))
     options: dict[str, Any] = {
         "name": name,
         "namespace": namespace,

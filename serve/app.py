@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
+from pathlib import Path
 
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.responses import JSONResponse, Response
@@ -21,6 +22,7 @@ from serve._errors import install_error_handlers
 from serve._sessions import LoginThrottle, SessionSigner
 from serve.auth import auth_router, enforce_role, install_role_errors
 from serve.dashboard import DOCS_CSP, SPA_PATHS, dashboard_router, mount_static
+from serve.logs_api import logs_router
 from serve.metrics import HttpMetrics, MetricsMiddleware
 from serve.schemas import ComponentHealth, HealthReport
 from serve.security import SecurityGuard
@@ -65,6 +67,7 @@ def build_app(
     sse: SseSettings = SseSettings(),  # noqa: B008 - frozen dataclass, safe default
     sessions: SessionSigner | None = None,
     throttle: LoginThrottle | None = None,
+    logs_dir: Path | None = None,
 ) -> FastAPI:
     """Build the HTTP API, dashboard and docs over ``services``.
 
@@ -78,6 +81,8 @@ def build_app(
         sessions: signs and checks login sessions over the users file (default: no users,
             a key of this process only, so only the install token gets in).
         throttle: the failed-login backoff (default: a fresh one).
+        logs_dir: ``$SYNAPSE_HOME/logs`` on this host, served by ``GET /api/v1/logs``
+            (None: that route answers an empty page).
 
     Returns:
         The application.
@@ -96,6 +101,7 @@ def build_app(
     # ``is None``, not ``or``: an empty throttle has len() 0 and would read as false.
     app.include_router(auth_router(sessions, LoginThrottle() if throttle is None else throttle))
     app.include_router(api_router(services, sse))
+    app.include_router(logs_router(logs_dir))
     for router in extra_routers:
         app.include_router(router)
     app.include_router(dashboard_router())

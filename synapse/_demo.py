@@ -137,13 +137,15 @@ def run_demo(home: Path | None, seconds: float, port: int, keep: bool) -> int:
         agents_file.write_text(DEMO_AGENTS)
     print(f"== starting Synapse in the sandbox {sandbox} (local Ray, SQLite, DuckDB)", flush=True)
     print(f"   seeded configs for {len(seeded)} clients in {clients_home}: {', '.join(seeded)}")
-    system = bootstrap.start_system(settings, detached=False, port=port)
-    try:
-        return _drive(settings, system, seconds, keep)
-    finally:
-        print("\n== shutting down", flush=True)
-        bootstrap.stop_attached(settings.namespace)
-        print(f"done; the sandbox stays at {sandbox}")
+    # Ray's warnings and retries go to <home>/logs/ray-driver.log, not between the acts.
+    with bootstrap.quiet_ray(settings):
+        system = bootstrap.start_system(settings, detached=False, port=port)
+        try:
+            return _drive(settings, system, seconds, keep)
+        finally:
+            print("\n== shutting down", flush=True)
+            bootstrap.stop_attached(settings.namespace)
+            print(f"done; the sandbox stays at {sandbox}")
 
 
 def _drive(settings: Settings, system: bootstrap.RunningSystem, seconds: float, keep: bool) -> int:

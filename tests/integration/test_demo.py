@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -9,6 +10,17 @@ from pathlib import Path
 import pytest
 
 pytestmark = pytest.mark.ray
+
+#: Ray's own lines a newcomer must not see (they go to <home>/logs/ray-driver.log).
+RAY_NOISE = (
+    "core_worker.cc",
+    "constructor arguments in the object store",
+    "(raylet)",
+    "graceful_shutdown failed",
+    "PYTHON worker processes have been started",
+    "Token authentication is enabled",
+)
+FIELDS = {"ts", "level", "logger", "actor", "msg"}
 
 
 def test_demo_runs_every_act_and_loses_nothing(tmp_path: Path) -> None:
@@ -38,3 +50,20 @@ def test_demo_runs_every_act_and_loses_nothing(tmp_path: Path) -> None:
     assert "frontmatter keys kept: description, argument-hint, allowed-tools" in out
     assert "the rule reached all 6 other clients once" in out  # 4d: personal instructions
     assert "nothing lost, nothing doubled" in out
+    _assert_quiet_terminal_and_json_logs(out + result.stderr, tmp_path / "synapse" / "logs")
+
+
+def _assert_quiet_terminal_and_json_logs(terminal: str, logs: Path) -> None:
+    """Ray's noise reached the log folder, not the terminal; every process wrote JSON lines."""
+    assert [phrase for phrase in RAY_NOISE if phrase in terminal] == []
+    assert "== starting Synapse in the sandbox" in terminal  # our own lines stay
+    assert (logs / "ray-driver.log").stat().st_size > 0
+    actors = set()
+    for path in logs.glob("*.jsonl*"):
+        assert path.stat().st_mode & 0o777 == 0o600, path
+        for text in path.read_text().splitlines():
+            line = json.loads(text)
+            assert set(line) >= FIELDS, (path, line)
+            actors.add(line["actor"])
+    assert {"projector", "gateway", "sync", "supervisor", "api", "cli"} <= actors, actors
+    assert any(a.startswith("watcher:") for a in actors), actors
