@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 
-SUITES = ["store", "projections", "gateway", "sync", "claude_state"]
+SUITES = ["store", "projections", "gateway", "sync", "claude_state", "backup"]
 
 
 def main() -> None:

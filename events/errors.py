@@ -8,7 +8,8 @@ the lowest layer so that every package can import it::
     │   ├── StoreUnavailableError      disk full, unwritable home, database down (HTTP 503)
     │   ├── CipherKeyError             missing or wrong event-body key (fails closed)
     │   ├── ConcurrencyError           expected aggregate version did not match
-    │   └── DurabilityError            SQLite not in WAL + synchronous=FULL
+    │   ├── DurabilityError            SQLite not in WAL + synchronous=FULL
+    │   └── BackupError                a backup failed or a restore was refused (nothing changed)
     ├── AdapterError                   adapters/: reading and writing client files
     │   ├── ConfigParseError
     │   ├── UnsafeInputError           hostile names, symlink escapes, oversize, binary
@@ -24,6 +25,7 @@ from __future__ import annotations
 __all__ = [
     "ActorError",
     "AdapterError",
+    "BackupError",
     "CipherKeyError",
     "ConcurrencyError",
     "ConfigParseError",
@@ -71,6 +73,10 @@ class ConcurrencyError(StoreError):
 
 class DurabilityError(StoreError):
     """The SQLite store is not configured for durable commits (WAL + synchronous=FULL)."""
+
+
+class BackupError(StoreError):
+    """A backup could not be taken, or a restore was refused (nothing was changed)."""
 
 
 class AdapterError(SynapseError):

@@ -230,36 +230,80 @@ def sql(args: argparse.Namespace) -> int:
 
 
 def export(args: argparse.Namespace) -> int:
-    """Export a table or query to a file."""
+    """Export a table or query to a file, or to S3-compatible storage (``-o s3://...``)."""
     if (args.table is None) == (args.query is None):
         msg = "give a table name or --query, not both and not neither"
         raise UserInputError(msg, hint="e.g. `synapse export events --format parquet`")
     settings = _settings(args)
+    fmt = _export_format(args.format, args.output)
+    if args.output and args.output.lower().startswith("s3://"):
+        return _export_s3(settings, args, fmt)
     name = args.table or "query"
-    dest = Path(args.output) if args.output else settings.exports_dir / f"{name}.{EXT[args.format]}"
+    dest = Path(args.output) if args.output else settings.exports_dir / f"{name}.{EXT[fmt]}"
     dest.parent.mkdir(parents=True, exist_ok=True)
+    rows = _export_local(settings, args, API_FORMAT[fmt], dest)
+    print(f"wrote {dest} ({rows} rows)")
+    return 0
+
+
+def _export_format(given: str | None, output: str | None) -> str:
+    """``--format`` when given, else the output's suffix (``.parquet``, ``.ndjson``), else csv."""
+    if given:
+        return str(given)
+    suffix = Path(output).suffix.lower() if output else ""
+    return {".parquet": "parquet", ".ndjson": "json", ".jsonl": "json", ".json": "json"}.get(
+        suffix, "csv"
+    )
+
+
+def _export_local(
+    settings: Settings,
+    args: argparse.Namespace,
+    fmt: Literal["csv", "ndjson", "parquet"],
+    dest: Path,
+) -> str:
+    """Write the export to ``dest`` through the running system, or in-process; return rows."""
     client = _client(settings)
     if client is not None:
         if args.table:
             response = client.request(
-                "GET", f"/api/v1/exports/{args.table}", params={"format": API_FORMAT[args.format]}
+                "GET", f"/api/v1/exports/{args.table}", params={"format": fmt}
             )
         else:
-            body = {"query": args.query, "format": API_FORMAT[args.format]}
+            body = {"query": args.query, "format": fmt}
             response = client.request("POST", "/api/v1/exports", json=body)
         dest.write_bytes(response.content)
-        rows = response.headers.get("x-export-rows", "?")
-    else:
-        from projections.exports import export as do_export
+        return str(response.headers.get("x-export-rows", "?"))
+    from projections.exports import export as do_export
 
-        projector = bootstrap.local_projector(settings)
-        try:
-            with projector.cursor() as cur:
-                result = do_export(cur, args.table or args.query, API_FORMAT[args.format], dest)
-        finally:
-            projector.close()
-        rows = str(result.rows)
-    print(f"wrote {dest} ({rows} rows)")
+    projector = bootstrap.local_projector(settings)
+    try:
+        with projector.cursor() as cur:
+            result = do_export(cur, args.table or args.query, fmt, dest)
+    finally:
+        projector.close()
+    return str(result.rows)
+
+
+def _export_s3(settings: Settings, args: argparse.Namespace, fmt: str) -> int:
+    """Export to a local file in the exports folder, then upload it (see projections.s3_target).
+
+    Success is printed only after the object is complete at its key; on any failure nothing
+    is there and the local file is removed.
+    """
+    from projections.s3_target import S3Target, upload_file
+    from synapse.settings import s3_config
+
+    target = S3Target.parse(args.output)
+    config = s3_config()
+    settings.exports_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    local = settings.exports_dir / f".s3-{uuid.uuid4().hex}.{EXT[fmt]}"
+    try:
+        rows = _export_local(settings, args, API_FORMAT[fmt], local)
+        upload = upload_file(local, target, config, API_FORMAT[fmt])
+    finally:
+        local.unlink(missing_ok=True)
+    print(f"wrote {target.url} ({rows} rows, {upload.bytes:,} bytes, sha256 {upload.sha256})")
     return 0
 
 
