@@ -21,6 +21,12 @@ Each client loads each rule once, so no second path to the same text is made:
 * Blocks never synced stay where they are: sections a client writes itself
   (``## Gemini Added Memories``), ``@path`` imports, blocks holding a credential (those
   are reported, by path and line only).
+
+A conflict is settled by a person choosing one client's version (``resolve --take``) or
+giving the Markdown to use (``resolve --value``, :class:`ChosenText`): the next round merges
+that text in place of the blocks in conflict and writes it to every file, as any merge
+result is written. A text that looks like a credential is refused
+(:func:`actors._sync_personal_text.chosen_text`).
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ from pathlib import Path
 
 from actors._md_blocks import Block, Doc, parse, render, rewrite
 from actors._md_merge import FileSide, Region, merge_files
+from actors._sync_personal_text import ChosenText, heading_label, preview
 from actors._sync_place_docs import context_names
 from actors._sync_place_types import Finding, PlacementAction, file_diff, installed
 from actors._sync_values import canonical_hash
@@ -38,7 +45,14 @@ from adapters.base import ClientAdapter
 from adapters.files import read_config, sha256_hex
 from events.errors import AdapterError
 
-__all__ = ["USER", "BaseNote", "InstructionConflict", "PersonalPlan", "plan_personal"]
+__all__ = [
+    "USER",
+    "BaseNote",
+    "InstructionConflict",
+    "PersonalPlan",
+    "conflict_id",
+    "plan_personal",
+]
 
 #: The group of personal (user-level) files.
 USER = "user"
@@ -65,6 +79,8 @@ class InstructionConflict:
     clients: tuple[str, ...]
     paths: tuple[str, ...]
     sides: Mapping[str, str]
+    previews: Mapping[str, str] = field(default_factory=dict)
+    label: str = ""
 
     def as_finding(self) -> Finding:
         """The conflict as a placement finding (plans and alerts)."""
@@ -75,14 +91,15 @@ class InstructionConflict:
         return Finding("conflict", SUBJECT, self.paths, self.clients, reason)
 
     def as_dict(self) -> dict[str, object]:
-        """The conflict as ``synapse conflicts`` lists it (digests, never text)."""
+        """The conflict as ``synapse conflicts`` lists it (digests, and masked previews)."""
         return {
             "type": "InstructionConflict",
             "kind": "instruction",
-            "name": "personal",
+            "name": self.label or "personal",
             "scope": USER,
             "conflict_id": self.conflict_id,
             "sides": dict(self.sides),
+            "previews": dict(self.previews),
             "reason": f"files: {', '.join(self.paths)}",
         }
 
@@ -288,7 +305,7 @@ def plan_personal(
     bases: Mapping[str, tuple[str, list[str]]],
     start: Sequence[str] | None,
     owned: Mapping[str, str],
-    resolutions: Mapping[str, str] | None = None,
+    resolutions: Mapping[str, str | ChosenText] | None = None,
 ) -> PersonalPlan:
     """Plan the by-content sync of the clients' personal instruction files.
 
@@ -299,7 +316,7 @@ def plan_personal(
         bases: path → (hash, block digests) of each file when last in sync.
         start: the group's latest base (None: never synced).
         owned: path → hash of files placement wrote (old copies and shims may be retired).
-        resolutions: conflict id → the client a person chose.
+        resolutions: conflict id → the client a person chose, or the text they gave.
 
     Returns:
         The writes (each file at most once), findings, conflicts and bases to record.
@@ -325,6 +342,8 @@ def plan_personal(
         take = chosen.get(conflict_id(region))
         if take is None:
             return None
+        if isinstance(take, ChosenText):
+            return tuple(b.key for b in take.blocks())
         return region.right if take == client else region.left
 
     merged, conflicts = merge_files(sides, start, choose)
@@ -336,6 +355,10 @@ def plan_personal(
     for m in members:
         for b in m.doc.synced:
             blocks.setdefault(b.key, b)
+    for value in chosen.values():
+        if isinstance(value, ChosenText):
+            for b in value.blocks():
+                blocks.setdefault(b.key, b)
     for m in members:
         if m.sha256 is None and not merged:
             continue  # nothing to create
@@ -357,12 +380,14 @@ def _conflicts(
             if m.client != client and changed:
                 involved.append(m.client)
         paths = tuple(str(m.path) for m in members if m.client in involved)
+        region_keys = base | set(region.left) | set(region.right)
+        parts = [m for m in members if m.client in involved]
         sides = {
-            m.client: canonical_hash(
-                [k for k in m.keys if k in base | set(region.left) | set(region.right)]
-            )[:16]
-            for m in members
-            if m.client in involved
+            m.client: canonical_hash([k for k in m.keys if k in region_keys])[:16] for m in parts
         }
-        out.setdefault(cid, InstructionConflict(cid, tuple(involved), paths, sides))
+        previews = {m.client: preview(m.doc, region_keys) for m in parts}
+        label = heading_label([m.doc for m in parts], region_keys) or cid
+        out.setdefault(
+            cid, InstructionConflict(cid, tuple(involved), paths, sides, previews, label)
+        )
     return list(out.values())

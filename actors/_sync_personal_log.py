@@ -2,17 +2,19 @@
 
 A thin layer over :class:`events.instructions.InstructionSync`: read the group's bases and
 open conflicts, record bases once files are in sync, open conflicts the planner found and
-settle those it no longer finds (:mod:`actors._sync_personal` is the pure planner).
+settle those it no longer finds, and record what a person chose for one: a client's version
+or a Markdown text (:mod:`actors._sync_personal` is the pure planner).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from eventsourcing.application import AggregateNotFoundError
 
 from actors._sync_personal import USER, BaseNote, InstructionConflict
+from actors._sync_personal_text import ChosenText, chosen_text
 from actors._sync_values import canonical_hash
 from events.errors import ActorError
 from events.instructions import InstructionSync, instruction_sync_id
@@ -47,10 +49,14 @@ class PersonalLog:
         agg = self.state()
         return None if agg is None else agg.latest
 
-    def resolutions(self) -> dict[str, str]:
-        """conflict id → the client a person chose."""
+    def resolutions(self) -> dict[str, str | ChosenText]:
+        """conflict id → the client a person chose, or the text they gave (the later)."""
         agg = self.state()
-        return {} if agg is None else dict(agg.resolutions)
+        if agg is None:
+            return {}
+        chosen: dict[str, str | ChosenText] = dict(agg.resolutions)
+        chosen.update({cid: ChosenText(text) for cid, text in agg.texts.items()})
+        return chosen
 
     def _run(self, command_id: str, action: Any) -> None:
         self.store.execute(
@@ -95,7 +101,14 @@ class PersonalLog:
             for cid in gone:
                 a.settle(cid)
             for c in new:
-                a.find_conflict(c.conflict_id, list(c.clients), list(c.paths), dict(c.sides))
+                a.find_conflict(
+                    c.conflict_id,
+                    list(c.clients),
+                    list(c.paths),
+                    dict(c.sides),
+                    dict(c.previews),
+                    c.label,
+                )
 
         key = ",".join(sorted(still)) + "|" + ",".join(sorted(gone))
         self._run(f"conflicts:{key}:{agg.version if agg is not None else 0}", record)
@@ -106,19 +119,46 @@ class PersonalLog:
         if agg is None:
             return []
         return [
-            InstructionConflict(cid, tuple(c["clients"]), tuple(c["paths"]), c["sides"]).as_dict()
+            InstructionConflict(
+                cid,
+                tuple(c["clients"]),
+                tuple(c["paths"]),
+                c["sides"],
+                c.get("previews", {}),
+                c.get("label", ""),
+            ).as_dict()
             for cid, c in agg.conflicts.items()
         ]
 
-    def resolve(self, conflict_id: str, take: str) -> bool:
-        """Choose ``take``'s version for an open conflict; False when no such conflict.
+    def resolve(
+        self,
+        conflict_id: str,
+        take: str | None = None,
+        value: Mapping[str, Any] | None = None,
+    ) -> bool:
+        """Choose ``take``'s version, or the Markdown in ``value`` (``{"markdown": TEXT}``),
+        for an open conflict; False when no such conflict is open.
 
         Raises:
-            ActorError: ``take`` is not one of the conflict's clients.
+            ActorError: ``take`` is not one of the conflict's clients, ``value`` is not
+                ``{"markdown": TEXT}``, or the text is refused (:func:`chosen_text`:
+                empty, credential-looking, or not plain Markdown blocks).
         """
         agg = self.state()
         if agg is None or conflict_id not in agg.conflicts:
             return False
+        if value is not None:
+            text = value.get("markdown")
+            if set(value) != {"markdown"} or not isinstance(text, str):
+                msg = f"conflict {conflict_id} is between instruction files: give Markdown text"
+                raise ActorError(msg, hint='--value FILE_OR_TEXT (API: {"markdown": TEXT})')
+            chosen = chosen_text(text)
+            key = canonical_hash(chosen.text)[:16]
+            self._run(
+                f"resolve:{conflict_id}:text:{key}",
+                lambda a: a.settle(conflict_id, text=chosen.text),
+            )
+            return True
         clients = agg.conflicts[conflict_id]["clients"]
         if take not in clients:
             msg = f"{take!r} is not a side of conflict {conflict_id} ({', '.join(clients)})"

@@ -80,8 +80,9 @@ def entity_dirs(
     codec = adapter.command_codec
     if codec is not None and wanted("command"):
         user, project_dirs = adapter.command_dirs
-        dirs += [EntityDir(home / rel, codec.suffix, True) for rel in user]
-        dirs += [EntityDir(p / rel, codec.suffix, True) for p in projects for rel in project_dirs]
+        for suffix in adapter.command_suffixes or (codec.suffix,):
+            dirs += [EntityDir(home / rel, suffix, True) for rel in user]
+            dirs += [EntityDir(p / rel, suffix, True) for p in projects for rel in project_dirs]
     dialect = adapter.subagent_dialect
     if dialect is not None and wanted("subagent"):
         deep = dialect.nested  # OpenCode's agents in sub-folders (``team/reviewer.md``)

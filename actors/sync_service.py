@@ -542,10 +542,11 @@ class SyncService:
         Args:
             conflict_id: a conflict id from :meth:`conflicts`, or ``kind:name[@scope]``.
             take: adopt this client's copy.
-            value: adopt this value (canonical fields, e.g. ``{"command": "npx", ...}``).
+            value: adopt this value (canonical fields, e.g. ``{"command": "npx", ...}``; for
+                a conflict between personal instruction files ``{"markdown": TEXT}``).
         """
         with self._lock:
-            if take is not None and self.placer.personal.resolve(conflict_id, take):
+            if self.placer.personal.resolve(conflict_id, take, value):
                 # a conflict between personal instruction files: the next round merges it
                 return self._apply_writes([]) if self.policy.mode == "apply" else ApplyResult(False)
             key, scope = self._find(conflict_id)

@@ -5,6 +5,13 @@ Markdown ``$ARGUMENTS`` / ``$1`` / ``!`cmd``` / ``@path`` ↔ TOML ``{{args}}`` 
 ``!{cmd}`` / ``@{path}``. Names are namespaced paths: ``git/commit`` is
 ``commands/git/commit.md`` or ``commands/git/commit.toml`` (Gemini shows ``/git:commit``).
 
+Qwen Code's Markdown commands (``braces=True``) keep TOML's placeholder syntax in a Markdown
+body: its loader substitutes ``{{args}}``, ``!{cmd}`` and ``@{path}`` in ``.md`` and ``.toml``
+alike, and its 1.x docs spell the arguments ``$ARGUMENTS``; both read as the arguments, and a
+write keeps the spelling the file already uses (``{{args}}`` for a new body). Its frontmatter
+carries ``description`` and ``argument-hint`` only (``front_fields``); other keys are the
+client's own and are kept.
+
 Plain Markdown (Cursor, ``plain=True``) has no frontmatter fields and substitutes nothing: the
 text typed after the command simply follows it. A write keeps only the body, reports the
 description, argument hint, model and tool list as lost, and writes placeholders as their
@@ -42,19 +49,29 @@ _MD_TOKENS = re.compile(
     r"\$ARGUMENTS|\$(?P<n>[1-9])|!`(?P<sh>[^`]+)`|(?<![\w@])@(?P<file>[\w./-]*[\w/])"
 )
 _TOML_TOKENS = re.compile(r"\{\{args\}\}|!\{(?P<sh>[^}]+)\}|@\{(?P<file>[^}]+)\}")
+_BRACE_TOKENS = re.compile(r"\{\{args\}\}|\$ARGUMENTS|!\{(?P<sh>[^}]+)\}|@\{(?P<file>[^}]+)\}")
 _MD_FIELDS = {"description": "description", "argument-hint": "argument_hint", "model": "model"}
 _FRONT_FIELDS = ("description", "argument_hint", "model", "allowed_tools")
+_FIELD_OF = {**_MD_FIELDS, "allowed-tools": "allowed_tools"}
 _PLAIN_LOSS = "not substituted by plain Markdown commands; written as literal text"
 
 
 def command_name(path: Path, suffix: str) -> str:
-    """The namespaced name of a command file: the path below its ``command(s)`` directory."""
+    """The namespaced name of a command file: the path below its ``command(s)`` directory.
+
+    ``suffix`` is the client's command suffix; a file of another suffix the client also reads
+    (Qwen's ``.md`` beside its ``.toml``) loses its own.
+    """
     parts = path.parts
     roots = [i for i, p in enumerate(parts) if p in {"commands", "command"}]
     if not roots:
         raise ConfigParseError(f"{path}: not inside a commands directory")
     rel = parts[roots[-1] + 1 :]
-    return "/".join(rel)[: -len(suffix)] if rel else ""
+    if not rel:
+        return ""
+    name = "/".join(rel)
+    end = suffix if name.endswith(suffix) else path.suffix
+    return name[: -len(end)] if end else name
 
 
 def _split(text: str, pattern: re.Pattern[str]) -> tuple[BodyPart, ...]:
@@ -101,11 +118,16 @@ class CommandCodec:
             frontmatter someone else put in the file is left alone and not read.
         detached_description: the description lives outside the file (Rovo Dev's
             ``prompts.yml``): it is supported, never written here and never reported lost.
+        braces: a Markdown body with TOML's placeholders, ``$ARGUMENTS`` read too (Qwen).
+        front_fields: the frontmatter fields the client reads; the others are reported lost
+            and, found in a file, kept as the client's own keys.
     """
 
     fmt: Format
     plain: bool = False
     detached_description: bool = False
+    braces: bool = False
+    front_fields: tuple[str, ...] = _FRONT_FIELDS
 
     @property
     def supported(self) -> frozenset[str]:
@@ -114,7 +136,7 @@ class CommandCodec:
             return frozenset({"body", "description"} if self.detached_description else {"body"})
         if self.fmt is Format.TOML:
             return frozenset({"description", "body"})
-        return frozenset({*_FRONT_FIELDS, "body"})
+        return frozenset({*self.front_fields, "body"})
 
     @property
     def suffix(self) -> str:
@@ -159,34 +181,44 @@ class CommandCodec:
             body = _split(str(data.get("body", "")), _MD_TOKENS)
             return Command(name=name, scope=scope, description=description, body=body)
         front: Mapping[str, Any] = data.get("frontmatter") or {}
-        tools = tool_names(front.get("allowed-tools"), f"{path}: allowed-tools")
-        known = {*_MD_FIELDS, "allowed-tools"}
+        known = {k for k, f in _FIELD_OF.items() if f in self.front_fields}
+        tools = None
+        if "allowed-tools" in known:
+            tools = tool_names(front.get("allowed-tools"), f"{path}: allowed-tools")
         extras = {k: v for k, v in front.items() if k not in known}
         # An unquoted ``argument-hint: [file]`` is YAML for a list; Claude shows it as text.
         fields = {
             field: text_value(front.get(key), f"{path}: {key}", flow=key == "argument-hint")
             for key, field in _MD_FIELDS.items()
+            if key in known
         }
         return Command(
             name=name,
             scope=scope,
             **fields,
             allowed_tools=tools or None,
-            body=_split(str(data.get("body", "")), _MD_TOKENS),
+            body=_split(str(data.get("body", "")), _BRACE_TOKENS if self.braces else _MD_TOKENS),
             extras={client: extras} if extras else {},
         )
 
-    def body_text(self, body: tuple[BodyPart, ...]) -> tuple[str, list[str]]:
-        """Render a body; returns the text and the reasons for anything lost."""
+    def body_text(
+        self, body: tuple[BodyPart, ...], *, args: str | None = None
+    ) -> tuple[str, list[str]]:
+        """Render a body; returns the text and the reasons for anything lost.
+
+        Args:
+            body: the parts.
+            args: how to spell the arguments (default: the format's own spelling).
+        """
         out: list[str] = []
         lost: list[str] = []
-        toml = self.fmt is Format.TOML
+        toml = self.fmt is Format.TOML or self.braces
         for part in body:
             if isinstance(part, Lit):
                 out.append(part.text)
                 continue
             if isinstance(part, ArgsPlaceholder):
-                out.append("{{args}}" if toml else "$ARGUMENTS")
+                out.append(args or ("{{args}}" if toml else "$ARGUMENTS"))
             elif isinstance(part, ArgPlaceholder):
                 if toml:
                     lost.append(f"positional ${part.n} has no TOML equivalent")
@@ -226,7 +258,7 @@ class CommandCodec:
             return CommandEdits([], [], delete_file=current is not None)
         if current is not None and current.synced() == desired.synced():
             return CommandEdits([], [])
-        body, lost = self.body_text(desired.body)
+        body, lost = self.body_text(desired.body, args=self._args_spelling(text))
         losses = [("body", why) for why in lost]
         own = desired.extras.get(client, {})
         if self.plain:
@@ -251,14 +283,28 @@ class CommandCodec:
             if desired.description is None and current and current.description is not None:
                 edits.append(Edit(("description",), DELETE))
             return CommandEdits(edits + [Edit((k,), v) for k, v in own.items()], losses)
+        losses += [
+            (f, "not read from this client's Markdown commands")
+            for f in _FRONT_FIELDS
+            if f not in self.front_fields and getattr(desired, f) is not None
+        ]
+        # Two spellings of Qwen's arguments read alike: an unchanged body keeps its text.
+        same = self.braces and current is not None and current.body == desired.body
         return CommandEdits(
             [
                 *self._front_edits(current, desired, text),
                 *[Edit(("frontmatter", k), v) for k, v in own.items()],
-                Edit(("body",), body),
+                *([] if same else [Edit(("body",), body)]),
             ],
             losses,
         )
+
+    def _args_spelling(self, text: str) -> str | None:
+        """``$ARGUMENTS`` when a Qwen body already spells the arguments so (else default)."""
+        if not self.braces or not text.strip():
+            return None
+        body = str(load(Format.MARKDOWN, text).get("body", ""))
+        return "$ARGUMENTS" if "$ARGUMENTS" in body and "{{args}}" not in body else None
 
     def _front_edits(self, current: Command | None, desired: Command, text: str) -> list[Edit]:
         """Frontmatter edits for the fields that changed; an unchanged field keeps its
@@ -269,6 +315,8 @@ class CommandCodec:
             raw = load(Format.MARKDOWN, text).get("frontmatter") or {}
         edits = []
         for key, value in self._front(desired).items():
+            if _FIELD_OF[key] not in self.front_fields:
+                continue
             if current is not None and had.get(key) == value:
                 continue
             if value is None:

@@ -130,6 +130,9 @@ class ClientAdapter(ABC):
     #: first is where new commands go; the others (a legacy name such as OpenCode's
     #: ``command/``) are read, and a command found there is edited where it is.
     command_dirs: ClassVar[tuple[tuple[str, ...], tuple[str, ...]]] = ((), ())
+    #: Every command file suffix the client loads (empty: just ``command_codec``'s), for the
+    #: watcher: Qwen reads ``.md`` commands beside its ``.toml`` ones.
+    command_suffixes: ClassVar[tuple[str, ...]] = ()
     #: Subagent file format and locations, if the client has subagents.
     subagent_dialect: ClassVar[SubagentDialect | None] = None
     #: Skill roots (under home, under a project), in the client's lookup order.

@@ -20,6 +20,12 @@ Contract (events from :mod:`events.sync`; bodies arrive redacted):
 * ``ConflictDetected/ConflictResolved`` → ``conflicts`` (resolution ``agreed`` when the sides
   came to agree on their own, so the row closes as the files do); ``TranslationLossy`` →
   ``losses``.
+* ``InstructionSync.ConflictFound/ConflictSettled`` (:mod:`events.instructions`, conflicts
+  between personal instruction files) → ``conflicts`` too: kind ``instruction``, name the
+  heading the blocks sit under (or the conflict id), scope the group (``user``), sides
+  client → a short preview of its version, masked again here with :mod:`events.secrets`
+  (client → digest for version 1 events, which kept no preview); settled with resolution
+  ``take`` (and ``chosen_client``), ``value`` (a person's Markdown) or ``agreed``.
 
 After each batch the derived status columns are recomputed in SQL: an entity row is
 ``conflict`` when an open conflict names its client, ``in-sync`` when every client holding the
@@ -35,6 +41,7 @@ from typing import Any, ClassVar
 
 import duckdb
 
+from events.secrets import mask
 from projections.read_model import ProjectedEvent, ReadModel, scratch_table
 
 __all__ = ["SYNC_READ_MODELS", "SyncReadModel", "write_id"]
@@ -99,6 +106,7 @@ class SyncReadModel(ReadModel):
         "events.sync:ClientFile.",
         "events.sync:SyncLedger.",
         "events.placement:SyncPlacement.",
+        "events.instructions:InstructionSync.",
     )
     SCHEMA = _SCHEMA
 
@@ -345,6 +353,51 @@ def _resolved(con: duckdb.DuckDBPyConnection, row: ProjectedEvent) -> None:
     )
 
 
+def _instructions_started(con: duckdb.DuckDBPyConnection, row: ProjectedEvent) -> None:
+    con.execute(
+        "INSERT OR IGNORE INTO sync_entity_names VALUES (?, '__instructions__', ?)",
+        [row.aggregate_id, row.body.get("group") or "user"],
+    )
+
+
+def _instruction_conflict(con: duckdb.DuckDBPyConnection, row: ProjectedEvent) -> None:
+    b = row.body
+    found = con.execute(
+        "SELECT name FROM sync_entity_names WHERE aggregate_id = ? AND kind = '__instructions__'",
+        [row.aggregate_id],
+    ).fetchall()
+    previews = b.get("previews") or {}
+    sides = {
+        str(c): mask(str(previews[c])) if c in previews else (b.get("sides") or {}).get(c)
+        for c in b.get("clients") or []
+    }
+    con.execute(
+        "INSERT OR IGNORE INTO conflicts (conflict_id, aggregate_id, kind, name, scope, sides, "
+        "status, detected_at) VALUES (?, ?, 'instruction', ?, ?, ?, 'open', "
+        "CAST(? AS TIMESTAMP))",
+        [
+            b.get("conflict_id"),
+            row.aggregate_id,
+            mask(str(b.get("label") or b.get("conflict_id"))),
+            str(found[0][0]) if found else "user",
+            json.dumps(sides, sort_keys=True),
+            _ts(row),
+        ],
+    )
+
+
+def _instruction_settled(con: duckdb.DuckDBPyConnection, row: ProjectedEvent) -> None:
+    b = row.body
+    take = b.get("take") or None
+    resolution = "value" if b.get("text") is not None else ("take" if take else "agreed")
+    con.execute(
+        "UPDATE conflicts SET status = 'resolved', resolved_at = CAST(? AS TIMESTAMP), "
+        "resolution = ?, chosen_client = ? WHERE conflict_id = ? AND aggregate_id = ? "
+        "AND status = 'open'",
+        [_ts(row), resolution, take, b.get("conflict_id"), row.aggregate_id],
+    )
+
+
 def _lossy(con: duckdb.DuckDBPyConnection, row: ProjectedEvent) -> None:
     name = _entity_name(con, row) or ("", "")
     b = row.body
@@ -379,6 +432,9 @@ _HANDLERS = {
     "SyncLedger.TranslationLossy": _lossy,
     "SyncPlacement.Placed": _placed,
     "SyncPlacement.Reverted": _unplaced,
+    "InstructionSync.Started": _instructions_started,
+    "InstructionSync.ConflictFound": _instruction_conflict,
+    "InstructionSync.ConflictSettled": _instruction_settled,
 }
 
 #: The sync read models, for :func:`projections.projector.default_read_models`.

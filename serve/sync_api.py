@@ -13,6 +13,7 @@ from fastapi import APIRouter, Body, HTTPException, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from events.errors import ActorError
+from events.secrets import looks_like_credential
 from serve._redact import redact
 from serve.auth import needs
 from serve.schemas import (
@@ -126,6 +127,11 @@ def sync_router(services: SyncServices) -> APIRouter:
         """Settle a conflict by taking a client's side or giving a value."""
         if (body.take is None) == (body.value is None):
             raise HTTPException(422, "give exactly one of take or value")
+        markdown = (body.value or {}).get("markdown")
+        if isinstance(markdown, str) and looks_like_credential(markdown):
+            # an instruction conflict's text; refused before it reaches a file or an event
+            msg = "refused: the value looks like a credential, and secrets are never synced"
+            raise HTTPException(422, msg)
         try:
             return await services.resolve(conflict_id, body.take, body.value)
         except ActorError as e:

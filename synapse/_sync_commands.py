@@ -17,7 +17,8 @@ with commented defaults on first use; offline runs always observe (``sync status
 and which mode a running system would use).
 * ``conflicts(args)``: nothing more.
 * ``conflicts_resolve(args)``: ``conflict_id`` (positional), and exactly one of ``take``
-  (``--take CLIENT``) or ``value`` (``--value JSON``, e.g. ``'{"command": "npx"}'``).
+  (``--take CLIENT``) or ``value`` (``--value JSON``, e.g. ``'{"command": "npx"}'``; for a
+  conflict between instruction files a Markdown file or text, sent as ``{"markdown": …}``).
 """
 
 from __future__ import annotations
@@ -270,14 +271,35 @@ def conflicts(args: argparse.Namespace) -> int:
     return 0
 
 
+def _resolve_value(raw: str) -> dict[str, Any]:
+    """``--value``: a JSON object as given, else Markdown (the file's text when ``raw`` names
+    a file, else ``raw`` itself) for an instruction conflict."""
+    text = raw
+    try:
+        named = "\n" not in raw and Path(raw).expanduser().is_file()
+    except (OSError, ValueError):
+        named = False  # too long or odd for a file name: it is the text itself (never echoed)
+    if named:
+        try:
+            text = Path(raw).expanduser().read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            msg = f"--value: cannot read {raw}: {e}"
+            raise UserInputError(msg) from e
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        parsed = None
+    return parsed if isinstance(parsed, dict) else {"markdown": text}
+
+
 def conflicts_resolve(args: argparse.Namespace) -> int:
-    """Resolve ``args.conflict_id`` by ``--take CLIENT`` or ``--value JSON``."""
+    """Resolve ``args.conflict_id`` by ``--take CLIENT`` or ``--value JSON|FILE|TEXT``."""
     take = getattr(args, "take", None)
     raw = getattr(args, "value", None)
     if (take is None) == (raw is None):
-        msg = "give exactly one of --take CLIENT or --value JSON"
+        msg = "give exactly one of --take CLIENT or --value JSON|FILE|TEXT"
         raise UserInputError(msg)
-    value = json.loads(raw) if raw is not None else None
+    value = _resolve_value(raw) if raw is not None else None
     body = {"take": take, "value": value}
     _call(args, "POST", f"/api/v1/conflicts/{args.conflict_id}/resolve", body)
     print(f"resolved {args.conflict_id}")

@@ -18,8 +18,9 @@ from adapters.opencode import OpenCodeAdapter
 from adapters.qwen_code import QwenCodeAdapter
 from adapters.registry import load_adapters
 from adapters.rovodev import RovoDevAdapter
-from events.client_config import Command, Entity
+from events.client_config import Command, Entity, Lit, Scope
 from tests.contract.entity_locations import Documented, EntityLocationContract, Home, put
+from tests.unit.actors._sync_service import apply_service
 
 
 class TestClaudeCodeLocations(EntityLocationContract):
@@ -65,6 +66,49 @@ class TestQwenLocations(EntityLocationContract):
 
     def make_adapter(self) -> ClientAdapter:
         return QwenCodeAdapter()
+
+
+class TestQwenMarkdownLocations(TestQwenLocations):
+    """Qwen Code's ``.md`` commands: each is updated in its ``.md``, never copied to TOML."""
+
+    # qwenlm.github.io/qwen-code-docs: commands are ``commands/**/*.md`` (Markdown + YAML
+    # frontmatter) or the deprecated ``*.toml``; the loader globs both in each folder.
+    def place(self, adapter: ClientAdapter, where: Home, rel: str, entity: Entity) -> Path:
+        """A command is put in ``rel`` as ``<name>.md``, with a key only Qwen reads."""
+        if entity.kind != Command.kind:
+            return super().place(adapter, where, rel, entity)
+        body = "".join(part.text for part in entity.body if isinstance(part, Lit))
+        text = f"---\ndisable-model-invocation: true\n---\n{body}"
+        return put(where.base / rel / f"{entity.name}.md", text)
+
+    def test_a_md_beside_a_toml_of_its_name_is_the_one_synced(self, tmp_path: Path) -> None:
+        """``x.md`` and ``x.toml`` in one scope: Qwen loads the ``.md`` (the last loaded
+        wins), so an edit elsewhere lands in the ``.md``; the ``.toml`` keeps its bytes and
+        is neither read nor written."""
+        adapter = self.make_adapter()
+        source = self.source_adapter(adapter)
+        for scope in (Scope.USER, Scope.PROJECT):
+            for entity in self.entities(Command.kind):
+                case = f"both-{scope}-{entity.name}"
+                where = self.scenario(tmp_path, case, scope)
+                placed = self.place(adapter, where, ".qwen/commands", entity)
+                toml = put(placed.with_suffix(".toml"), 'prompt = "Stale text."\n')
+                self.write_source(source, where, entity)
+                service = apply_service(
+                    where.home.parent,
+                    where.home,
+                    {str(source.client): source, str(adapter.client): adapter},
+                    projects=(where.project,),
+                )
+                service.scan()
+                edited = self.changed(entity)
+                self.write_source(source, where, edited)
+                service.scan(str(source.client))
+                found = self.files_holding(adapter, where, entity.key)
+                assert [p for p, _ in found] == [placed], case
+                assert found[0][1].synced() == edited.synced(), case
+                assert "disable-model-invocation: true" in placed.read_text(), case
+                assert toml.read_text() == 'prompt = "Stale text."\n', case
 
 
 class TestCopilotLocations(EntityLocationContract):

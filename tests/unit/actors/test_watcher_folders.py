@@ -12,6 +12,7 @@ from actors.watcher import Change, ClientWatcher
 from adapters.claude_code import ClaudeCodeAdapter
 from adapters.gemini_cli import GeminiCliAdapter
 from adapters.opencode import OpenCodeAdapter
+from adapters.qwen_code import QwenCodeAdapter
 from adapters.rovodev import RovoDevAdapter
 
 TIMEOUT = 10.0
@@ -125,6 +126,27 @@ def test_noise_and_temp_files_in_an_entity_folder_cause_no_scan(tmp_path: Path) 
         assert all(has("command", "review")(r) for r in sink.reports[1:])
     finally:
         w.stop()
+
+
+def test_a_new_qwen_markdown_command_is_scanned_live(tmp_path: Path) -> None:
+    """Qwen loads ``.md`` commands beside its ``.toml`` ones: a new ``team/review.md`` created
+    after start produces a scan holding it (not just the next periodic rescan)."""
+    commands = tmp_path / ".qwen/commands"
+    commands.mkdir(parents=True)
+    (commands / "old.toml").write_text('prompt = "Old."\n')
+    sink = Sink()
+    w = ClientWatcher(
+        QwenCodeAdapter(), tmp_path, sink, roots=[tmp_path], kinds=ALL, debounce_s=0.05
+    )
+    try:
+        assert sink.wait_until(has("command", "old"))
+        (commands / "team").mkdir()
+        (commands / "team/review.md").write_text("---\ndescription: r\n---\nReview {{args}}.\n")
+        assert sink.wait_until(has("command", "team/review"))
+    finally:
+        w.stop()
+    dirs = entity_dirs(QwenCodeAdapter(), tmp_path, [], frozenset({"command"}))
+    assert {d.suffix for d in dirs} == {".toml", ".md"}
 
 
 def test_filter_accepts_entity_files_only() -> None:
