@@ -31,7 +31,7 @@ from serve.agent_services import (
     WorkflowRequest,
 )
 from serve.auth import ensure_role, needs, principal_of
-from serve.schemas import AgentList
+from serve.schemas import AgentList, WorkflowList, WorkflowRecord
 from serve.sse import parse_last_event_id
 from serve.users import Role
 
@@ -185,8 +185,12 @@ def _task_routes(router: APIRouter, services: AgentServices, buffers: TaskStream
 
 
 def _workflow_routes(router: APIRouter, services: AgentServices) -> None:
-
-    @router.post("/api/v1/workflow", response_model=None, **needs(Role.OPERATOR))
+    @router.post(
+        "/api/v1/workflow",
+        response_model=WorkflowRecord,
+        response_model_exclude_unset=True,
+        **needs(Role.OPERATOR),
+    )
     async def start_workflow(request: Request, body: WorkflowRequest) -> Any:
         """Start a workflow; it runs in the background up to its approval gate (without
         the gate it reaches execute by itself: admin only)."""
@@ -196,26 +200,36 @@ def _workflow_routes(router: APIRouter, services: AgentServices) -> None:
             body = body.model_copy(update={"workflow_id": f"wf-{uuid.uuid4().hex[:16]}"})
         return await _guarded(services.start_workflow(body))
 
-    @router.get("/api/v1/workflows", response_model=None)
+    @router.get("/api/v1/workflows", response_model=WorkflowList, response_model_exclude_unset=True)
     async def list_workflows() -> Any:
         """Statuses of the known workflows."""
         return {"workflows": await services.workflows()}
 
-    @router.get("/api/v1/workflows/{workflow_id}", response_model=None)
+    @router.get(
+        "/api/v1/workflows/{workflow_id}",
+        response_model=WorkflowRecord,
+        response_model_exclude_unset=True,
+    )
     async def get_workflow(workflow_id: str) -> Any:
         """One workflow's status (404 when unknown)."""
         return await _guarded(services.workflow(workflow_id))
 
     # Approving releases the gated execute step: the execute lane, admin only.
     @router.post(
-        "/api/v1/workflows/{workflow_id}/approve", response_model=None, **needs(Role.ADMIN)
+        "/api/v1/workflows/{workflow_id}/approve",
+        response_model=WorkflowRecord,
+        response_model_exclude_unset=True,
+        **needs(Role.ADMIN),
     )
     async def approve(request: Request, workflow_id: str, body: ApprovalRequest) -> Any:
         """Release the gated step; the workflow continues in the background."""
         return await _guarded(services.approve(workflow_id, _signed(request, body)))
 
     @router.post(
-        "/api/v1/workflows/{workflow_id}/reject", response_model=None, **needs(Role.OPERATOR)
+        "/api/v1/workflows/{workflow_id}/reject",
+        response_model=WorkflowRecord,
+        response_model_exclude_unset=True,
+        **needs(Role.OPERATOR),
     )
     async def reject(request: Request, workflow_id: str, body: ApprovalRequest) -> Any:
         """Refuse the gated step; the workflow fails."""

@@ -8,6 +8,7 @@ React renders it as text, never as HTML.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
@@ -29,7 +30,19 @@ APP_DIR = STATIC_DIR / "app"
 #: The app's client-side routes (web/src/routes.ts); each answers with the app's index.html so
 #: a reload or a shared link lands on the same view. Listed, not a catch-all, so an unknown
 #: path (or API route) still answers 404 rather than a page.
-SPA_PATHS = ("/", "/clients", "/events", "/conflicts", "/approvals", "/sync", "/sql")
+#: A ``:name`` segment (React Router's syntax) is a path parameter, answered for any value.
+SPA_PATHS = (
+    "/",
+    "/clients",
+    "/events",
+    "/conflicts",
+    "/approvals",
+    "/sync",
+    "/sql",
+    "/agents",
+    "/workflows",
+    "/workflows/:id",
+)
 #: Swagger UI's files, copied from the ``swagger-ui-dist`` npm package into the app's build
 #: (web/vite.config.ts), so ``/docs`` works offline and under ``default-src 'self'``.
 DOCS_ASSETS = "/static/app/docs"
@@ -56,6 +69,11 @@ _DOCS_HTML = f"""<!DOCTYPE html>
 """
 
 
+def _route_path(path: str) -> str:
+    """The FastAPI path of an app route: ``/workflows/:id`` becomes ``/workflows/{id}``."""
+    return re.sub(r":(\w+)", r"{\1}", path)
+
+
 def dashboard_router() -> APIRouter:
     """Build the router for the dashboard's pages (``SPA_PATHS``) and ``GET /docs``."""
     router = APIRouter(include_in_schema=False)
@@ -65,7 +83,7 @@ def dashboard_router() -> APIRouter:
         return FileResponse(APP_DIR / "index.html", media_type="text/html")
 
     for path in SPA_PATHS:
-        router.add_api_route(path, dashboard, methods=["GET"])
+        router.add_api_route(_route_path(path), dashboard, methods=["GET"])
 
     @router.get("/docs")
     async def docs() -> HTMLResponse:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import hmac
 import logging
 import os
+import re
 import secrets
 import stat
 from collections.abc import Iterable, Mapping, Sequence
@@ -173,7 +174,14 @@ class SecurityGuard:
         own = (f"http://{h}" for h in self._hosts)
         self._origins = frozenset(_norm_origin(o) for o in (*allowed_origins, *own))
         self._csp = dict(csp_overrides or {})
-        self._pages = frozenset(public_pages)
+        pages = list(public_pages)
+        self._pages = frozenset(p for p in pages if ":" not in p)
+        # ``/workflows/:id`` (a client route with a parameter): one segment, any value.
+        self._page_patterns = tuple(
+            re.compile("^" + re.sub(r":\w+", "[^/]+", re.escape(p)) + "$")
+            for p in pages
+            if ":" in p
+        )
         self._prefixes = tuple(public_prefixes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -218,7 +226,11 @@ class SecurityGuard:
             return True
         if method not in _READ_METHODS or scope["type"] != "http":
             return False
-        return path in self._pages or path.startswith(self._prefixes)
+        return (
+            path in self._pages
+            or path.startswith(self._prefixes)
+            or any(p.match(path) for p in self._page_patterns)
+        )
 
     def _check_token(self, scope: Scope, headers: Headers, *, websocket: bool) -> Principal | None:
         """Return who is asking (None on a public path without a credential)."""

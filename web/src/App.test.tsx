@@ -16,6 +16,8 @@ describe("the shell", () => {
       ["Approvals", "/approvals"],
       ["Sync", "/sync"],
       ["SQL", "/sql"],
+      ["Agents", "/agents"],
+      ["Workflows", "/workflows"],
     ]);
     await userEvent.click(within(nav).getByRole("link", { name: "Events" }));
     expect(await screen.findByRole("table", { name: "Events" })).toBeInTheDocument();

@@ -15,6 +15,9 @@ const Conflicts = lazy(() => import("./views/Conflicts").then((m) => ({ default:
 const Approvals = lazy(() => import("./views/Approvals").then((m) => ({ default: m.Approvals })));
 const Sync = lazy(() => import("./views/Sync").then((m) => ({ default: m.Sync })));
 const Sql = lazy(() => import("./views/Sql").then((m) => ({ default: m.Sql })));
+const Agents = lazy(() => import("./views/Agents").then((m) => ({ default: m.Agents })));
+const Workflows = lazy(() => import("./views/Workflows").then((m) => ({ default: m.Workflows })));
+const WorkflowDetail = lazy(() => import("./views/WorkflowDetail").then((m) => ({ default: m.WorkflowDetail })));
 
 const LIVE_LABEL = { connecting: "connecting…", live: "live", reconnecting: "reconnecting…" };
 
@@ -74,6 +77,9 @@ export function App() {
             <Route path={ROUTES.approvals} element={<Approvals />} />
             <Route path={ROUTES.sync} element={<Sync />} />
             <Route path={ROUTES.sql} element={<Sql />} />
+            <Route path={ROUTES.agents} element={<Agents />} />
+            <Route path={ROUTES.workflows} element={<Workflows />} />
+            <Route path={ROUTES.workflow} element={<WorkflowDetail />} />
             <Route path="*" element={<NotFound />} />
           </Routes>
         </Suspense>

@@ -1,4 +1,7 @@
-/** The app's client-side routes. serve/dashboard.py (SPA_PATHS) answers each with the app. */
+/**
+ * The app's client-side routes. serve/dashboard.py (SPA_PATHS) answers each with the app; a
+ * `:name` segment is a path parameter there too.
+ */
 export const ROUTES = {
   overview: "/",
   clients: "/clients",
@@ -7,7 +10,15 @@ export const ROUTES = {
   approvals: "/approvals",
   sync: "/sync",
   sql: "/sql",
+  agents: "/agents",
+  workflows: "/workflows",
+  workflow: "/workflows/:id",
 } as const;
+
+/** The stable URL of one workflow's page. */
+export function workflowPath(id: string): string {
+  return `/workflows/${encodeURIComponent(id)}`;
+}
 
 export const NAV: readonly { to: string; label: string }[] = [
   { to: ROUTES.overview, label: "Overview" },
@@ -17,4 +28,6 @@ export const NAV: readonly { to: string; label: string }[] = [
   { to: ROUTES.approvals, label: "Approvals" },
   { to: ROUTES.sync, label: "Sync" },
   { to: ROUTES.sql, label: "SQL" },
+  { to: ROUTES.agents, label: "Agents" },
+  { to: ROUTES.workflows, label: "Workflows" },
 ];

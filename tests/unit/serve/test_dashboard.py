@@ -151,3 +151,16 @@ def test_docs_load_only_same_origin_assets_under_a_strict_csp(client: Any, token
     bundle = client.get(f"{DOCS_ASSETS}/swagger-ui-bundle.js").text
     assert "SwaggerUIBundle" in bundle
     assert "/openapi.json" in (STATIC_DIR / "docs.js").read_text()
+
+
+def test_a_shared_link_with_a_parameter_shows_the_login_page_to_an_anonymous_visitor(
+    client: Any,
+) -> None:
+    """``/workflows/:id`` is a page: anyone gets the app (its Login view) for one segment of
+    any value, never for a deeper path, and the data behind it still needs a credential."""
+    built = (APP_DIR / "index.html").read_text()
+    page = client.get("/workflows/wf-20261207-abc")
+    assert page.status_code == 200
+    assert page.text == built
+    assert client.get("/workflows/wf-1/steps").status_code in (401, 404)
+    assert client.get("/api/v1/workflows/wf-1").status_code == 401

@@ -147,7 +147,7 @@ ROUTES = _all_requests()
 #: What an anonymous visitor may reach: the probe, the login route (and logout, which only
 #: clears a cookie), and the dashboard's pages and static files, which show the login page.
 PUBLIC = {("GET", "/health"), ("POST", "/api/v1/auth/token"), ("POST", "/api/v1/auth/logout")}
-PUBLIC |= {("GET", path) for path in (*SPA_PATHS, STATIC_FILE)}
+PUBLIC |= {("GET", re.sub(r":\w+", "1", path)) for path in (*SPA_PATHS, STATIC_FILE)}
 PROTECTED = [r for r in ROUTES if r not in PUBLIC and "token=" not in r[1]]
 
 

@@ -18,6 +18,21 @@ function authFor(token: string): Auth {
   return { Authorization: `Bearer ${token}` };
 }
 
+/**
+ * The headers a mutation carries now (null while the page holds no credentials), and what to
+ * do when the server answers 401: end the session, or forget the pasted token.
+ */
+export function useCredentials(): { auth: Auth | null; expire: () => void } {
+  const { token, setToken } = useActionToken();
+  const session = useSession();
+  const auth: Auth | null = session !== null ? { ...CSRF_HEADERS } : token !== null ? authFor(token) : null;
+  const expire = () => {
+    if (session !== null) session.expired();
+    else setToken(null);
+  };
+  return { auth, expire };
+}
+
 interface ActionOptions<TData, TVars> {
   /** Query keys the answer makes stale (refetched on success, and after a 409). */
   invalidates: readonly QueryKey[];
@@ -38,9 +53,7 @@ export function useAction<TData, TVars = void>(
 ) {
   const api = useApi();
   const client = useQueryClient();
-  const { token, setToken } = useActionToken();
-  const session = useSession();
-  const auth: Auth | null = session !== null ? { ...CSRF_HEADERS } : token !== null ? authFor(token) : null;
+  const { auth, expire } = useCredentials();
   const refresh = () => {
     for (const queryKey of invalidates) void client.invalidateQueries({ queryKey });
   };
@@ -54,10 +67,7 @@ export function useAction<TData, TVars = void>(
       onSuccess?.(data, vars);
     },
     onError: (error, vars) => {
-      if (error instanceof ApiError && error.status === 401) {
-        if (session !== null) session.expired();
-        else setToken(null);
-      }
+      if (error instanceof ApiError && error.status === 401) expire();
       // A 409 means the server's state moved on: what the page shows is stale too.
       if (error instanceof ApiError && error.status === 409) refresh();
       onError?.(error, vars);

@@ -8,6 +8,7 @@
  */
 import createClient from "openapi-fetch";
 import type { components, paths } from "./schema";
+import { asWorkflow, asWorkflowList, type WorkflowStatus } from "./workflows";
 
 export type Schemas = components["schemas"];
 export type EventRow = Schemas["EventRow"];
@@ -31,6 +32,8 @@ export type SyncLogRow = Schemas["SyncLogRow"];
 export type ResumeOutcome = Schemas["ResumeOutcome"];
 export type QueryResult = Schemas["QueryResult"];
 export type ExportFormat = NonNullable<Schemas["ExportRequest"]["format"]>;
+export type TaskRequest = Schemas["TaskRequest"];
+export type Capability = TaskRequest["capability"];
 /** The headers a mutation carries to prove who sent it (see api/actions.ts). */
 export type Auth = Record<string, string>;
 
@@ -81,6 +84,20 @@ function filenameOf(response: Response, fallback: string): string {
   const disposition = response.headers.get("content-disposition") ?? "";
   const match = /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(disposition);
   return match?.[1] ? decodeURIComponent(match[1]) : fallback;
+}
+
+/** A streamed task's answer as it starts: the id to resume it by and its SSE body. */
+export interface TaskStream {
+  taskId: string | null;
+  body: ReadableStream<Uint8Array>;
+}
+
+function streamOf(
+  { data, error, response }: { data?: ReadableStream<Uint8Array> | null; error?: unknown; response: Response },
+  taskId: string | null,
+): TaskStream {
+  if (!response.ok || !data) throw new ApiError(response.status, detailOf(error, response));
+  return { taskId: response.headers.get("x-task-id") ?? taskId, body: data };
 }
 
 /** The URL `GET /api/v1/exports/{table}` downloads from (a link: the cookie reads it). */
@@ -164,6 +181,56 @@ export function createApi(fetchImpl: typeof fetch = (input, init) => fetch(input
       ),
     sql: (query: string, limit: number, auth: Auth) =>
       unwrap(client.POST("/api/v1/sql", { body: { query, limit }, headers: json(auth) })),
+    /** `POST /api/v1/tasks` with `stream: true`: the answer as Server-Sent Events. */
+    async streamTask(task: TaskRequest, auth: Auth, signal?: AbortSignal): Promise<TaskStream> {
+      const answer = await client.POST("/api/v1/tasks", {
+        body: { ...task, stream: true },
+        headers: json(auth),
+        parseAs: "stream",
+        ...(signal ? { signal } : {}),
+      });
+      return streamOf(answer, null);
+    },
+    /** `GET /api/v1/tasks/{id}/stream`: the rest of a streamed task after `Last-Event-ID`. */
+    async resumeTask(taskId: string, lastEventId: number, signal?: AbortSignal): Promise<TaskStream> {
+      const answer = await client.GET("/api/v1/tasks/{request_id}/stream", {
+        params: { path: { request_id: taskId }, header: { "last-event-id": String(lastEventId) } },
+        parseAs: "stream",
+        ...(signal ? { signal } : {}),
+      });
+      return streamOf(answer, taskId);
+    },
+    workflows: async () => asWorkflowList(await unwrap(client.GET("/api/v1/workflows"))),
+    workflow: async (workflowId: string) =>
+      asWorkflow(
+        await unwrap(client.GET("/api/v1/workflows/{workflow_id}", { params: { path: { workflow_id: workflowId } } })),
+      ),
+    /** `POST /api/v1/workflow`: start one; it runs up to its approval gate (always asked for). */
+    startWorkflow: async (prompt: string, auth: Auth): Promise<WorkflowStatus> =>
+      asWorkflow(
+        await unwrap(
+          client.POST("/api/v1/workflow", { body: { prompt, approval_required: true }, headers: json(auth) }),
+        ),
+      ),
+    /** Release (approve) or refuse (reject) a workflow's gated step. */
+    async judgeWorkflow(
+      workflowId: string,
+      verdict: "approve" | "reject",
+      step: string,
+      reason: string,
+      auth: Auth,
+    ): Promise<WorkflowStatus> {
+      const options = {
+        params: { path: { workflow_id: workflowId } },
+        body: { step, by: "dashboard", reason },
+        headers: json(auth),
+      };
+      const call =
+        verdict === "approve"
+          ? client.POST("/api/v1/workflows/{workflow_id}/approve", options)
+          : client.POST("/api/v1/workflows/{workflow_id}/reject", options);
+      return asWorkflow(await unwrap(call));
+    },
     /** `POST /api/v1/exports`: the query's result as a file (a POST, so not a plain link). */
     async exportQuery(query: string, format: ExportFormat, auth: Auth): Promise<Download> {
       const { data, error, response } = await client.POST("/api/v1/exports", {

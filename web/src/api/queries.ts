@@ -3,7 +3,7 @@
  * keys when an event that changes them arrives (see live/invalidation.ts).
  */
 import { useQuery } from "@tanstack/react-query";
-import type { EventFilters } from "./client";
+import { ApiError, type EventFilters } from "./client";
 import { useApi } from "./context";
 
 export const keys = {
@@ -20,6 +20,8 @@ export const keys = {
   approvals: ["sync", "approvals"] as const,
   syncLog: ["sync", "log"] as const,
   agents: ["agents"] as const,
+  workflows: ["workflows"] as const,
+  workflow: (id: string) => ["workflows", id] as const,
   exportTables: ["exports", "tables"] as const,
 };
 
@@ -89,4 +91,19 @@ export function useSyncLog() {
 export function useExportTables() {
   const api = useApi();
   return useQuery({ queryKey: keys.exportTables, queryFn: () => api.exportTables() });
+}
+
+export function useWorkflows() {
+  const api = useApi();
+  return useQuery({ queryKey: keys.workflows, queryFn: () => api.workflows() });
+}
+
+export function useWorkflow(id: string) {
+  const api = useApi();
+  return useQuery({
+    queryKey: keys.workflow(id),
+    queryFn: () => api.workflow(id),
+    // An unknown id stays unknown: say so at once instead of asking again.
+    retry: (failures, error) => !(error instanceof ApiError && error.status === 404) && failures < 1,
+  });
 }

@@ -24,6 +24,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/audit-exports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Audit Export
+         * @description Run the audit export now: what is new since the last run, with its manifest.
+         */
+        post: operations["audit_export_api_v1_audit_exports_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/logout": {
         parameters: {
             query?: never;
@@ -364,6 +384,29 @@ export interface paths {
          * @description Return the position of the newest event.
          */
         get: operations["head_api_v1_head_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/logs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Logs
+         * @description The newest log lines of every process on this host that pass the filters.
+         *
+         *     A plain ``def``: FastAPI runs it in its thread pool, so reading files never blocks
+         *     the event loop.
+         */
+        get: operations["logs_api_v1_logs_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -968,6 +1011,58 @@ export interface components {
             step: string;
         };
         /**
+         * AuditExportObject
+         * @description One object an audit export run wrote, as recorded in its manifest.
+         */
+        AuditExportObject: {
+            /** Bytes */
+            bytes: number;
+            /** From Position */
+            from_position: number;
+            /**
+             * Mode
+             * @enum {string}
+             */
+            mode: "incremental" | "snapshot";
+            /** Rows */
+            rows: number;
+            /** Sha256 */
+            sha256: string;
+            /** Table */
+            table: string;
+            /** To Position */
+            to_position: number;
+            /** Url */
+            url: string;
+        };
+        /**
+         * AuditExportRequest
+         * @description Body of ``POST /api/v1/audit-exports``: run the audit export now.
+         *
+         *     ``target`` is an ``s3://bucket/prefix`` URL (a folder target is configured on the host
+         *     with ``SYNAPSE_AUDIT_TARGET``, never chosen over HTTP); absent, the configured one.
+         */
+        AuditExportRequest: {
+            /** Tables */
+            tables?: string[] | null;
+            /** Target */
+            target?: string | null;
+        };
+        /**
+         * AuditExportRun
+         * @description What ``POST /api/v1/audit-exports`` answers: the run and its manifest.
+         */
+        AuditExportRun: {
+            /** Head */
+            head: number;
+            /** Manifest Url */
+            manifest_url: string;
+            /** Objects */
+            objects: components["schemas"]["AuditExportObject"][];
+            /** Run Id */
+            run_id: string;
+        };
+        /**
          * ClientFile
          * @description One client file in the read model (``GET /api/v1/clients``).
          */
@@ -1031,7 +1126,8 @@ export interface components {
         };
         /**
          * ConflictRecord
-         * @description A conflict in the read model; ``sides`` is the JSON text of client → digest.
+         * @description A conflict in the read model; ``sides`` is the JSON text of client → digest, or for a
+         *     personal-instruction conflict (kind ``instruction``) client → a short masked preview.
          */
         ConflictRecord: {
             /** Chosen Client */
@@ -1188,6 +1284,54 @@ export interface components {
              * @default false
              */
             stream: boolean;
+        };
+        /**
+         * LogLine
+         * @description One structured log record (``GET /api/v1/logs``), every string already masked.
+         */
+        LogLine: {
+            /**
+             * Actor
+             * @default
+             */
+            actor: string;
+            /** Exc */
+            exc?: string | null;
+            /** Level */
+            level: string;
+            /**
+             * Logger
+             * @default
+             */
+            logger: string;
+            /**
+             * Msg
+             * @default
+             */
+            msg: string;
+            /** Position */
+            position?: number | null;
+            /** Request Id */
+            request_id?: string | null;
+            /** Task Id */
+            task_id?: string | null;
+            /** Ts */
+            ts: string;
+            /** Write Id */
+            write_id?: string | null;
+        };
+        /**
+         * LogPage
+         * @description The newest log lines that pass the filters, oldest first.
+         */
+        LogPage: {
+            /** Items */
+            items: components["schemas"]["LogLine"][];
+            /**
+             * Truncated
+             * @description older matching lines were left out by the limit
+             */
+            truncated: boolean;
         };
         /**
          * LossRecord
@@ -1561,6 +1705,75 @@ export interface components {
             type: string;
         };
         /**
+         * WorkflowList
+         * @description What ``GET /api/v1/workflows`` answers.
+         */
+        WorkflowList: {
+            /** Workflows */
+            workflows: components["schemas"]["WorkflowRecord"][];
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * WorkflowRecord
+         * @description A workflow's state, rebuilt from its events (``GET /api/v1/workflows/{id}``).
+         */
+        WorkflowRecord: {
+            /** Done */
+            done: boolean;
+            /**
+             * Max Review Loops
+             * @default 0
+             */
+            max_review_loops: number;
+            /**
+             * Pending Approval
+             * @default []
+             */
+            pending_approval: string[];
+            /**
+             * Prompt Preview
+             * @default
+             */
+            prompt_preview: string;
+            /**
+             * Reason
+             * @default
+             */
+            reason: string;
+            /**
+             * Resumes
+             * @default 0
+             */
+            resumes: number;
+            /**
+             * Review Loops
+             * @default 0
+             */
+            review_loops: number;
+            /**
+             * Review Unresolved
+             * @default false
+             */
+            review_unresolved: boolean;
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "running" | "awaiting_approval" | "completed" | "failed";
+            /** Steps */
+            steps: components["schemas"]["WorkflowStep"][];
+            /**
+             * Summary
+             * @default
+             */
+            summary: string;
+            /** Workflow Id */
+            workflow_id: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
          * WorkflowRequest
          * @description ``POST /api/v1/workflow``: start a plan → code → review → execute workflow.
          */
@@ -1574,6 +1787,63 @@ export interface components {
             prompt: string;
             /** Workflow Id */
             workflow_id?: string | null;
+        };
+        /**
+         * WorkflowStep
+         * @description One step of a workflow (see ``actors._workflow_graph.StepStatus``).
+         */
+        WorkflowStep: {
+            /**
+             * Agent
+             * @default
+             */
+            agent: string;
+            /**
+             * Approved By
+             * @default
+             */
+            approved_by: string;
+            /**
+             * Attempts
+             * @default 0
+             */
+            attempts: number;
+            /** Capability */
+            capability: string;
+            /**
+             * Degraded
+             * @default false
+             */
+            degraded: boolean;
+            /**
+             * Depends On
+             * @default []
+             */
+            depends_on: string[];
+            /** Name */
+            name: string;
+            /**
+             * Output
+             * @default
+             */
+            output: string;
+            /**
+             * Output Truncated
+             * @default false
+             */
+            output_truncated: boolean;
+            /**
+             * Reason
+             * @default
+             */
+            reason: string;
+            /**
+             * Status
+             * @description pending, running, done, failed or awaiting_approval
+             */
+            status: string;
+        } & {
+            [key: string]: unknown;
         };
         /**
          * WriteBreaker
@@ -1616,6 +1886,39 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AgentList"];
+                };
+            };
+        };
+    };
+    audit_export_api_v1_audit_exports_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AuditExportRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditExportRun"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -2145,6 +2448,43 @@ export interface operations {
             };
         };
     };
+    logs_api_v1_logs_get: {
+        parameters: {
+            query?: {
+                /** @description role or prefix */
+                actor?: string | null;
+                /** @description lowest level kept */
+                level?: ("DEBUG" | "INFO" | "WARNING" | "ERROR" | "CRITICAL") | null;
+                /** @description ISO-8601; naive = UTC */
+                since?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LogPage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     run_sql_api_v1_sql_post: {
         parameters: {
             query?: never;
@@ -2555,7 +2895,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["WorkflowRecord"];
                 };
             };
             /** @description Validation Error */
@@ -2584,7 +2924,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["WorkflowList"];
                 };
             };
         };
@@ -2606,7 +2946,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["WorkflowRecord"];
                 };
             };
             /** @description Validation Error */
@@ -2641,7 +2981,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["WorkflowRecord"];
                 };
             };
             /** @description Validation Error */
@@ -2676,7 +3016,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["WorkflowRecord"];
                 };
             };
             /** @description Validation Error */

@@ -82,10 +82,21 @@ export async function logout(fetchImpl: Fetch): Promise<void> {
 }
 
 const SessionContext = createContext<Session | null>(null);
+const RANK: Record<Role, number> = { viewer: 0, operator: 1, admin: 2 };
 
 /** The signed-in session, or null outside {@link AuthGate} (a view rendered on its own). */
 export function useSession(): Session | null {
   return useContext(SessionContext);
+}
+
+/**
+ * Whether the page may offer what needs `role`. Signed in, the session's role decides (the
+ * server enforces the same rule). Outside a session actions use the install token, which
+ * acts as admin, so nothing is hidden there.
+ */
+export function useMayAct(role: Role): boolean {
+  const session = useSession();
+  return session === null || RANK[session.role] >= RANK[role];
 }
 
 type GateState = { kind: "checking" } | { kind: "anonymous" } | { kind: "signed-in"; me: Me };

@@ -6,10 +6,12 @@ import type { QueryClient, QueryKey } from "@tanstack/react-query";
 import { keys } from "../api/queries";
 import { shortTopic } from "../lib/topic";
 
-// Aggregates whose events change the sync views and the agents table. An event's `type` is
+// Aggregates whose events change the sync views, the agents table and the workflows. An event's `type` is
 // `Aggregate.Event` (the projected log) or the full topic `module:Aggregate.Event`.
 const SYNC_AGGREGATES = new Set(["ClientFile", "SyncLedger", "SyncPlacement", "ClientConfig"]);
-const AGENT_AGGREGATES = new Set(["Agent"]);
+// A task's attempts and outcome move its agent's error rate, latency and in-flight count.
+const AGENT_AGGREGATES = new Set(["Agent", "Task"]);
+const WORKFLOW_AGGREGATES = new Set(["Workflow"]);
 /** The read models follow the log a moment behind: refresh sync views once more after this. */
 export const READ_MODEL_GRACE_MS = 1000;
 export const BATCH_MS = 150;
@@ -25,6 +27,7 @@ export function keysFor(type: string): QueryKey[] {
   const aggregate = shortTopic(type).split(".")[0] ?? "";
   if (isSyncEvent(type)) stale.push(keys.sync);
   if (AGENT_AGGREGATES.has(aggregate)) stale.push(keys.agents);
+  if (WORKFLOW_AGGREGATES.has(aggregate)) stale.push(keys.workflows);
   return stale;
 }
 

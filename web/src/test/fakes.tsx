@@ -8,6 +8,7 @@ import { MemoryRouter } from "react-router";
 import type { EventRow } from "../api/client";
 import { createApi } from "../api/client";
 import { App } from "../App";
+import { AuthGate, type Role } from "../auth/session";
 import { makeQueryClient, Providers } from "../Providers";
 
 type Handler = (request: Request) => unknown;
@@ -175,6 +176,7 @@ export function syncedWorld(): FakeServer {
     .on("GET", "/api/v1/sync/approvals", () => ({ approvals: [] }))
     .on("GET", "/api/v1/sync/log", () => [])
     .on("GET", "/api/v1/exports", () => ({ tables: ["alerts", "events"] }))
+    .on("GET", "/api/v1/workflows", () => ({ workflows: [] }))
     .on("GET", "/api/v1/agents", () => ({
       agents: [
         { name: "claude-main", backend: "claude", breaker: "closed", error_rate: 0, ewma_latency_ms: 850, in_flight: 1 },
@@ -183,17 +185,44 @@ export function syncedWorld(): FakeServer {
     }));
 }
 
-/** Render the whole app at `path` over `server`, with a fake EventSource. */
-export function renderApp(path: string, server: FakeServer) {
+/**
+ * Render the whole app at `path` over `server`, with a fake EventSource. With `as`, a user of
+ * that role is signed in (the cookie session: mutations carry the CSRF header); without it
+ * no one is, and actions need the install token (see {@link unlock}).
+ */
+export function renderApp(path: string, server: FakeServer, { as }: { as?: Role } = {}) {
   FakeEventSource.instances = [];
   const connect = (url: string) => new FakeEventSource(url) as unknown as EventSource;
-  return render(
+  const app = (
     <Providers api={createApi(server.fetch)} connect={connect} client={makeQueryClient()}>
       <MemoryRouter initialEntries={[path]}>
         <App />
       </MemoryRouter>
-    </Providers>,
+    </Providers>
   );
+  if (as === undefined) return render(app);
+  server.on("GET", "/api/v1/auth/me", () => ({ user: `an-${as}`, role: as, via: "cookie" }));
+  return render(<AuthGate fetchImpl={server.fetch}>{app}</AuthGate>);
+}
+
+/**
+ * A `text/event-stream` answer carrying `events` as frames (`id:` = seq), as the task routes
+ * send them. The body simply ends after the last one: without a `final` that is a cut stream.
+ */
+export function sse(events: readonly Record<string, unknown>[], headers: Record<string, string> = {}): Response {
+  const encoder = new TextEncoder();
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(encoder.encode("retry: 2000\n\n"));
+      for (const e of events) {
+        const kind = typeof e.kind === "string" ? e.kind : "message";
+        const seq = typeof e.seq === "number" ? e.seq : 0;
+        controller.enqueue(encoder.encode(`id: ${String(seq)}\nevent: ${kind}\ndata: ${JSON.stringify(e)}\n\n`));
+      }
+      controller.close();
+    },
+  });
+  return new Response(body, { status: 200, headers: { "Content-Type": "text/event-stream", ...headers } });
 }
 
 /** Type the install token into the unlock form, as a person does once per tab. */
