@@ -25,7 +25,12 @@ from actors.agents.execute import (
 )
 from actors.gateway.report import GatewayEvent, GatewayEventKind
 
-__all__ = ["EXECUTE_AGENT", "ExecuteLane", "Refusal"]
+__all__ = [
+    "EXECUTE_AGENT",
+    "ExecuteLane",
+    "Refusal",
+    "refusal",
+]
 
 #: The name execute outcomes are recorded under (it is not an agent).
 EXECUTE_AGENT = "execute"

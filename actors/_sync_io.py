@@ -53,6 +53,7 @@ __all__ = [
     "friendly_fields",
     "project",
     "scan_client",
+    "scan_file",
     "synced_files",
 ]
 

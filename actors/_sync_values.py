@@ -15,6 +15,26 @@ from typing import Any, TypeAlias
 
 import orjson
 
+__all__ = [
+    "DEFAULT_SCOPE",
+    "EXECUTION_FIELDS",
+    "LOCAL_SCOPE",
+    "MCP_KINDS",
+    "NEVER_SYNC",
+    "PROJECT_SCOPE",
+    "approval_id",
+    "canonical_hash",
+    "digest",
+    "is_qualified",
+    "needs_approval",
+    "qualified_scope",
+    "scope_kind",
+    "scope_of",
+    "scope_project",
+    "strip",
+    "without_secrets",
+]
+
 #: ``(kind, name)``, e.g. ``("mcp", "github")``.
 EntityKey: TypeAlias = tuple[str, str]
 #: ``(key, scope)``: the unit of merging. Scopes never mix, so project config is never

@@ -19,7 +19,13 @@ from adapters.envrefs import EnvSyntax, SecretClassifier
 from events.client_config import Entity, EnvRef, Loss, McpServer, Transport, Value
 from events.errors import ConfigParseError
 
-__all__ = ["OPTIONAL_FIELDS", "JsonDialect", "McpJsonAdapter"]
+__all__ = [
+    "OPTIONAL_FIELDS",
+    "JsonDialect",
+    "McpJsonAdapter",
+    "parse_server",
+    "server_to_native",
+]
 
 #: Optional native keys a dialect may support, and the canonical field behind each.
 OPTIONAL_FIELDS: Mapping[str, str] = {

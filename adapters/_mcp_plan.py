@@ -14,7 +14,13 @@ from adapters.base import Desired, RenderPlan
 from adapters.formats import DELETE, Edit
 from events.client_config import ClientId, EntityKey, Loss, McpServer, Scope, SecretLiteral, Value
 
-__all__ = ["ToNative", "keep_own_secrets", "plan_servers", "prepare_target"]
+__all__ = [
+    "ToNative",
+    "entity_key",
+    "keep_own_secrets",
+    "plan_servers",
+    "prepare_target",
+]
 
 #: (server, reveal) → (native object or ``None`` if inexpressible, losses)
 ToNative = Callable[[McpServer, Mapping[str, str]], tuple[dict[str, Any] | None, list[Loss]]]

@@ -17,6 +17,11 @@ from pydantic import BaseModel
 
 from events.errors import CipherKeyError
 
+__all__ = [
+    "OrjsonTranscoder",
+    "PydanticMapper",
+]
+
 
 class OrjsonTranscoder(Transcoder):
     """Encode and decode event bodies as compact JSON with orjson."""

@@ -55,6 +55,7 @@ __all__ = [
     "StoreConfig",
     "aggregate_id",
     "load_cipher_key",
+    "topics_of",
 ]
 
 TAgg = TypeVar("TAgg", bound=Aggregate)

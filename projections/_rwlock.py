@@ -6,6 +6,10 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+__all__ = [
+    "ReadersWriterGate",
+]
+
 
 class ReadersWriterGate:
     """Lets many readers in at once; an exclusive holder waits for them and keeps new ones out."""

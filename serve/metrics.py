@@ -14,7 +14,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from serve._routes import Endpoint, endpoints
 
-__all__ = ["HttpMetrics", "MetricsMiddleware"]
+__all__ = [
+    "HttpMetrics",
+    "MetricsMiddleware",
+    "route_template",
+]
 
 _UNMATCHED = "<unmatched>"
 

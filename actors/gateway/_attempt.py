@@ -19,6 +19,12 @@ from actors.gateway.checkpoint import StreamCheckpointer
 from actors.gateway.clock import Clock
 from actors.gateway.fallback import cache_key
 
+__all__ = [
+    "AttemptResult",
+    "RequestState",
+    "stream_attempt",
+]
+
 T = TypeVar("T")
 
 _TOKENS = frozenset({StreamKind.DELTA, StreamKind.TOOL_CALL, StreamKind.TOOL_RESULT})

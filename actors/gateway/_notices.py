@@ -11,6 +11,10 @@ from actors.gateway.clock import Clock
 from actors.gateway.fallback import FallbackKind
 from actors.gateway.report import GatewayEvent, GatewayEventKind
 
+__all__ = [
+    "Notifier",
+]
+
 _CIRCUIT_KINDS = {
     BreakerState.OPEN: GatewayEventKind.CIRCUIT_OPENED,
     BreakerState.HALF_OPEN: GatewayEventKind.CIRCUIT_HALF_OPENED,

@@ -100,6 +100,7 @@ class AdapterContract(ABC):
     def test_changing_one_field_keeps_extras_and_other_servers(self) -> None:
         """A field-level edit touches one server and keeps its client-only keys."""
         adapter = self.make_adapter()
+        tested = 0
         for name, scope, _ in self.golden:
             file = self.file_for(adapter, scope)
             text = self.fixture(name)
@@ -107,6 +108,7 @@ class AdapterContract(ABC):
             target = next((s for s in servers if s.command is not None), None)
             if target is None:
                 continue
+            tested += 1
             changed = target.model_copy(update={"args": (*target.args, Value.of("--new"))})
             plan = adapter.plan(file, text, {target.key: changed})
             assert plan.edits
@@ -118,6 +120,9 @@ class AdapterContract(ABC):
             for other in servers:
                 if other.name != target.name:
                     assert after[other.name] == other
+        # A fixture set with no stdio server would make this test check nothing at all.
+        name = type(adapter).__name__
+        assert tested, f"no golden fixture of {name} holds a server with a command"
 
     @pytest.mark.parametrize("hostile", ["../etc", "a/b", "nul\x00byte", "x" * 500, ".."])
     def test_hostile_names_are_refused(self, hostile: str) -> None:

@@ -94,10 +94,18 @@ def test_missing_aggregate_without_create_raises(store: EventStore) -> None:
 
 
 def test_sqlite_is_wal_with_synchronous_full(store: EventStore, tmp_path: Path) -> None:
-    """The store runs in WAL mode (the durability check passed at open)."""
+    """The store runs in WAL mode with ``synchronous=FULL`` on its own connection.
+
+    ``journal_mode`` is persistent, so a fresh connection sees it; ``synchronous`` is per
+    connection, so it is read on the connection the store writes with.
+    """
     con = sqlite3.connect(tmp_path / "events.sqlite")
     assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     con.close()
+    datastore = store.recorder.datastore  # type: ignore[attr-defined]
+    with datastore.transaction(commit=False) as curs:
+        curs.execute("PRAGMA synchronous")
+        assert int(curs.fetchone()[0]) == 2  # 2 = FULL: every commit is fsynced
 
 
 def test_durability_check_refuses_a_non_wal_database(tmp_path: Path) -> None:
