@@ -9,17 +9,22 @@ committed: nothing lost, nothing doubled. Ray restarts it by re-running this con
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
+import uuid
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from events.errors import ProjectionError, StoreUnavailableError, SynapseError
+from actors.audit_exporter import AuditPolicy, AuditSchedule, export_once
+from actors.lifecycle import raise_alert
+from events.errors import ProjectionError, StoreUnavailableError, SynapseError, UserInputError
 from events.store import EventStore, StoreConfig
 from projections.exports import ExportResult, export
+from projections.metrics_figures import read_figures
 from projections.projector import Projector
 from projections.read_model import ReadModel
 from projections.sql_guard import QueryResult, run_query
@@ -65,6 +70,7 @@ class ProjectorService:
         min_interval_s: float = 0.1,
         row_limit: int = 10_000,
         sql_timeout_s: float = 10.0,
+        audit: AuditPolicy | None = None,
     ) -> None:
         self._store = EventStore(store_config)
         self._path = Path(duckdb_path)
@@ -86,6 +92,14 @@ class ProjectorService:
         self._rebuild_progress: tuple[int, int] | None = None
         self._thread = threading.Thread(target=self._follow, name="projector", daemon=True)
         self._thread.start()
+        self._audit = audit
+        self._audit_lock = threading.Lock()  # one audit export at a time, scheduled or asked
+        self._schedule: AuditSchedule | None = None
+        if audit is not None and audit.interval_s > 0:
+            self._schedule = AuditSchedule(
+                lambda: self.audit_export(), audit.interval_s, self._audit_failed
+            )
+            self._schedule.start()
 
     def _open(self, path: Path) -> Projector:
         if self._read_models is None:
@@ -224,6 +238,52 @@ class ProjectorService:
         with self._projector.cursor() as cur:
             return export(cur, source, fmt, Path(dest))  # type: ignore[arg-type]
 
+    # -- audit export -------------------------------------------------------------------
+
+    def audit_export(
+        self, target: str | None = None, tables: Sequence[str] | None = None
+    ) -> dict[str, Any]:
+        """Run the audit export now (see :func:`actors.audit_exporter.export_once`).
+
+        Args:
+            target: where to (default: the configured policy's target).
+            tables: which tables (default: the policy's, else ``events``).
+
+        Returns:
+            The run: ``run_id``, ``head``, ``objects`` and ``manifest_url``.
+
+        Raises:
+            UserInputError: no target given and none configured, or an unknown table.
+            ProjectionError: the storage refused or failed (nothing recorded).
+        """
+        policy = self._audit or AuditPolicy(target="")
+        chosen = AuditPolicy(
+            target=target or policy.target,
+            tables=tuple(tables) if tables else policy.tables,
+            fmt=policy.fmt,
+        )
+        if not chosen.target:
+            msg = "no audit export target: give one, or set SYNAPSE_AUDIT_TARGET"
+            raise UserInputError(msg, hint="e.g. s3://bucket/synapse-audit or a folder")
+        with self._audit_lock, self._lock:  # the file is not swapped by a rebuild meanwhile
+            self.catch_up()
+            run = export_once(self._store, self._projector, chosen, self._path.parent / "exports")
+        return dataclasses.asdict(run)
+
+    def _audit_failed(self, message: str) -> None:
+        raise_alert(
+            self._store,
+            alert_id=f"audit-export:{uuid.uuid4().hex}",
+            severity="error",
+            source="audit-export",
+            message=message,
+        )
+
+    def metrics_figures(self) -> dict[str, Any]:
+        """See :func:`projections.metrics_figures.read_figures`."""
+        with self._projector.cursor() as cur:
+            return read_figures(cur)
+
     def status(self) -> dict[str, Any]:
         """Return position, log head, lag and the last follow error."""
         try:
@@ -269,7 +329,9 @@ class ProjectorService:
         return self._rebuild_progress
 
     def close(self) -> None:
-        """Stop following and close the DuckDB file."""
+        """Stop following (and the audit schedule) and close the DuckDB file."""
+        if self._schedule is not None:
+            self._schedule.stop()
         self._stop.set()
         self._urgent.set()
         self._wake.set()

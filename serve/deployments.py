@@ -13,16 +13,18 @@ import logging
 import shutil
 import tempfile
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
 import ray
+from prometheus_client.core import Metric
 from ray import serve
 from ray.serve._private import http_util
 
+from events import logs
 from events.audit import current_actor
 from events.errors import StoreUnavailableError, SynapseError
 from events.store import EventStore, StoreConfig
@@ -38,10 +40,12 @@ from serve.agent_services import (
 )
 from serve.agents_api import agents_router
 from serve.app import build_app
-from serve.gateway_metrics import render_gateway_metrics
+from serve.gateway_metrics import gateway_families
 from serve.grpc.service import GrpcGateway
 from serve.ingress import Ingress
+from serve.metrics_exposition import render_families
 from serve.schemas import (
+    AuditExportRun,
     ComponentHealth,
     EventPage,
     EventQuery,
@@ -56,6 +60,13 @@ from serve.security import load_or_create_token
 from serve.services import Services
 from serve.sync_api import sync_router
 from serve.sync_services import SyncServices
+from serve.system_metrics import (
+    projector_families,
+    runtime_families,
+    store_free_family,
+    sync_families,
+    sync_gauge_families,
+)
 from serve.users import UserStore
 
 __all__ = [
@@ -63,6 +74,7 @@ __all__ = [
     "RayAgentServices",
     "RayServices",
     "RaySyncServices",
+    "SynapseApi",
     "deploy_api",
     "routed_port",
     "serve_proxy_port",
@@ -104,6 +116,8 @@ class ApiConfig:
     #: The local users file and the session-signing key (None: only the install token).
     users_path: Path | None = None
     session_key_path: Path | None = None
+    #: ``$SYNAPSE_HOME/logs``: the replica logs there as ``api`` and serves ``/api/v1/logs``.
+    logs_dir: Path | None = None
 
     @property
     def allowed_hosts(self) -> list[str]:
@@ -195,6 +209,11 @@ class RayServices(Services):
             truncated=bool(result.truncated),
         )
 
+    async def audit_export(self, target: str | None, tables: list[str] | None) -> AuditExportRun:
+        """Run the audit export in the projector actor (it owns the DuckDB file)."""
+        run = await self._projector_handle().audit_export.remote(target, tables)
+        return AuditExportRun.model_validate(run)
+
     async def export(self, source: ExportSource, fmt: ExportFormat) -> ExportFile:
         """Export through the projector into a temporary file on this host."""
         suffix = {"csv": ".csv", "ndjson": ".ndjson", "parquet": ".parquet"}[fmt]
@@ -209,32 +228,39 @@ class RayServices(Services):
         return ExportFile(path=Path(name), media_type=MEDIA_TYPES[fmt], rows=int(result.rows))
 
     async def metrics_text(self) -> bytes | None:
-        """Projector position and lag, and the gateway's counters and per-agent gauges."""
-        lines: list[str] = []
-        try:
-            status = await asyncio.wait_for(self._projector_handle().status.remote(), 5)
-        except Exception:  # noqa: BLE001 - metrics must never fail the scrape
-            status = None
-        if status is not None:
-            lines = [
-                "# HELP synapse_projector_position Last log position committed into DuckDB.",
-                "# TYPE synapse_projector_position gauge",
-                f"synapse_projector_position {status['position']}",
-                "# HELP synapse_projector_lag Events appended but not yet projected.",
-                "# TYPE synapse_projector_lag gauge",
-                f"synapse_projector_lag {status['lag'] if status['lag'] is not None else -1}",
-            ]
-        text = ("\n".join(lines) + "\n" if lines else "") + await self._gateway_metrics()
-        return text.encode() or None
+        """Log, projector, sync, runtime and gateway families (see :mod:`serve.system_metrics`).
 
-    async def _gateway_metrics(self) -> str:
-        """The gateway actor's counters and per-agent gauges, or nothing when it is away."""
+        Each source is asked separately with a timeout: one that is away (restarting, or not
+        started in this deployment) drops its families from this scrape, never the scrape.
+        """
+        families: list[Metric] = []
+        status = await self._ask(self._projector_handle, "status")
+        if status is not None:
+            families += projector_families(status)
+        figures = await self._ask(self._projector_handle, "metrics_figures")
+        if figures is not None:
+            families += sync_families(figures) + runtime_families(figures)
+        gauges = await self._ask(lambda: self._actor(self._config.sync_name), "gauges")
+        if gauges is not None:
+            families += sync_gauge_families(gauges)
+        free = _free_bytes(self._config.store)
+        if free is not None:
+            families.append(store_free_family(free))
+        snapshot = await self._ask(lambda: self._actor(self._config.gateway_name), "metrics")
+        if snapshot is not None:
+            families += gateway_families(snapshot)
+        return render_families(families) if families else None
+
+    def _actor(self, name: str) -> Any:
+        return ray.get_actor(name, namespace=self._config.namespace)
+
+    @staticmethod
+    async def _ask(handle: Callable[[], Any], method: str) -> Any:
+        """``handle().method.remote()`` within 5 s, or None when it fails or is away."""
         try:
-            handle = ray.get_actor(self._config.gateway_name, namespace=self._config.namespace)
-            snapshot: dict[str, Any] = await asyncio.wait_for(handle.metrics.remote(), 5)
+            return await asyncio.wait_for(getattr(handle(), method).remote(), 5)
         except Exception:  # noqa: BLE001 - metrics must never fail the scrape
-            return ""
-        return render_gateway_metrics(snapshot)
+            return None
 
 
 def _free_bytes(config: StoreConfig) -> int | None:
@@ -439,6 +465,10 @@ class SynapseApi:
         # Serve binds the direct-ingress listener after this constructor, in this process:
         # with SO_REUSEADDR a restart right after a kill gets its port back (see _listen).
         _listen.reuse_address(http_util)
+        if config.logs_dir is not None:
+            with contextlib.suppress(OSError):
+                logs.install(config.logs_dir, "api")
+        logging.getLogger(__name__).info("API replica starting for %s:%d", config.host, config.port)
         self._config = config
         self._grpc = GrpcGateway(RayAgentServices(config), config.token)
 
@@ -466,6 +496,7 @@ class SynapseApi:
             token=self._config.token,
             allowed_hosts=self._config.allowed_hosts,
             sessions=sessions,
+            logs_dir=self._config.logs_dir,
             extra_routers=[
                 agents_router(RayAgentServices(self._config)),
                 sync_router(RaySyncServices(self._config)),

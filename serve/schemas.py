@@ -14,11 +14,15 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
     "MAX_EVENT_PAGE",
+    "MAX_LOG_PAGE",
     "MAX_SQL_ROWS",
     "AgentList",
     "AgentRow",
     "ApprovalItem",
     "ApprovalList",
+    "AuditExportObject",
+    "AuditExportRequest",
+    "AuditExportRun",
     "ClientFile",
     "ComponentHealth",
     "ConflictList",
@@ -36,6 +40,9 @@ __all__ = [
     "HeadPosition",
     "HealthReport",
     "HealthStatus",
+    "LogLevel",
+    "LogLine",
+    "LogPage",
     "LossRecord",
     "OpenDecision",
     "PlanChange",
@@ -47,14 +54,19 @@ __all__ = [
     "SyncOutcome",
     "SyncPlan",
     "SyncStatus",
+    "WorkflowList",
+    "WorkflowRecord",
+    "WorkflowStep",
     "WriteBreaker",
 ]
 
 MAX_EVENT_PAGE = 1000
+MAX_LOG_PAGE = 1000
 MAX_SQL_ROWS = 10_000
 
 HealthStatus = Literal["ok", "degraded", "down"]
 ExportFormat = Literal["csv", "ndjson", "parquet"]
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
 
 class _Model(BaseModel):
@@ -167,6 +179,39 @@ class ExportTables(_Model):
     """The projection tables ``GET /api/v1/exports/{table}`` can download, by name."""
 
     tables: list[str]
+
+
+class AuditExportRequest(_Model):
+    """Body of ``POST /api/v1/audit-exports``: run the audit export now.
+
+    ``target`` is an ``s3://bucket/prefix`` URL (a folder target is configured on the host
+    with ``SYNAPSE_AUDIT_TARGET``, never chosen over HTTP); absent, the configured one.
+    """
+
+    target: str | None = Field(default=None, pattern=r"^s3://", max_length=1024)
+    tables: list[str] | None = Field(default=None, max_length=50)
+
+
+class AuditExportObject(_Model):
+    """One object an audit export run wrote, as recorded in its manifest."""
+
+    table: str
+    mode: Literal["incremental", "snapshot"]
+    from_position: int
+    to_position: int
+    rows: int
+    url: str
+    bytes: int
+    sha256: str
+
+
+class AuditExportRun(_Model):
+    """What ``POST /api/v1/audit-exports`` answers: the run and its manifest."""
+
+    run_id: str
+    head: int
+    objects: list[AuditExportObject]
+    manifest_url: str
 
 
 class ExportFile(_Model):
@@ -301,7 +346,8 @@ class SyncStatus(_Answer):
 
 
 class ConflictRecord(_Answer):
-    """A conflict in the read model; ``sides`` is the JSON text of client → digest."""
+    """A conflict in the read model; ``sides`` is the JSON text of client → digest, or for a
+    personal-instruction conflict (kind ``instruction``) client → a short masked preview."""
 
     conflict_id: str
     kind: str | None = None
@@ -430,7 +476,68 @@ class AgentRow(_Answer):
     )
 
 
+class WorkflowStep(_Answer):
+    """One step of a workflow (see ``actors._workflow_graph.StepStatus``)."""
+
+    name: str
+    capability: str
+    depends_on: list[str] = []
+    status: str = Field(description="pending, running, done, failed or awaiting_approval")
+    attempts: int = 0
+    output: str = ""
+    output_truncated: bool = False
+    agent: str = ""
+    degraded: bool = False
+    reason: str = ""
+    approved_by: str = ""
+
+
+class WorkflowRecord(_Answer):
+    """A workflow's state, rebuilt from its events (``GET /api/v1/workflows/{id}``)."""
+
+    workflow_id: str
+    state: Literal["running", "awaiting_approval", "completed", "failed"]
+    done: bool
+    steps: list[WorkflowStep]
+    pending_approval: list[str] = []
+    review_loops: int = 0
+    max_review_loops: int = 0
+    review_unresolved: bool = False
+    prompt_preview: str = ""
+    summary: str = ""
+    reason: str = ""
+    resumes: int = 0
+
+
+class WorkflowList(_Answer):
+    """What ``GET /api/v1/workflows`` answers."""
+
+    workflows: list[WorkflowRecord]
+
+
 class AgentList(_Answer):
     """What ``GET /api/v1/agents`` answers."""
 
     agents: list[AgentRow]
+
+
+class LogLine(_Model):
+    """One structured log record (``GET /api/v1/logs``), every string already masked."""
+
+    ts: str
+    level: str
+    logger: str = ""
+    actor: str = ""
+    msg: str = ""
+    position: int | None = None
+    task_id: str | None = None
+    write_id: str | None = None
+    request_id: str | None = None
+    exc: str | None = None
+
+
+class LogPage(_Model):
+    """The newest log lines that pass the filters, oldest first."""
+
+    items: list[LogLine]
+    truncated: bool = Field(description="older matching lines were left out by the limit")

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 
+from events.errors import ActorError
 from serve.schemas import (
+    AuditExportRun,
     EventPage,
     EventQuery,
     EventRow,
@@ -72,6 +74,17 @@ class Services(ABC):
             QueryRejectedError: the query or table was refused.
             UserInputError: the table does not exist.
         """
+
+    async def audit_export(self, target: str | None, tables: list[str] | None) -> AuditExportRun:
+        """Run the audit export now, where the projections live.
+
+        Raises:
+            UserInputError: no target configured or given, or an unknown table.
+            ProjectionError: the storage refused or failed (nothing recorded).
+            ActorError: this deployment cannot run it.
+        """
+        msg = "the audit export is not available here"
+        raise ActorError(msg)
 
     async def metrics_text(self) -> bytes | None:
         """Return extra Prometheus exposition text from the actors, or None."""

@@ -16,6 +16,7 @@ import socket
 import subprocess
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,7 @@ from actors.sync_actor import SyncOrchestrator
 from actors.watcher import WatcherActor, watcher_name
 from actors.workflow_service import WorkflowService
 from adapters.registry import load_adapters
+from events import logs
 from events.errors import StoreUnavailableError, UserInputError
 from events.store import EventStore, PostgresConfig, StoreConfig, load_cipher_key
 from projections.projector import Projector
@@ -43,6 +45,7 @@ from serve import ingress
 from serve.deployments import ApiConfig, deploy_api
 from serve.security import load_or_create_token
 from synapse._home import tighten_home
+from synapse._quiet import ray_output_to
 from synapse.settings import Settings, load_sync_settings, ray_auth_mode
 
 __all__ = [
@@ -50,12 +53,23 @@ __all__ = [
     "SUPERVISOR",
     "SYNC",
     "RunningSystem",
+    "agent_actor_name",
+    "agents_config",
+    "crash_actor",
+    "flush_gateway_events",
     "local_projector",
+    "logs_dir",
     "open_store",
     "prepare_home",
+    "projector_handle",
+    "quiet_ray",
+    "rebuild_running",
     "require_ray_token_auth",
     "running_system",
+    "start_agents",
+    "start_sync",
     "start_system",
+    "stop_attached",
     "stop_system",
     "store_config",
 ]
@@ -71,6 +85,9 @@ AGENTS_FILE = "agents.toml"
 SYNC = "sync"
 SERVER_FILE = "server.json"
 RAY_MARKER = "ray.started"
+#: Where Ray's own driver output goes instead of the terminal (not JSON: ``synapse logs``
+#: reads only ``*.jsonl``).
+RAY_DRIVER_LOG = "ray-driver.log"
 
 
 @dataclass(frozen=True)
@@ -114,6 +131,25 @@ def prepare_home(settings: Settings) -> str:
             _log.warning("tightened permissions under %s: %s", settings.home, changed)
     load_or_create_token(settings.session_key_path)  # created here, where the home is ours
     return load_or_create_token(settings.token_path)
+
+
+def logs_dir(settings: Settings) -> Path:
+    """``$SYNAPSE_HOME/logs``: every process's structured log (see :mod:`events.logs`)."""
+    return logs.log_dir(settings.home)
+
+
+@contextlib.contextmanager
+def quiet_ray(settings: Settings) -> Iterator[None]:
+    """Log this driver as ``cli`` and keep Ray's own output off the terminal meanwhile.
+
+    Ray's warnings and retries (``core_worker.cc``, ``(raylet) …``) go to
+    ``$SYNAPSE_HOME/logs/ray-driver.log``; Synapse's own prints stay on the terminal.
+    Reentrant: ``start_system`` inside the demo's block is one block.
+    """
+    with contextlib.suppress(OSError):
+        logs.install(logs_dir(settings), "cli")
+    with ray_output_to(logs_dir(settings) / RAY_DRIVER_LOG):
+        yield
 
 
 def require_ray_token_auth(mode: str) -> None:
@@ -233,6 +269,29 @@ def start_system(
     """
     require_ray_token_auth(ray_auth_mode())
     token = prepare_home(settings)
+    with quiet_ray(settings):
+        return _start(
+            settings,
+            token,
+            detached=detached,
+            address=address,
+            port=port,
+            sync_home=sync_home,
+            grpc_port=grpc_port,
+        )
+
+
+def _start(
+    settings: Settings,
+    token: str,
+    *,
+    detached: bool,
+    address: str | None,
+    port: int | None,
+    sync_home: Path | None,
+    grpc_port: int | None,
+) -> RunningSystem:
+    _log.info("starting Synapse (detached=%s) in %s", detached, settings.home)
     load_sync_settings(settings)  # a bad sync.toml stops `up` before anything starts
     # Every process that appends through this config hints the projector at once.
     config = dataclasses.replace(
@@ -296,8 +355,10 @@ def _spawn_and_deploy(
             "poll_interval_s": settings.poll_interval_s,
             "row_limit": settings.sql_row_limit,
             "sql_timeout_s": settings.sql_timeout_s,
+            "audit": settings.audit_policy(),
         },
         store_config=config,
+        log_dir=logs_dir(settings),
         max_concurrency=16,
         detached=detached,
     )
@@ -310,6 +371,7 @@ def _spawn_and_deploy(
         namespace=ns,
         args=(config, [PROJECTOR, *agent_actors], _Prober(ns)),
         store_config=config,
+        log_dir=logs_dir(settings),
         max_concurrency=4,
         detached=detached,
     )
@@ -329,6 +391,7 @@ def _spawn_and_deploy(
             ingress=settings.serve_ingress,
             users_path=settings.users_path,
             session_key_path=settings.session_key_path,
+            logs_dir=logs_dir(settings),
         )
     )
 
@@ -364,6 +427,7 @@ def start_agents(settings: Settings, config: StoreConfig, *, detached: bool) -> 
             namespace=ns,
             args=(agent,),
             store_config=config,
+            log_dir=logs_dir(settings),
             max_concurrency=64,
             detached=detached,
         )
@@ -377,6 +441,7 @@ def start_agents(settings: Settings, config: StoreConfig, *, detached: bool) -> 
         args=(config, agents, backends),
         kwargs={"execute_dir": str(settings.home / "execute-ledger")},
         store_config=config,
+        log_dir=logs_dir(settings),
         max_concurrency=256,
         detached=detached,
     )
@@ -388,6 +453,7 @@ def start_agents(settings: Settings, config: StoreConfig, *, detached: bool) -> 
         namespace=ns,
         args=(config, gateway),
         store_config=config,
+        log_dir=logs_dir(settings),
         max_concurrency=64,
         detached=detached,
     )
@@ -421,6 +487,7 @@ def start_sync(settings: Settings, config: StoreConfig, home: Path, *, detached:
             "breaker": sync.breaker_limits(),
         },
         store_config=config,
+        log_dir=logs_dir(settings),
         detached=detached,
     )
     supervision.get(orchestrator.ping.remote(), timeout=120)
@@ -435,6 +502,7 @@ def start_sync(settings: Settings, config: StoreConfig, home: Path, *, detached:
             args=(client, str(home), _OrchestratorSink(ns)),
             kwargs={"kinds": policy.kinds, "projects": projects, "key_home": str(settings.home)},
             store_config=config,
+            log_dir=logs_dir(settings),
             max_concurrency=4,
             detached=detached,
         )
@@ -512,6 +580,14 @@ def running_system(settings: Settings) -> RunningSystem | None:
 
 def stop_system(settings: Settings) -> list[str]:
     """Stop Serve and the actors; stop Ray when ``synapse up`` started it. Return steps."""
+    with quiet_ray(settings):
+        steps = _stop(settings)
+    for step in steps:
+        _log.info("synapse down: %s", step)
+    return steps
+
+
+def _stop(settings: Settings) -> list[str]:
     steps: list[str] = []
     system = running_system(settings)
     if system is not None or _ray_running():

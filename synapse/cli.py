@@ -11,6 +11,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from events.errors import SynapseError, UserInputError
+from synapse._logs_commands import add_logs_parser, cli_logging, logs_verb
 
 __all__ = ["build_parser", "main"]
 
@@ -86,8 +87,16 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(p)
     p.add_argument("table", nargs="?", help="table name (or use --query)")
     p.add_argument("--query", help="a read-only SELECT to export instead of a table")
-    p.add_argument("--format", choices=["csv", "json", "parquet"], default="csv")
-    p.add_argument("-o", "--output", help="file to write (default: <home>/exports/<name>.<ext>)")
+    p.add_argument(
+        "--format",
+        choices=["csv", "json", "parquet"],
+        help="output format (default: from the output's suffix, else csv)",
+    )
+    p.add_argument(
+        "-o",
+        "--output",
+        help="file, or s3://bucket/prefix/name, to write (default: <home>/exports/<name>.<ext>)",
+    )
 
     leaf = argparse.ArgumentParser(add_help=False)
     _add_common(leaf)
@@ -120,7 +129,12 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("conflict_id")
     g = c.add_mutually_exclusive_group(required=True)
     g.add_argument("--take", metavar="CLIENT", help="keep this client's version everywhere")
-    g.add_argument("--value", metavar="JSON", help="the server definition to use everywhere")
+    g.add_argument(
+        "--value",
+        metavar="JSON|FILE|TEXT",
+        help="the server definition (JSON) to use everywhere; for an instruction conflict, "
+        "the Markdown (a file or the text) to write in place of the blocks in conflict",
+    )
 
     p = sub.add_parser("agents", help="agents with breaker state, latency and load")
     _add_common(p)
@@ -150,7 +164,25 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--by", default="cli")
     w.add_argument("--wait", type=float, default=60.0)
 
+    p = sub.add_parser("backup", help="online backup of the event log (SQLite)")
+    _add_common(p)
+    p.add_argument("-o", "--output", help="file or folder (default: <home>/backups/)")
+    p.add_argument(
+        "--since-last", action="store_true", help="only events after the newest backup there"
+    )
+    p = sub.add_parser(
+        "audit-export", help="export what is new since the last audit export, with a manifest"
+    )
+    _add_common(p)
+    p.add_argument("--target", help="s3://bucket/prefix or a folder (default SYNAPSE_AUDIT_TARGET)")
+    p.add_argument("--tables", help="comma-separated tables (default SYNAPSE_AUDIT_TABLES: events)")
+    p = sub.add_parser("restore", help="restore the log from a backup; rebuilds projections")
+    _add_common(p)
+    p.add_argument("path", help="the backup file (its .manifest.json sits beside it)")
+    p.add_argument("--force", action="store_true", help="even over a newer log (it is kept)")
+
     _add_users(sub)
+    add_logs_parser(sub)
     return parser
 
 
@@ -177,6 +209,8 @@ def _dispatch(args: argparse.Namespace) -> int:
     from synapse import (
         _agent_commands,
         _approval_commands,
+        _audit_commands,
+        _backup_commands,
         _commands,
         _sync_commands,
         _user_commands,
@@ -191,6 +225,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         "replay": _commands.replay,
         "sql": _commands.sql,
         "export": _commands.export,
+        "backup": _backup_commands.backup,
+        "audit-export": _audit_commands.audit_export,
+        "logs": logs_verb,
+        "restore": _backup_commands.restore,
         "sync": lambda a: {
             "status": _sync_commands.sync_status,
             "plan": _sync_commands.sync_plan,
@@ -228,7 +266,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return _dispatch(args)
+        with cli_logging(args):
+            return _dispatch(args)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

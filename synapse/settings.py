@@ -29,21 +29,25 @@ from pydantic import (
 from tomlkit.exceptions import TOMLKitError
 
 from actors._sync_breaker import BreakerLimits
+from actors.audit_exporter import AuditPolicy, tables_of
 from actors.sync_engine import ConflictRule, Direction, Policy
 from adapters.files import write_durably
 from adapters.registry import BUILTIN_ENTRY_POINTS
 from events.client_config import SETTING_NAMES, ClientId, Setting
 from events.errors import UserInputError
+from projections.s3_target import S3Config
 
 __all__ = [
     "SYNC_FILE",
     "Settings",
+    "SyncKind",
     "SyncSettings",
     "is_loopback_host",
     "load_settings",
     "load_sync_settings",
     "ray_auth_mode",
     "remote_bind_warning",
+    "s3_config",
 ]
 
 
@@ -75,6 +79,23 @@ class Settings(BaseModel):
     #: None = take ``mode`` from ``sync.toml`` (default observe); set, it wins over the file.
     mode: Literal["observe", "apply"] | None = None
     sync_home: Path | None = None
+    #: Scheduled audit export (README "Audit exports"): target folder or ``s3://bucket/prefix``;
+    #: every ``audit_interval_s`` seconds (0: only on demand); comma-separated tables.
+    audit_target: str = ""
+    audit_interval_s: float = Field(default=0.0, ge=0)
+    audit_tables: str = "events"
+    audit_format: Literal["csv", "ndjson", "parquet"] = "parquet"
+
+    def audit_policy(self) -> AuditPolicy | None:
+        """The audit export policy, or None when no target is configured."""
+        if not self.audit_target:
+            return None
+        return AuditPolicy(
+            target=self.audit_target,
+            tables=tables_of(self.audit_tables) or ("events",),
+            interval_s=self.audit_interval_s,
+            fmt=self.audit_format,
+        )
 
     @property
     def event_db(self) -> Path:
@@ -181,6 +202,12 @@ def ray_auth_mode(environ: Mapping[str, str] | None = None) -> str:
     """Ray's ``RAY_AUTH_MODE`` as set for this process ("" when unset: Ray's default)."""
     env = os.environ if environ is None else environ
     return env.get("RAY_AUTH_MODE", "").strip().lower()
+
+
+def s3_config(environ: Mapping[str, str] | None = None) -> S3Config:
+    """How exports reach S3-compatible storage: the usual AWS variables (pyarrow's own
+    convention, passed through and never stored) and ``SYNAPSE_S3_ENDPOINT``."""
+    return S3Config.from_environ(os.environ if environ is None else environ)
 
 
 # -- the sync policy file ---------------------------------------------------------------
