@@ -11,10 +11,12 @@ from __future__ import annotations
 import os
 import socket
 
+from eventsourcing.application import AggregateNotFoundError
+
 from events.runtime import ActorLifecycle, Alert
 from events.store import EventStore, aggregate_id
 
-__all__ = ["raise_alert", "record_exhausted", "record_start", "record_stop"]
+__all__ = ["acknowledge_alert", "raise_alert", "record_exhausted", "record_start", "record_stop"]
 
 
 def _create(actor: str) -> object:
@@ -114,3 +116,21 @@ def raise_alert(
         )
 
     store.execute(Alert, agg_id, f"raise:{alert_id}", lambda a: None, create=build)
+
+
+def acknowledge_alert(store: EventStore, alert_id: str, by: str) -> bool:
+    """Acknowledge an alert once (a repeat, or an alert already acknowledged, changes nothing).
+
+    Returns:
+        False when no alert has that id.
+    """
+
+    def ack(alert: Alert) -> None:
+        if not alert.acknowledged:
+            alert.acknowledge(by)
+
+    try:
+        store.execute(Alert, aggregate_id("alert", alert_id), f"ack:{alert_id}", ack)
+    except AggregateNotFoundError:
+        return False
+    return True

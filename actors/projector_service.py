@@ -20,7 +20,7 @@ from typing import Any
 import orjson
 
 from actors.audit_exporter import AuditPolicy, AuditSchedule, export_once
-from actors.lifecycle import raise_alert
+from actors.lifecycle import acknowledge_alert, raise_alert
 from events.errors import ProjectionError, StoreUnavailableError, SynapseError, UserInputError
 from events.store import EventStore, StoreConfig
 from projections.exports import ExportResult, export
@@ -269,6 +269,13 @@ class ProjectorService:
             self.catch_up()
             run = export_once(self._store, self._projector, chosen, self._path.parent / "exports")
         return dataclasses.asdict(run)
+
+    def acknowledge_alert(self, alert_id: str, by: str) -> bool:
+        """See :func:`actors.lifecycle.acknowledge_alert` (then catch the read models up)."""
+        found = acknowledge_alert(self._store, alert_id, by)
+        if found:
+            self.catch_up()
+        return found
 
     def _audit_failed(self, message: str) -> None:
         raise_alert(

@@ -14,8 +14,6 @@ from serve._redact import redact, redact_rows
 from serve.auth import needs
 from serve.schemas import (
     MAX_EVENT_PAGE,
-    AuditExportRequest,
-    AuditExportRun,
     EventPage,
     EventQuery,
     EventRow,
@@ -153,12 +151,5 @@ def api_router(services: Services, sse: SseSettings) -> APIRouter:
             raise UserInputError("the export query is empty")
         file = await services.export(ExportSource(query=request.query), request.format)
         return _download(file, "export", request.format)
-
-    @router.post(
-        "/audit-exports", response_model=AuditExportRun, tags=["exports"], **needs(Role.ADMIN)
-    )
-    async def audit_export(request: Annotated[AuditExportRequest, Body()]) -> AuditExportRun:
-        """Run the audit export now: what is new since the last run, with its manifest."""
-        return await services.audit_export(request.target, request.tables)
 
     return router

@@ -24,6 +24,7 @@ from serve.auth import auth_router, enforce_role, install_role_errors
 from serve.dashboard import DOCS_CSP, SPA_PATHS, dashboard_router, mount_static
 from serve.logs_api import logs_router
 from serve.metrics import HttpMetrics, MetricsMiddleware
+from serve.ops_api import ops_api_router
 from serve.schemas import ComponentHealth, HealthReport
 from serve.security import SecurityGuard
 from serve.services import Services
@@ -101,6 +102,7 @@ def build_app(
     # ``is None``, not ``or``: an empty throttle has len() 0 and would read as false.
     app.include_router(auth_router(sessions, LoginThrottle() if throttle is None else throttle))
     app.include_router(api_router(services, sse))
+    app.include_router(ops_api_router(services))
     app.include_router(logs_router(logs_dir))
     for router in extra_routers:
         app.include_router(router)

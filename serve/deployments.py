@@ -209,6 +209,10 @@ class RayServices(Services):
             truncated=bool(result.truncated),
         )
 
+    async def acknowledge_alert(self, alert_id: str, by: str) -> bool:
+        """Record the acknowledgement through the projector actor (it also catches up)."""
+        return bool(await self._projector_handle().acknowledge_alert.remote(alert_id, by))
+
     async def audit_export(self, target: str | None, tables: list[str] | None) -> AuditExportRun:
         """Run the audit export in the projector actor (it owns the DuckDB file)."""
         run = await self._projector_handle().audit_export.remote(target, tables)

@@ -18,6 +18,9 @@ __all__ = [
     "MAX_SQL_ROWS",
     "AgentList",
     "AgentRow",
+    "AlertAcknowledged",
+    "AlertList",
+    "AlertRow",
     "ApprovalItem",
     "ApprovalList",
     "AuditExportObject",
@@ -179,6 +182,32 @@ class ExportTables(_Model):
     """The projection tables ``GET /api/v1/exports/{table}`` can download, by name."""
 
     tables: list[str]
+
+
+class AlertRow(_Model):
+    """One alert from the ``alerts`` read model."""
+
+    alert_id: str
+    severity: str | None = None
+    source: str | None = None
+    message: str | None = None
+    raised_at: datetime | None = None
+    acknowledged: bool = False
+    acknowledged_by: str | None = None
+    acknowledged_at: datetime | None = None
+
+
+class AlertList(_Model):
+    """What ``GET /api/v1/alerts`` answers: newest first."""
+
+    alerts: list[AlertRow]
+
+
+class AlertAcknowledged(_Model):
+    """What ``POST /api/v1/alerts/{id}/acknowledge`` answers."""
+
+    alert_id: str
+    acknowledged_by: str
 
 
 class AuditExportRequest(_Model):

@@ -75,6 +75,15 @@ class Services(ABC):
             UserInputError: the table does not exist.
         """
 
+    async def acknowledge_alert(self, alert_id: str, by: str) -> bool:
+        """Record that ``by`` saw the alert (once); False when there is no such alert.
+
+        Raises:
+            ActorError: this deployment cannot record it.
+        """
+        msg = "acknowledging alerts is not available here"
+        raise ActorError(msg)
+
     async def audit_export(self, target: str | None, tables: list[str] | None) -> AuditExportRun:
         """Run the audit export now, where the projections live.
 

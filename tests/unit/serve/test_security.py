@@ -452,8 +452,8 @@ def test_no_cookie_is_named_like_ours_without_the_bootstrap(web: TestClient) -> 
 
 #: POST routes that only read (the query travels in the body): any role.
 READ_POSTS = {"/api/v1/sql", "/api/v1/exports", "/api/v1/sync/plan"}
-#: What an operator may do besides reading: resolve, approve, apply, revert, resume, tasks
-#: and workflows (but not the execute lane, nor anything undeclared: those are admin's).
+#: What an operator may do besides reading: resolve, approve, apply, revert, resume, tasks,
+#: acknowledge alerts and workflows (but not the execute lane, nor anything undeclared: those are admin's).
 OPERATOR_POSTS = {
     "/api/v1/sync/apply",
     "/api/v1/sync/revert/1",
@@ -468,6 +468,7 @@ OPERATOR_POSTS = {
     "/api/v1/gemini/review",
     "/api/v1/workflow",
     "/api/v1/workflows/1/reject",
+    "/api/v1/alerts/1/acknowledge",
 }
 CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 PEOPLE = {"vera": Role.VIEWER, "otto": Role.OPERATOR, "ada": Role.ADMIN}

@@ -24,6 +24,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/alerts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Alerts
+         * @description Alerts from the ``alerts`` read model, newest first (``open=true``: unacknowledged).
+         */
+        get: operations["alerts_api_v1_alerts_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alerts/{alert_id}/acknowledge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Acknowledge
+         * @description Record that the signed-in user saw the alert (an event; a repeat changes nothing).
+         */
+        post: operations["acknowledge_api_v1_alerts__alert_id__acknowledge_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/audit-exports": {
         parameters: {
             query?: never;
@@ -903,6 +943,49 @@ export interface components {
             weight?: number | null;
         } & {
             [key: string]: unknown;
+        };
+        /**
+         * AlertAcknowledged
+         * @description What ``POST /api/v1/alerts/{id}/acknowledge`` answers.
+         */
+        AlertAcknowledged: {
+            /** Acknowledged By */
+            acknowledged_by: string;
+            /** Alert Id */
+            alert_id: string;
+        };
+        /**
+         * AlertList
+         * @description What ``GET /api/v1/alerts`` answers: newest first.
+         */
+        AlertList: {
+            /** Alerts */
+            alerts: components["schemas"]["AlertRow"][];
+        };
+        /**
+         * AlertRow
+         * @description One alert from the ``alerts`` read model.
+         */
+        AlertRow: {
+            /**
+             * Acknowledged
+             * @default false
+             */
+            acknowledged: boolean;
+            /** Acknowledged At */
+            acknowledged_at?: string | null;
+            /** Acknowledged By */
+            acknowledged_by?: string | null;
+            /** Alert Id */
+            alert_id: string;
+            /** Message */
+            message?: string | null;
+            /** Raised At */
+            raised_at?: string | null;
+            /** Severity */
+            severity?: string | null;
+            /** Source */
+            source?: string | null;
         };
         /**
          * ApplyRequest
@@ -1886,6 +1969,69 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AgentList"];
+                };
+            };
+        };
+    };
+    alerts_api_v1_alerts_get: {
+        parameters: {
+            query?: {
+                open?: boolean;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertList"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    acknowledge_api_v1_alerts__alert_id__acknowledge_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                alert_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertAcknowledged"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
