@@ -10,6 +10,7 @@ committed: nothing lost, nothing doubled. Ray restarts it by re-running this con
 from __future__ import annotations
 
 import dataclasses
+import os
 import threading
 import time
 import uuid
@@ -27,6 +28,7 @@ from projections.exports import ExportResult, export
 from projections.metrics_figures import read_figures
 from projections.projector import Projector
 from projections.read_model import ReadModel
+from projections.s3_target import S3Config, S3Target, export_to_s3
 from projections.sql_guard import QueryResult, run_query
 
 __all__ = ["ProjectorService"]
@@ -269,6 +271,17 @@ class ProjectorService:
             self.catch_up()
             run = export_once(self._store, self._projector, chosen, self._path.parent / "exports")
         return dataclasses.asdict(run)
+
+    def export_s3(self, source: str, fmt: str, url: str) -> dict[str, Any]:
+        """Export a table or read query to ``url`` (``s3://bucket/key``); credentials come from
+        this process's AWS environment (see :func:`projections.s3_target.export_to_s3`)."""
+        target = S3Target.parse(url)
+        config = S3Config.from_environ(os.environ)
+        work = self._path.parent / "exports"
+        work.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with self._projector.cursor() as cur:
+            done = export_to_s3(cur, source, fmt, target, config, work)  # type: ignore[arg-type]
+        return dataclasses.asdict(done)
 
     def acknowledge_alert(self, alert_id: str, by: str) -> bool:
         """See :func:`actors.lifecycle.acknowledge_alert` (then catch the read models up)."""

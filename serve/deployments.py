@@ -55,6 +55,8 @@ from serve.schemas import (
     ExportSource,
     HealthReport,
     QueryResult,
+    S3ExportDone,
+    S3ExportRequest,
 )
 from serve.security import load_or_create_token
 from serve.services import Services
@@ -208,6 +210,14 @@ class RayServices(Services):
             rows=[list(r) for r in result.rows],
             truncated=bool(result.truncated),
         )
+
+    async def export_s3(self, request: S3ExportRequest) -> S3ExportDone:
+        """Export through the projector actor (it owns the DuckDB file)."""
+        source = request.table if request.table is not None else str(request.query)
+        done = await self._projector_handle().export_s3.remote(
+            source, request.format, request.target
+        )
+        return S3ExportDone.model_validate(done)
 
     async def acknowledge_alert(self, alert_id: str, by: str) -> bool:
         """Record the acknowledgement through the projector actor (it also catches up)."""

@@ -1,4 +1,5 @@
-"""The operator routes under ``/api/v1``: alerts (list, acknowledge) and the audit export.
+"""The operator routes under ``/api/v1``: alerts (list, acknowledge), the audit export and
+exports to S3-compatible storage.
 
 Acknowledging an alert appends ``Alert.Acknowledged`` with the signed-in user; the list reads
 the ``alerts`` read model through the guarded SQL path, masked like every answer.
@@ -11,6 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, HTTPException, Path, Query, Request
 
+from events.errors import UserInputError
 from serve._redact import redact_rows
 from serve.auth import needs, principal_of
 from serve.schemas import (
@@ -19,6 +21,8 @@ from serve.schemas import (
     AlertRow,
     AuditExportRequest,
     AuditExportRun,
+    S3ExportDone,
+    S3ExportRequest,
 )
 from serve.services import Services
 from serve.users import Role
@@ -76,5 +80,13 @@ def ops_api_router(services: Services) -> APIRouter:
     async def audit_export(request: Annotated[AuditExportRequest, Body()]) -> AuditExportRun:
         """Run the audit export now: what is new since the last run, with its manifest."""
         return await services.audit_export(request.target, request.tables)
+
+    @router.post("/exports/s3", response_model=S3ExportDone, tags=["exports"], **needs(Role.ADMIN))
+    async def export_s3(request: Annotated[S3ExportRequest, Body()]) -> S3ExportDone:
+        """Export a table or read-only query to S3-compatible storage (admin: it writes with
+        the server's credentials); answers once the object is complete at its key."""
+        if (request.table is None) == (request.query is None):
+            raise UserInputError("give a table or a query, not both and not neither")
+        return await services.export_s3(request)
 
     return router

@@ -51,6 +51,8 @@ __all__ = [
     "PlanChange",
     "QueryResult",
     "ResumeOutcome",
+    "S3ExportDone",
+    "S3ExportRequest",
     "SqlRequest",
     "SyncFile",
     "SyncLogRow",
@@ -176,6 +178,24 @@ class ExportRequest(_Model):
 
     query: str = Field(min_length=1, max_length=100_000)
     format: ExportFormat = "csv"
+
+
+class S3ExportRequest(_Model):
+    """Body of ``POST /api/v1/exports/s3``: a table or a read-only query, to an object."""
+
+    table: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+    query: str | None = Field(default=None, min_length=1, max_length=100_000)
+    format: ExportFormat = "parquet"
+    target: str = Field(pattern=r"^s3://", max_length=1024, description="s3://bucket/key")
+
+
+class S3ExportDone(_Model):
+    """What ``POST /api/v1/exports/s3`` answers once the object is complete at its key."""
+
+    url: str
+    rows: int
+    bytes: int
+    sha256: str
 
 
 class ExportTables(_Model):

@@ -20,6 +20,8 @@ from serve.schemas import (
     ExportSource,
     HealthReport,
     QueryResult,
+    S3ExportDone,
+    S3ExportRequest,
 )
 
 __all__ = ["Services"]
@@ -74,6 +76,18 @@ class Services(ABC):
             QueryRejectedError: the query or table was refused.
             UserInputError: the table does not exist.
         """
+
+    async def export_s3(self, request: S3ExportRequest) -> S3ExportDone:
+        """Export a table or query to S3-compatible storage, from where the projections live.
+
+        Raises:
+            UserInputError: a bad target, table or neither/both of table and query.
+            QueryRejectedError: the guard refused the query.
+            ProjectionError: the storage refused or failed (nothing is at the key).
+            ActorError: this deployment cannot run it.
+        """
+        msg = "exports to S3 are not available here"
+        raise ActorError(msg)
 
     async def acknowledge_alert(self, alert_id: str, by: str) -> bool:
         """Record that ``by`` saw the alert (once); False when there is no such alert.
