@@ -352,6 +352,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/exports/s3": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Export S3
+         * @description Export a table or read-only query to S3-compatible storage (admin: it writes with
+         *     the server's credentials); answers once the object is complete at its key.
+         */
+        post: operations["export_s3_api_v1_exports_s3_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/exports/{table}": {
         parameters: {
             query?: never;
@@ -1572,6 +1593,41 @@ export interface components {
          */
         Role: "viewer" | "operator" | "admin";
         /**
+         * S3ExportDone
+         * @description What ``POST /api/v1/exports/s3`` answers once the object is complete at its key.
+         */
+        S3ExportDone: {
+            /** Bytes */
+            bytes: number;
+            /** Rows */
+            rows: number;
+            /** Sha256 */
+            sha256: string;
+            /** Url */
+            url: string;
+        };
+        /**
+         * S3ExportRequest
+         * @description Body of ``POST /api/v1/exports/s3``: a table or a read-only query, to an object.
+         */
+        S3ExportRequest: {
+            /**
+             * Format
+             * @default parquet
+             * @enum {string}
+             */
+            format: "csv" | "ndjson" | "parquet";
+            /** Query */
+            query?: string | null;
+            /** Table */
+            table?: string | null;
+            /**
+             * Target
+             * @description s3://bucket/key
+             */
+            target: string;
+        };
+        /**
          * SqlRequest
          * @description A read-only SQL query against the DuckDB projections.
          */
@@ -2459,6 +2515,39 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    export_s3_api_v1_exports_s3_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["S3ExportRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["S3ExportDone"];
+                };
             };
             /** @description Validation Error */
             422: {
