@@ -42,6 +42,8 @@ SPA_PATHS = (
     "/agents",
     "/workflows",
     "/workflows/:id",
+    "/logs",
+    "/alerts",
 )
 #: Swagger UI's files, copied from the ``swagger-ui-dist`` npm package into the app's build
 #: (web/vite.config.ts), so ``/docs`` works offline and under ``default-src 'self'``.

@@ -18,7 +18,8 @@ import httpx
 import pytest
 
 from actors.lifecycle import raise_alert
-from events.store import EventStore
+from events.runtime import Alert
+from events.store import EventStore, aggregate_id
 from synapse import bootstrap
 from synapse.settings import Settings, load_settings
 
@@ -465,6 +466,37 @@ def test_dashboard_in_a_real_browser(system, tmp_path: Path) -> None:
         browser.screenshot("sync-applied")
         browser.click("#sync-log tbody button")
         browser.wait_for("document.body.innerText.includes('Reverted ')", "the revert")
+
+        browser.click_nav("Agents")
+        browser.wait_for("document.getElementById('agents-table')", "the agents view")
+        browser.wait_for("document.getElementById('task-title')", "the task runner")
+        browser.wait_for("!document.body.innerText.includes('Loading…')", "agents loaded")
+        browser.screenshot("agents")
+        browser.click_nav("Workflows")
+        browser.wait_for("document.getElementById('workflows-title')", "the workflows view")
+        browser.wait_for("!document.body.innerText.includes('Loading…')", "workflows loaded")
+        browser.screenshot("workflows")
+
+        browser.click_nav("Logs")  # the actors' structured logs, beside the events
+        browser.wait_for("document.querySelector('#logs tbody tr td')", "log lines")
+        assert "started" in _rows(browser, "#logs")  # each actor logs its start
+        browser.screenshot("logs")
+        browser.click_nav("Alerts")
+        ack = f'button[aria-label="Acknowledge alert {tag}"]'
+        browser.wait_for(f"document.querySelector({ack!r})", "the probe alert, open")
+        alerts_html = str(browser.evaluate("document.querySelector('#alerts tbody').innerHTML"))
+        assert "&lt;img src=x" in alerts_html
+        assert "<img" not in alerts_html
+        browser.screenshot("alerts")
+        browser.click(ack)
+        browser.wait_for(f"!document.querySelector({ack!r})", "the acknowledgement")
+        acked = [
+            e
+            for n in store.read(0, 100_000)
+            if isinstance(e := store.decode(n), Alert.Acknowledged)
+            and e.originator_id == aggregate_id("alert", tag)
+        ]
+        assert len(acked) == 1  # recorded as an event, once
 
         browser.click_nav("SQL")
         browser.wait_for("document.getElementById('sql-query')", "the SQL console")

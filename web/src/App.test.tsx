@@ -18,6 +18,8 @@ describe("the shell", () => {
       ["SQL", "/sql"],
       ["Agents", "/agents"],
       ["Workflows", "/workflows"],
+      ["Logs", "/logs"],
+      ["Alerts", "/alerts"],
     ]);
     await userEvent.click(within(nav).getByRole("link", { name: "Events" }));
     expect(await screen.findByRole("table", { name: "Events" })).toBeInTheDocument();

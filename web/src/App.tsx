@@ -17,6 +17,8 @@ const Sync = lazy(() => import("./views/Sync").then((m) => ({ default: m.Sync })
 const Sql = lazy(() => import("./views/Sql").then((m) => ({ default: m.Sql })));
 const Agents = lazy(() => import("./views/Agents").then((m) => ({ default: m.Agents })));
 const Workflows = lazy(() => import("./views/Workflows").then((m) => ({ default: m.Workflows })));
+const Logs = lazy(() => import("./views/Logs").then((m) => ({ default: m.Logs })));
+const Alerts = lazy(() => import("./views/Alerts").then((m) => ({ default: m.Alerts })));
 const WorkflowDetail = lazy(() => import("./views/WorkflowDetail").then((m) => ({ default: m.WorkflowDetail })));
 
 const LIVE_LABEL = { connecting: "connecting…", live: "live", reconnecting: "reconnecting…" };
@@ -80,6 +82,8 @@ export function App() {
             <Route path={ROUTES.agents} element={<Agents />} />
             <Route path={ROUTES.workflows} element={<Workflows />} />
             <Route path={ROUTES.workflow} element={<WorkflowDetail />} />
+            <Route path={ROUTES.logs} element={<Logs />} />
+            <Route path={ROUTES.alerts} element={<Alerts />} />
             <Route path="*" element={<NotFound />} />
           </Routes>
         </Suspense>

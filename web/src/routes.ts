@@ -13,6 +13,8 @@ export const ROUTES = {
   agents: "/agents",
   workflows: "/workflows",
   workflow: "/workflows/:id",
+  logs: "/logs",
+  alerts: "/alerts",
 } as const;
 
 /** The stable URL of one workflow's page. */
@@ -30,4 +32,6 @@ export const NAV: readonly { to: string; label: string }[] = [
   { to: ROUTES.sql, label: "SQL" },
   { to: ROUTES.agents, label: "Agents" },
   { to: ROUTES.workflows, label: "Workflows" },
+  { to: ROUTES.logs, label: "Logs" },
+  { to: ROUTES.alerts, label: "Alerts" },
 ];

@@ -34,6 +34,10 @@ export type QueryResult = Schemas["QueryResult"];
 export type ExportFormat = NonNullable<Schemas["ExportRequest"]["format"]>;
 export type TaskRequest = Schemas["TaskRequest"];
 export type Capability = TaskRequest["capability"];
+export type LogLine = Schemas["LogLine"];
+export type LogPage = Schemas["LogPage"];
+export type AlertRow = Schemas["AlertRow"];
+export type LogLevel = "DEBUG" | "INFO" | "WARNING" | "ERROR" | "CRITICAL";
 /** The headers a mutation carries to prove who sent it (see api/actions.ts). */
 export type Auth = Record<string, string>;
 
@@ -50,6 +54,14 @@ export interface EventFilters {
   since?: string;
   until?: string;
   after: number;
+  limit: number;
+}
+
+/** `GET /api/v1/logs` filters; `since` is ISO-8601 and inclusive (naive = UTC). */
+export interface LogFilters {
+  actor?: string;
+  level?: LogLevel;
+  since?: string;
   limit: number;
 }
 
@@ -136,6 +148,30 @@ export function createApi(fetchImpl: typeof fetch = (input, init) => fetch(input
               ...(f.until ? { until: f.until } : {}),
             },
           },
+        }),
+      ),
+    /** `GET /api/v1/logs`: the newest matching lines, oldest first. */
+    logs: (f: LogFilters) =>
+      unwrap(
+        client.GET("/api/v1/logs", {
+          params: {
+            query: {
+              limit: f.limit,
+              ...(f.actor ? { actor: f.actor } : {}),
+              ...(f.level ? { level: f.level } : {}),
+              ...(f.since ? { since: f.since } : {}),
+            },
+          },
+        }),
+      ),
+    /** `GET /api/v1/alerts`, newest first; `openOnly`: the unacknowledged ones. */
+    alerts: (openOnly: boolean, limit: number) =>
+      unwrap(client.GET("/api/v1/alerts", { params: { query: { limit, ...(openOnly ? { open: true } : {}) } } })),
+    acknowledgeAlert: (alertId: string, auth: Auth) =>
+      unwrap(
+        client.POST("/api/v1/alerts/{alert_id}/acknowledge", {
+          params: { path: { alert_id: alertId } },
+          headers: json(auth),
         }),
       ),
     syncStatus: () => unwrap(client.GET("/api/v1/sync/status")),

@@ -2,8 +2,8 @@
  * Server state, all through TanStack Query. Nothing polls: the live feed invalidates these
  * keys when an event that changes them arrives (see live/invalidation.ts).
  */
-import { useQuery } from "@tanstack/react-query";
-import { ApiError, type EventFilters } from "./client";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { ApiError, type EventFilters, type LogFilters, type LogLine, type LogPage } from "./client";
 import { useApi } from "./context";
 
 export const keys = {
@@ -23,7 +23,18 @@ export const keys = {
   workflows: ["workflows"] as const,
   workflow: (id: string) => ["workflows", id] as const,
   exportTables: ["exports", "tables"] as const,
+  logs: (f: LogFilters) => ["logs", f] as const,
+  logsAll: ["logs"] as const,
+  alerts: (openOnly: boolean) => ["alerts", { openOnly }] as const,
+  alertsAll: ["alerts"] as const,
 };
+
+/** How many log lines one request asks for (the route's cap is higher). */
+export const LOG_LIMIT = 200;
+/** How many lines the Logs view keeps while it follows (the oldest drop out). */
+export const LOG_KEEP = 1000;
+/** How many alerts the Alerts view lists. */
+export const ALERT_LIMIT = 200;
 
 /** How many write-log rows the Sync view shows (the route's cap is 1000). */
 export const SYNC_LOG_LIMIT = 200;
@@ -105,5 +116,54 @@ export function useWorkflow(id: string) {
     queryFn: () => api.workflow(id),
     // An unknown id stays unknown: say so at once instead of asking again.
     retry: (failures, error) => !(error instanceof ApiError && error.status === 404) && failures < 1,
+  });
+}
+
+/**
+ * `shown` followed by the lines of `fresh` it does not hold yet. `fresh` was asked for with
+ * `since` = the last shown line's time, which is inclusive: the lines at that very moment come
+ * again and are dropped here (an identical line logged twice in the same instant shows once).
+ */
+export function appendLines(shown: readonly LogLine[], fresh: readonly LogLine[], keep = LOG_KEEP): LogLine[] {
+  const lastTs = shown.at(-1)?.ts;
+  const seen = new Set(shown.filter((l) => l.ts === lastTs).map((l) => JSON.stringify(l)));
+  const added = fresh.filter((l) => !seen.has(JSON.stringify(l)));
+  return [...shown, ...added].slice(-keep);
+}
+
+/**
+ * The log lines that pass `filters`. The live feed invalidates every logs query on any event
+ * (live/invalidation.ts); what that does depends on `follow`:
+ *   - following, the page asks only for the lines since its last one and appends them;
+ *   - not following, the page is a snapshot and stays as it is (new filters or a reset of the
+ *     query load a fresh one).
+ */
+export function useLogs(filters: LogFilters, follow: boolean) {
+  const api = useApi();
+  const client = useQueryClient();
+  const queryKey = keys.logs(filters);
+  return useQuery({
+    queryKey,
+    queryFn: async (): Promise<LogPage> => {
+      const shown = client.getQueryData<LogPage>(queryKey);
+      if (shown === undefined) return api.logs(filters);
+      if (!follow) return shown;
+      const last = shown.items.at(-1);
+      if (last === undefined) return api.logs(filters);
+      const fresh = await api.logs({ ...filters, since: last.ts });
+      // More new lines than one page holds: show the newest page (the gap is flagged).
+      if (fresh.truncated) return fresh;
+      return { items: appendLines(shown.items, fresh.items), truncated: shown.truncated };
+    },
+    placeholderData: (previous) => previous,
+  });
+}
+
+export function useAlerts(openOnly: boolean) {
+  const api = useApi();
+  return useQuery({
+    queryKey: keys.alerts(openOnly),
+    queryFn: () => api.alerts(openOnly, ALERT_LIMIT),
+    placeholderData: (previous) => previous,
   });
 }

@@ -6,12 +6,13 @@ import type { QueryClient, QueryKey } from "@tanstack/react-query";
 import { keys } from "../api/queries";
 import { shortTopic } from "../lib/topic";
 
-// Aggregates whose events change the sync views, the agents table and the workflows. An event's `type` is
+// Aggregates whose events change the sync views, the agents table, the workflows and the alerts. An event's `type` is
 // `Aggregate.Event` (the projected log) or the full topic `module:Aggregate.Event`.
 const SYNC_AGGREGATES = new Set(["ClientFile", "SyncLedger", "SyncPlacement", "ClientConfig"]);
 // A task's attempts and outcome move its agent's error rate, latency and in-flight count.
 const AGENT_AGGREGATES = new Set(["Agent", "Task"]);
 const WORKFLOW_AGGREGATES = new Set(["Workflow"]);
+const ALERT_AGGREGATES = new Set(["Alert"]);
 /** The read models follow the log a moment behind: refresh sync views once more after this. */
 export const READ_MODEL_GRACE_MS = 1000;
 export const BATCH_MS = 150;
@@ -23,11 +24,13 @@ export function isSyncEvent(type: string): boolean {
 
 /** The query keys an event of `type` (its topic) invalidates. */
 export function keysFor(type: string): QueryKey[] {
-  const stale: QueryKey[] = [keys.head, keys.health, keys.eventsAll];
+  // The logs have no stream of their own: any event may come with new lines (Logs view, Follow).
+  const stale: QueryKey[] = [keys.head, keys.health, keys.eventsAll, keys.logsAll];
   const aggregate = shortTopic(type).split(".")[0] ?? "";
   if (isSyncEvent(type)) stale.push(keys.sync);
   if (AGENT_AGGREGATES.has(aggregate)) stale.push(keys.agents);
   if (WORKFLOW_AGGREGATES.has(aggregate)) stale.push(keys.workflows);
+  if (ALERT_AGGREGATES.has(aggregate)) stale.push(keys.alertsAll);
   return stale;
 }
 
