@@ -453,7 +453,8 @@ def test_no_cookie_is_named_like_ours_without_the_bootstrap(web: TestClient) -> 
 #: POST routes that only read (the query travels in the body): any role.
 READ_POSTS = {"/api/v1/sql", "/api/v1/exports", "/api/v1/sync/plan"}
 #: What an operator may do besides reading: resolve, approve, apply, revert, resume, tasks,
-#: acknowledge alerts and workflows (but not the execute lane, nor anything undeclared: those are admin's).
+#: acknowledge alerts and workflows (but not the execute lane, nor anything undeclared: those
+#: are admin's).
 OPERATOR_POSTS = {
     "/api/v1/sync/apply",
     "/api/v1/sync/revert/1",
