@@ -13,14 +13,14 @@ from typing import Any
 from actors.audit_exporter import AuditPolicy, export_once, tables_of
 from events.errors import UserInputError
 from synapse import bootstrap
-from synapse._commands import _client, _settings
+from synapse._commands import running_client, settings_of
 
 __all__ = ["audit_export"]
 
 
 def audit_export(args: argparse.Namespace) -> int:
     """Export what is new since the last run to the target, print the manifest."""
-    settings = _settings(args)
+    settings = settings_of(args)
     configured = settings.audit_policy()
     target = args.target or (configured.target if configured else "")
     if not target:
@@ -29,7 +29,7 @@ def audit_export(args: argparse.Namespace) -> int:
             msg, hint="give --target s3://bucket/prefix (or a folder), or set SYNAPSE_AUDIT_TARGET"
         )
     tables = tables_of(args.tables) if args.tables else None
-    client = _client(settings)
+    client = running_client(settings)
     if client is not None:
         if args.target and not args.target.lower().startswith("s3://"):
             msg = "a running Synapse exports only to s3:// targets given here"

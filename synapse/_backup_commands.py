@@ -22,8 +22,9 @@ from events.store import load_cipher_key
 from projections.projector import Projector
 from projections.s3_target import S3Target, download_file, is_s3_url, upload_stream
 from synapse import bootstrap
+from synapse._commands import settings_of
 from synapse._output import ProgressBar
-from synapse.settings import Settings, load_settings, s3_config
+from synapse.settings import Settings, s3_config
 
 __all__ = ["backup", "backups_dir", "restore"]
 
@@ -38,11 +39,6 @@ def backups_dir(settings: Settings) -> Path:
 def _say(line: str) -> None:
     """Print one line of the verb's result (pyproject's T20 ignores list the older verbs)."""
     sys.stdout.write(line + "\n")
-
-
-def _settings(args: argparse.Namespace) -> Settings:
-    home = getattr(args, "home", None)
-    return load_settings(home=Path(home) if home else None)
 
 
 def _postgres(settings: Settings) -> PostgresConfig | None:
@@ -93,7 +89,7 @@ def _upload_backup(local: Path, url: str) -> list[str]:
 def backup(args: argparse.Namespace) -> int:
     """Take an online backup of the event log (default ``$SYNAPSE_HOME/backups/``); with
     ``-o s3://bucket/prefix/`` the backup is taken there first, then uploaded."""
-    settings = _settings(args)
+    settings = settings_of(args)
     pg = _postgres(settings)
     if pg is not None and args.since_last:
         msg = "--since-last covers the SQLite event store; PostgreSQL backups are full dumps"
@@ -146,7 +142,7 @@ def _fetched(url: str, settings: Settings) -> Path:
 
 def restore(args: argparse.Namespace) -> int:
     """Restore the event log from a backup and rebuild the projections."""
-    settings = _settings(args)
+    settings = settings_of(args)
     pg = _postgres(settings)
     if bootstrap.running_system(settings) is not None:
         msg = "Synapse is running on this home; restoring under it is refused"

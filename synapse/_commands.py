@@ -23,7 +23,18 @@ from synapse._client import ApiClient
 from synapse._output import ProgressBar, format_rows
 from synapse.settings import Settings, load_settings, remote_bind_warning
 
-__all__ = ["demo", "down", "events", "export", "replay", "sql", "status", "up"]
+__all__ = [
+    "demo",
+    "down",
+    "events",
+    "export",
+    "replay",
+    "running_client",
+    "settings_of",
+    "sql",
+    "status",
+    "up",
+]
 
 EXT = {"csv": "csv", "json": "ndjson", "parquet": "parquet"}
 API_FORMAT: dict[str, Literal["csv", "ndjson", "parquet"]] = {
@@ -33,12 +44,14 @@ API_FORMAT: dict[str, Literal["csv", "ndjson", "parquet"]] = {
 }
 
 
-def _settings(args: argparse.Namespace, **overrides: Any) -> Settings:
+def settings_of(args: argparse.Namespace, **overrides: Any) -> Settings:
+    """The settings a verb runs with: ``--home`` (when the verb has it) over the environment."""
     home = getattr(args, "home", None)
     return load_settings(home=Path(home) if home else None, **overrides)
 
 
-def _client(settings: Settings) -> ApiClient | None:
+def running_client(settings: Settings) -> ApiClient | None:
+    """A client of the Synapse running on this home, or None when none runs."""
     system = bootstrap.running_system(settings)
     if system is None:
         return None
@@ -47,7 +60,7 @@ def _client(settings: Settings) -> ApiClient | None:
 
 def up(args: argparse.Namespace) -> int:
     """Join (or start) Ray, spawn the actors, deploy HTTP and print where it answers."""
-    settings = _settings(args, allow_remote=True if args.allow_remote else None)
+    settings = settings_of(args, allow_remote=True if args.allow_remote else None)
     warning = remote_bind_warning(settings)
     if warning is not None:
         print(f"warning: {warning}", file=sys.stderr)
@@ -70,7 +83,7 @@ def up(args: argparse.Namespace) -> int:
 
 def down(args: argparse.Namespace) -> int:
     """Stop what ``up`` started."""
-    settings = _settings(args)
+    settings = settings_of(args)
     steps = bootstrap.stop_system(settings)
     print("\n".join(steps) if steps else "nothing was running")
     return 0
@@ -78,8 +91,8 @@ def down(args: argparse.Namespace) -> int:
 
 def status(args: argparse.Namespace) -> int:
     """Print the health of each component."""
-    settings = _settings(args)
-    client = _client(settings)
+    settings = settings_of(args)
+    client = running_client(settings)
     if client is None:
         store = bootstrap.open_store(settings)
         head = store.head()
@@ -120,8 +133,8 @@ def _print_event(row: dict[str, Any]) -> None:
 
 def events(args: argparse.Namespace) -> int:
     """``events tail`` and ``events show``."""
-    settings = _settings(args)
-    client = _client(settings)
+    settings = settings_of(args)
+    client = running_client(settings)
     if client is None:
         return _events_offline(settings, args)
     if args.events_verb == "show":
@@ -208,8 +221,8 @@ def _events_offline(settings: Settings, args: argparse.Namespace) -> int:
 
 def sql(args: argparse.Namespace) -> int:
     """Run a read-only query and print the rows."""
-    settings = _settings(args)
-    client = _client(settings)
+    settings = settings_of(args)
+    client = running_client(settings)
     if client is not None:
         result = client.post_json("/api/v1/sql", {"query": args.query, "limit": args.limit})
         columns, rows, truncated = result["columns"], result["rows"], result.get("truncated")
@@ -234,7 +247,7 @@ def export(args: argparse.Namespace) -> int:
     if (args.table is None) == (args.query is None):
         msg = "give a table name or --query, not both and not neither"
         raise UserInputError(msg, hint="e.g. `synapse export events --format parquet`")
-    settings = _settings(args)
+    settings = settings_of(args)
     fmt = _export_format(args.format, args.output)
     if args.output and args.output.lower().startswith("s3://"):
         return _export_s3(settings, args, fmt)
@@ -263,7 +276,7 @@ def _export_local(
     dest: Path,
 ) -> str:
     """Write the export to ``dest`` through the running system, or in-process; return rows."""
-    client = _client(settings)
+    client = running_client(settings)
     if client is not None:
         if args.table:
             response = client.request(
@@ -309,7 +322,7 @@ def _export_s3(settings: Settings, args: argparse.Namespace, fmt: str) -> int:
 
 def replay(args: argparse.Namespace) -> int:
     """Replay an aggregate, a past state, or rebuild the projections."""
-    settings = _settings(args)
+    settings = settings_of(args)
     if args.aggregate:
         return _replay_aggregate(settings, args)
     if args.at is not None:
