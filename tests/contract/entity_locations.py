@@ -200,20 +200,28 @@ class EntityLocationContract(ABC):
                         case = f"{kind}-{scope}-{rel}-{entity.name}"
                         where = self.scenario(tmp_path, case, scope)
                         placed = self.place(adapter, where, rel, entity)
-                        self.write_source(source, where, entity)
-                        service = apply_service(
-                            where.home.parent,
-                            where.home,
-                            {str(source.client): source, str(adapter.client): adapter},
-                            projects=(where.project,),
-                        )
-                        service.scan()
-                        edited = self.changed(entity)
-                        self.write_source(source, where, edited)
-                        service.scan(str(source.client))
+                        edited = self.sync_an_edit(adapter, source, where, entity)
                         found = self.files_holding(adapter, where, entity.key)
                         assert [p for p, _ in found] == [placed], case
                         assert found[0][1].synced() == edited.synced(), case
+
+    def sync_an_edit(
+        self, adapter: ClientAdapter, source: ClientAdapter, where: Home, entity: Entity
+    ) -> Entity:
+        """Sync ``entity`` from ``source`` into ``adapter``'s client, then an edit of it made
+        in ``source``; return the edited entity."""
+        self.write_source(source, where, entity)
+        service = apply_service(
+            where.home.parent,
+            where.home,
+            {str(source.client): source, str(adapter.client): adapter},
+            projects=(where.project,),
+        )
+        service.scan()
+        edited = self.changed(entity)
+        self.write_source(source, where, edited)
+        service.scan(str(source.client))
+        return edited
 
     def test_a_new_entity_lands_in_the_current_folder_once(self, tmp_path: Path) -> None:
         """An entity new to the client is created in the folder it documents as current

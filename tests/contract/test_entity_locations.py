@@ -20,7 +20,6 @@ from adapters.registry import load_adapters
 from adapters.rovodev import RovoDevAdapter
 from events.client_config import Command, Entity, Lit, Scope
 from tests.contract.entity_locations import Documented, EntityLocationContract, Home, put
-from tests.unit.actors._sync_service import apply_service
 
 
 class TestClaudeCodeLocations(EntityLocationContract):
@@ -93,17 +92,7 @@ class TestQwenMarkdownLocations(TestQwenLocations):
                 where = self.scenario(tmp_path, case, scope)
                 placed = self.place(adapter, where, ".qwen/commands", entity)
                 toml = put(placed.with_suffix(".toml"), 'prompt = "Stale text."\n')
-                self.write_source(source, where, entity)
-                service = apply_service(
-                    where.home.parent,
-                    where.home,
-                    {str(source.client): source, str(adapter.client): adapter},
-                    projects=(where.project,),
-                )
-                service.scan()
-                edited = self.changed(entity)
-                self.write_source(source, where, edited)
-                service.scan(str(source.client))
+                edited = self.sync_an_edit(adapter, source, where, entity)
                 found = self.files_holding(adapter, where, entity.key)
                 assert [p for p, _ in found] == [placed], case
                 assert found[0][1].synced() == edited.synced(), case

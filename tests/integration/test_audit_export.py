@@ -18,7 +18,6 @@ from events.store import EventStore, StoreConfig
 from projections.projector import Projector
 from tests.integration.test_s3_export import (  # the moto server fixtures
     BUCKET,
-    REGION,
     SECRET,
     Moto,
     clean_bucket,
@@ -88,10 +87,8 @@ def test_an_s3_run_lands_whole_or_records_nothing(
 ) -> None:
     """A missing bucket fails with nothing recorded; then the next run exports everything to
     S3, each object matching its manifest hash, and the secret key is nowhere in the log."""
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET)
-    monkeypatch.setenv("AWS_REGION", REGION)
-    monkeypatch.setenv("SYNAPSE_S3_ENDPOINT", clean_bucket.endpoint)
+    for name, value in clean_bucket.environ().items():
+        monkeypatch.setenv(name, value)
     store = _store(tmp_path)
     _alerts(store, "a", 4)
     with Projector(tmp_path / "p.duckdb") as projector:
@@ -183,13 +180,7 @@ def test_backup_to_s3_and_restore_from_it(
     from synapse.cli import main
     from synapse.settings import load_settings
 
-    for name, value in {
-        "SYNAPSE_HOME": str(tmp_path / "home"),
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": SECRET,
-        "AWS_REGION": REGION,
-        "SYNAPSE_S3_ENDPOINT": clean_bucket.endpoint,
-    }.items():
+    for name, value in {"SYNAPSE_HOME": str(tmp_path / "home"), **clean_bucket.environ()}.items():
         monkeypatch.setenv(name, value)
     settings = load_settings()
     bootstrap.prepare_home(settings)

@@ -26,7 +26,7 @@ from typing import IO, Any
 import httpx
 import pytest
 
-from tests.integration.test_s3_export import BUCKET, REGION, SECRET, Moto, moto
+from tests.integration.test_s3_export import BUCKET, SECRET, Moto, moto
 from tests.unit.monitoring._monitoring import (
     dashboard_expressions,
     metric_names,
@@ -85,10 +85,7 @@ def demo(
         "SYNAPSE_AUDIT_INTERVAL_S": "2",
         "SYNAPSE_AUDIT_TABLES": "events,sync_log",
         # S3 exports from the API run in the projector actor with the server's credentials.
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": SECRET,
-        "AWS_REGION": REGION,
-        "SYNAPSE_S3_ENDPOINT": moto.endpoint,
+        **moto.environ(),
     }
     command = [sys.executable, "-m", "synapse.cli", "demo", "--keep", "--home", str(home)]
     proc = subprocess.Popen(

@@ -77,6 +77,15 @@ class Moto:
         with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
             assert response.status == 200
 
+    def environ(self) -> dict[str, str]:
+        """The AWS environment a user would set to reach this server (test key, ``SECRET``)."""
+        return {
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": SECRET,
+            "AWS_REGION": REGION,
+            "SYNAPSE_S3_ENDPOINT": self.endpoint,
+        }
+
     def objects(self, prefix: str = "") -> dict[str, int]:
         """Every object under ``bucket/prefix``, by key, with its size."""
         selector = pafs.FileSelector(f"{BUCKET}/{prefix}", recursive=True, allow_not_found=True)
@@ -129,10 +138,8 @@ def table_db(tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, moto: Moto) -> Path:
     monkeypatch.setenv("SYNAPSE_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET)
-    monkeypatch.setenv("AWS_REGION", REGION)
-    monkeypatch.setenv("SYNAPSE_S3_ENDPOINT", moto.endpoint)
+    for name, value in moto.environ().items():
+        monkeypatch.setenv(name, value)
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     settings = load_settings()
     bootstrap.prepare_home(settings)
