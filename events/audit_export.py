@@ -70,8 +70,7 @@ class AuditExport(Aggregate):
     def record(
         self, run_id: str, head: int, objects: list[dict[str, Any]], manifest_url: str
     ) -> None:
-        """Append one run's manifest (nothing when it wrote no object)."""
-        if objects:
-            self.trigger_event(
-                self.Exported, run_id=run_id, head=head, objects=objects, manifest_url=manifest_url
-            )
+        """Append one run's manifest (the caller records only runs that wrote objects)."""
+        self.trigger_event(
+            self.Exported, run_id=run_id, head=head, objects=objects, manifest_url=manifest_url
+        )

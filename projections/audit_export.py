@@ -19,6 +19,7 @@ import hashlib
 import io
 import json
 import re
+import shutil
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -109,11 +110,15 @@ class _Target:
             return upload.bytes, upload.sha256
         dest = self.folder / name
         dest.parent.mkdir(parents=True, exist_ok=True)
-        data = local.read_bytes()
+        with local.open("rb") as f:  # streamed: an export may be far larger than memory
+            sha = hashlib.file_digest(f, "sha256").hexdigest()
         staged = dest.parent / f".{dest.name}.{uuid.uuid4().hex}.partial"
-        staged.write_bytes(data)
-        replace_durably(staged, dest, sync_source=True)
-        return len(data), hashlib.sha256(data).hexdigest()
+        try:
+            shutil.copyfile(local, staged)
+            replace_durably(staged, dest, sync_source=True)
+        finally:
+            staged.unlink(missing_ok=True)
+        return local.stat().st_size, sha
 
     def publish_bytes(self, data: bytes, name: str) -> None:
         """Write a small object (the manifest) at ``name``."""

@@ -244,23 +244,26 @@ class RayServices(Services):
     async def metrics_text(self) -> bytes | None:
         """Log, projector, sync, runtime and gateway families (see :mod:`serve.system_metrics`).
 
-        Each source is asked separately with a timeout: one that is away (restarting, or not
-        started in this deployment) drops its families from this scrape, never the scrape.
+        Each source is asked separately, all at once, with a timeout: one that is away
+        (restarting, or not started in this deployment) drops its families from this scrape,
+        never the scrape.
         """
+        status, figures, gauges, snapshot = await asyncio.gather(
+            self._ask(self._projector_handle, "status"),
+            self._ask(self._projector_handle, "metrics_figures"),
+            self._ask(lambda: self._actor(self._config.sync_name), "gauges"),
+            self._ask(lambda: self._actor(self._config.gateway_name), "metrics"),
+        )
         families: list[Metric] = []
-        status = await self._ask(self._projector_handle, "status")
         if status is not None:
             families += projector_families(status)
-        figures = await self._ask(self._projector_handle, "metrics_figures")
         if figures is not None:
             families += sync_families(figures) + runtime_families(figures)
-        gauges = await self._ask(lambda: self._actor(self._config.sync_name), "gauges")
         if gauges is not None:
             families += sync_gauge_families(gauges)
         free = _free_bytes(self._config.store)
         if free is not None:
             families.append(store_free_family(free))
-        snapshot = await self._ask(lambda: self._actor(self._config.gateway_name), "metrics")
         if snapshot is not None:
             families += gateway_families(snapshot)
         return render_families(families) if families else None
