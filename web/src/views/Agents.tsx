@@ -3,48 +3,12 @@
  * when an Agent or Task event arrives on the live feed (live/invalidation.ts), and a form to run
  * a task and watch its answer stream.
  */
-import type { ColumnDef } from "@tanstack/react-table";
-import type { AgentRow } from "../api/client";
 import { useAgents } from "../api/queries";
+import { agentColumns } from "../components/agentColumns";
 import { DataTable } from "../components/DataTable";
-import { QueryState, StatusBadge } from "../components/Status";
+import { QueryState } from "../components/Status";
 import { TaskRunner } from "./TaskRunner";
 
-const columns: ColumnDef<AgentRow>[] = [
-  { accessorKey: "name", header: "Agent" },
-  { accessorFn: (a) => a.backend ?? "", id: "backend", header: "Backend" },
-  {
-    accessorFn: (a) => (a.capabilities ?? []).join(", "),
-    id: "capabilities",
-    header: "Capabilities",
-    enableSorting: false,
-  },
-  {
-    accessorFn: (a) => (a.enabled === false ? "disabled" : (a.breaker ?? "unknown")),
-    id: "breaker",
-    header: "Breaker",
-    cell: (info) => <StatusBadge status={info.getValue<string>()} />,
-  },
-  {
-    accessorFn: (a) => a.error_rate ?? 0,
-    id: "error_rate",
-    header: "Error rate",
-    cell: (info) => `${(info.getValue<number>() * 100).toFixed(1)} %`,
-  },
-  {
-    accessorFn: (a) => a.ewma_latency_ms ?? 0,
-    id: "latency",
-    header: "EWMA latency",
-    cell: (info) => `${info.getValue<number>().toFixed(0)} ms`,
-  },
-  { accessorFn: (a) => a.in_flight ?? 0, id: "in_flight", header: "In flight" },
-  {
-    accessorFn: (a) => (a.needs_login ? (a.alert ?? "needs a login") : ""),
-    id: "note",
-    header: "Note",
-    enableSorting: false,
-  },
-];
 
 export function Agents() {
   const agents = useAgents();
@@ -59,7 +23,7 @@ export function Agents() {
             id="agents-table"
             label="Agents"
             data={rows}
-            columns={columns}
+            columns={agentColumns}
             empty="No agents are configured (agents.toml)."
             rowKey={(a) => a.name}
           />

@@ -1,8 +1,8 @@
 /** At a glance: the clients × kinds matrix, what waits for a person, agents and health. */
-import type { ColumnDef } from "@tanstack/react-table";
 import { Link } from "react-router";
-import type { AgentRow, HealthReport } from "../api/client";
+import type { HealthReport } from "../api/client";
 import { useAgents, useClients, useEntities, useHealth, useSyncStatus } from "../api/queries";
+import { overviewAgentColumns } from "../components/agentColumns";
 import { DataTable } from "../components/DataTable";
 import { QueryState, StatusBadge } from "../components/Status";
 import { buildMatrix, countDecisions, type Cell } from "../lib/matrix";
@@ -89,29 +89,6 @@ function Decisions() {
   );
 }
 
-const agentColumns: ColumnDef<AgentRow>[] = [
-  { accessorKey: "name", header: "Agent" },
-  { accessorFn: (a) => a.backend ?? "", id: "backend", header: "Backend" },
-  {
-    accessorFn: (a) => a.breaker ?? "unknown",
-    id: "breaker",
-    header: "Breaker",
-    cell: (info) => <StatusBadge status={info.getValue<string>()} />,
-  },
-  {
-    accessorFn: (a) => a.error_rate ?? 0,
-    id: "error_rate",
-    header: "Error rate",
-    cell: (info) => `${(info.getValue<number>() * 100).toFixed(1)} %`,
-  },
-  {
-    accessorFn: (a) => a.ewma_latency_ms ?? 0,
-    id: "latency",
-    header: "Latency",
-    cell: (info) => `${info.getValue<number>().toFixed(0)} ms`,
-  },
-  { accessorFn: (a) => a.in_flight ?? 0, id: "in_flight", header: "In flight" },
-];
 
 function Agents() {
   const agents = useAgents();
@@ -123,7 +100,7 @@ function Agents() {
         <DataTable
           label="Agents"
           data={agents.data.agents}
-          columns={agentColumns}
+          columns={overviewAgentColumns}
           empty="No agents are configured."
           rowKey={(a) => a.name}
         />
