@@ -131,7 +131,7 @@ def run_demo(home: Path | None, seconds: float, port: int, keep: bool) -> int:
         mode="apply",  # a sandbox: the demo may write; a real home defaults to observe
         sync_home=clients_home,
     )
-    settings.home.mkdir(parents=True, exist_ok=True)
+    settings.home.mkdir(parents=True, exist_ok=True, mode=0o700)  # no "tightened" notice
     agents_file = settings.home / bootstrap.AGENTS_FILE
     if not agents_file.exists():
         agents_file.write_text(DEMO_AGENTS)

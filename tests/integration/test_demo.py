@@ -56,6 +56,7 @@ def test_demo_runs_every_act_and_loses_nothing(tmp_path: Path) -> None:
 def _assert_quiet_terminal_and_json_logs(terminal: str, logs: Path) -> None:
     """Ray's noise reached the log folder, not the terminal; every process wrote JSON lines."""
     assert [phrase for phrase in RAY_NOISE if phrase in terminal] == []
+    assert "tightened permissions" not in terminal  # the sandbox home is made private at once
     assert "== starting Synapse in the sandbox" in terminal  # our own lines stay
     assert (logs / "ray-driver.log").stat().st_size > 0
     actors = set()
